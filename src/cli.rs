@@ -1,0 +1,77 @@
+//! Command-line definitions (clap derive) and nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::Format;
+
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("CICD_GIT_REVISION"),
+    ")"
+);
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  ok
+  1  policy or gate violation (findings)
+  2  bad input or usage (unreadable file, invalid config, unknown flag)
+  3  external failure after retries (registry, GitHub, network, writing output)";
+
+/// From pull request to production for container-shipping repositories.
+#[derive(Debug, Parser)]
+#[command(name = "cicd", version = VERSION, about, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    /// Configuration file (default: `cicd.yaml` in the current directory or a parent up to the
+    /// repository root).
+    #[arg(long, global = true, env = "CICD_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Never use the network; checks that need it are skipped and say so.
+    #[arg(long, global = true)]
+    pub offline: bool,
+
+    /// When to colour terminal output (`NO_COLOR` is honoured).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check workflows, actions, Dockerfiles and compose files for unpinned actions and images.
+    #[command(after_help = EXIT_CODES)]
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or directories to check (default: the current directory). Directories are walked
+    /// for `.github/workflows/*.yml`, `action.yml`, Dockerfiles/Containerfiles and compose
+    /// files, honouring `.gitignore`.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Plain)]
+    pub format: Format,
+
+    /// Same as `--format json`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// Write the report to FILE instead of standard output (written whole or not at all).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}

@@ -1,0 +1,186 @@
+//! `cicd check [PATH…]`: config → rule settings → discovery → policy → reporter/runtime.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use globset::{Glob, GlobSetBuilder};
+
+use crate::cli::{CheckArgs, Cli};
+use crate::config::{ConfigError, Loaded};
+use crate::error::{Error, Exit};
+use crate::github::actions::Runtime;
+use crate::policy::discover::{IgnoreSet, discover};
+use crate::policy::rules::{self, Settings};
+use crate::policy::{CheckRequest, check};
+use crate::report::{self, Format, Report, Severity};
+
+pub struct Request {
+    pub config: Option<PathBuf>,
+    pub paths: Vec<PathBuf>,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub offline: bool,
+    pub color: bool,
+}
+
+impl Request {
+    pub fn new(cli: &Cli, args: &CheckArgs, color: bool) -> Self {
+        Self {
+            config: cli.config.clone(),
+            paths: if args.paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                args.paths.clone()
+            },
+            format: if args.json { Format::Json } else { args.format },
+            output: args.output.clone(),
+            offline: cli.offline,
+            color: color && args.output.is_none(),
+        }
+    }
+}
+
+pub fn run(req: &Request) -> Result<Exit, Error> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let loaded = Loaded::find(req.config.as_deref(), &cwd)?;
+    let rules = rule_settings(&loaded)?;
+    let ignore = IgnoreSet::new(&loaded.base, &loaded.config.policy.ignore).map_err(|(i, e)| {
+        loaded.error_at(
+            &["policy", "ignore"],
+            false,
+            format!("ignore pattern {} is not a valid glob: {e}", i + 1),
+        )
+    })?;
+    let inputs = discover(&req.paths, &ignore).map_err(|m| Error::MissingPath(m.0))?;
+    let report = check(&CheckRequest {
+        inputs,
+        rules,
+        offline: req.offline,
+    });
+    emit(req, &report)?;
+    Ok(if !report.problems.is_empty() {
+        Exit::BadInput
+    } else if report.findings.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Violation
+    })
+}
+
+/// Every registered rule with its `policy.rules.<id>` settings; unknown ids are errors.
+fn rule_settings(loaded: &Loaded) -> Result<Vec<rules::Configured>, ConfigError> {
+    let all = rules::all();
+    let configured = &loaded.config.policy.rules;
+    if let Some(unknown) = configured
+        .keys()
+        .find(|id| !all.iter().any(|r| r.meta().id == id.as_str()))
+    {
+        let known: Vec<&str> = all.iter().map(|r| r.meta().id).collect();
+        return Err(loaded.error_at(
+            &["policy", "rules", unknown],
+            true,
+            format!("unknown rule `{unknown}`; rules are: {}", known.join(", ")),
+        ));
+    }
+    all.into_iter()
+        .map(|rule| {
+            let id = rule.meta().id;
+            let Some(cfg) = configured.get(id) else {
+                return Ok((rule, Settings::enabled()));
+            };
+            let severity = match &cfg.severity {
+                None => None,
+                Some(s) => Some(
+                    Severity::parse(s)
+                        .filter(|s| *s != Severity::Unknown)
+                        .ok_or_else(|| {
+                            loaded.error_at(
+                                &["policy", "rules", id, "severity"],
+                                false,
+                                format!(
+                                    "unknown severity `{s}`; use low, medium, high or critical"
+                                ),
+                            )
+                        })?,
+                ),
+            };
+            let mut allow = GlobSetBuilder::new();
+            for pattern in &cfg.allow {
+                let glob = Glob::new(pattern).map_err(|e| {
+                    loaded.error_at(
+                        &["policy", "rules", id, "allow"],
+                        false,
+                        format!("`{pattern}` is not a valid glob: {e}"),
+                    )
+                })?;
+                allow.add(glob);
+            }
+            let allow = allow.build().map_err(|e| {
+                loaded.error_at(&["policy", "rules", id, "allow"], false, e.to_string())
+            })?;
+            Ok((
+                rule,
+                Settings {
+                    enabled: cfg.enabled.unwrap_or(true),
+                    severity,
+                    allow,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Renders the report in the chosen format, and inside GitHub Actions also annotates,
+/// summarises and sets the `findings` output.
+fn emit(req: &Request, report: &Report) -> Result<(), Error> {
+    let mut rendered = Vec::new();
+    let io = |source| Error::Write {
+        path: req
+            .output
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("<stdout>")),
+        source,
+    };
+    match req.format {
+        Format::Plain => report::terminal::render(report, &mut rendered, req.color),
+        Format::Json => report::json::render(report, &mut rendered),
+        Format::Sarif => report::sarif::render(report, &mut rendered),
+        Format::Github => report::github::render(report, &mut rendered),
+    }
+    .map_err(io)?;
+    let runtime = Runtime::from_env();
+    if runtime.active && req.format != Format::Github {
+        // The runner reads workflow commands from stdout and stderr alike; keep stdout
+        // machine-readable when it carries JSON or SARIF.
+        let mut annotations = Vec::new();
+        report::github::render(report, &mut annotations).map_err(io)?;
+        if req.format == Format::Plain && req.output.is_none() {
+            rendered.extend_from_slice(&annotations);
+        } else {
+            std::io::stderr().write_all(&annotations).map_err(io)?;
+        }
+    }
+    match &req.output {
+        Some(path) => super::write_atomically(path, &rendered)?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(&rendered)
+                .and_then(|()| stdout.flush())
+                .map_err(io)?;
+        }
+    }
+    if runtime.active {
+        let runtime_err = |source| Error::Write {
+            path: PathBuf::from("$GITHUB_OUTPUT / $GITHUB_STEP_SUMMARY"),
+            source,
+        };
+        runtime
+            .set_output("findings", &report.findings.len().to_string())
+            .map_err(runtime_err)?;
+        runtime
+            .append_summary(&report::summary::markdown(report))
+            .map_err(runtime_err)?;
+    }
+    Ok(())
+}

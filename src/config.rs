@@ -1,0 +1,208 @@
+//! `cicd.yaml`: the schema, where it is found, and errors that point at file:line:column.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::policy::yaml::{self, Pos};
+
+pub const FILE_NAMES: [&str; 2] = ["cicd.yaml", "cicd.yml"];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    #[serde(default)]
+    pub policy: PolicyConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PolicyConfig {
+    /// Glob patterns (relative to the config file) of paths `cicd check` skips.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Per-rule settings, keyed by rule id.
+    #[serde(default)]
+    pub rules: BTreeMap<String, RuleConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RuleConfig {
+    pub enabled: Option<bool>,
+    /// `low`, `medium`, `high` or `critical`: replaces the severity the rule computes.
+    pub severity: Option<String>,
+    /// Globs of names that may be pinned by tag.
+    #[serde(default)]
+    pub allow: Vec<String>,
+}
+
+/// A loaded config and where it came from (globs are relative to its directory).
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub config: Config,
+    pub path: Option<PathBuf>,
+    /// The directory relative paths in the config are resolved against.
+    pub base: PathBuf,
+    text: String,
+}
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("config file {path} could not be read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+impl Loaded {
+    /// Loads `explicit`, or else the first `cicd.yaml`/`cicd.yml` found from `start` up to
+    /// the repository root (the directory holding `.git`); no file means defaults.
+    pub fn find(explicit: Option<&Path>, start: &Path) -> Result<Self, ConfigError> {
+        if let Some(path) = explicit {
+            return Self::load(path);
+        }
+        let mut dir = Some(start);
+        while let Some(d) = dir {
+            for name in FILE_NAMES {
+                let candidate = d.join(name);
+                if candidate.is_file() {
+                    return Self::load(&candidate);
+                }
+            }
+            if d.join(".git").exists() {
+                break;
+            }
+            dir = d.parent();
+        }
+        Ok(Self {
+            base: start.to_path_buf(),
+            ..Self::default()
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let pos =
+                crate::policy::input::utf8_error_pos(e.as_bytes(), e.utf8_error().valid_up_to());
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: pos.line,
+                column: pos.column,
+                message: "not valid UTF-8".into(),
+            }
+        })?;
+        let config: Config = if text.trim().is_empty() {
+            Config::default()
+        } else {
+            yaml_serde::from_str(&text).map_err(|e| {
+                let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+                let message = e.to_string();
+                let message = match message.rfind(" at line ") {
+                    Some(i) => message[..i].to_owned(),
+                    None => message,
+                };
+                ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    line,
+                    column,
+                    message,
+                }
+            })?
+        };
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        Ok(Self {
+            config,
+            path: Some(path.to_path_buf()),
+            base,
+            text,
+        })
+    }
+
+    /// An error about the value at `keys` (e.g. `["policy", "rules", "x"]`), located in the file.
+    pub fn error_at(&self, keys: &[&str], key_itself: bool, message: String) -> ConfigError {
+        let pos = self
+            .locate(keys, key_itself)
+            .unwrap_or(Pos { line: 1, column: 1 });
+        ConfigError::Invalid {
+            path: self
+                .path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(FILE_NAMES[0])),
+            line: pos.line,
+            column: pos.column,
+            message,
+        }
+    }
+
+    fn locate(&self, keys: &[&str], key_itself: bool) -> Option<Pos> {
+        let docs = yaml::parse(&self.text).ok()?;
+        let mut node = docs.first()?;
+        let (last, parents) = keys.split_last()?;
+        for key in parents {
+            node = node.get(key)?;
+        }
+        if key_itself {
+            node.key_node(last).map(|n| n.span.start)
+        } else {
+            node.get(last).map(|n| n.span.start)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Loaded, ConfigError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("cicd.yaml");
+        std::fs::write(&path, text).expect("write");
+        Loaded::load(&path)
+    }
+
+    #[test]
+    fn wrong_type_and_unknown_key_point_at_line() {
+        let err = load("policy:\n  rules:\n    unpinned-action:\n      allow: 5\n")
+            .expect_err("wrong type");
+        let ConfigError::Invalid { line, message, .. } = err else {
+            panic!("{err}")
+        };
+        assert_eq!(line, 4, "{message}");
+        let err = load("policy:\n  rulez: {}\n").expect_err("unknown");
+        let ConfigError::Invalid {
+            line,
+            column,
+            message,
+            ..
+        } = err
+        else {
+            panic!("{err}")
+        };
+        assert_eq!((line, column), (2, 3), "{message}");
+        assert!(message.contains("rulez"), "{message}");
+    }
+
+    #[test]
+    fn empty_file_is_default() {
+        assert!(load("").expect("loads").config.policy.rules.is_empty());
+    }
+}

@@ -1,0 +1,43 @@
+//! The errors a command can end with, and the exit code each maps to.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::config::ConfigError;
+
+/// Process exit codes, as documented in `--help` and the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    Ok = 0,
+    Violation = 1,
+    BadInput = 2,
+    External = 3,
+}
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+
+    #[error(
+        "{0}: no such file or directory (give a workflow, action, Dockerfile, compose file or a directory)"
+    )]
+    MissingPath(PathBuf),
+
+    #[error("could not write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Config(_) | Error::MissingPath(_) => Exit::BadInput,
+            Error::Write { .. } => Exit::External,
+        }
+    }
+}

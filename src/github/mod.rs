@@ -1,0 +1,4 @@
+//! GitHub: the Actions runtime (outputs, step summary, annotations, masking). The REST API
+//! client joins here when a command needs it.
+
+pub mod actions;

@@ -1,0 +1,23 @@
+//! `cicd`: one binary that takes a container-shipping repository from pull request to
+//! production. The binary is thin; everything lives here so tests can drive it.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod github;
+pub mod oci;
+pub mod policy;
+pub mod report;
+
+pub use error::{Error, Exit};
+
+/// Runs one parsed command line.
+pub fn run(cli: &cli::Cli) -> Result<Exit, Error> {
+    let color = commands::color_enabled(cli.color);
+    match &cli.command {
+        cli::Command::Check(args) => {
+            commands::check::run(&commands::check::Request::new(cli, args, color))
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Container images: references now; registries, layouts and copies as they arrive.
+
+pub mod reference;

@@ -1,0 +1,176 @@
+//! Reads Compose files: each service's `image:` with `${VAR:-default}` interpolation, `<<`
+//! merge keys and `extends` (same file or another file) followed to where the image is written.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::policy::document::{Document, Image, ImageOrigin, Kind, Source};
+use crate::policy::interpolate::{Escape, interpolate};
+use crate::policy::yaml::{self, Node, Pos};
+
+/// A compose file whose shape is wrong where it matters (e.g. `services` is not a mapping).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComposeError {
+    pub pos: Pos,
+    pub message: String,
+}
+
+/// A document produced by following `extends.file` into a file that is not itself an input.
+pub type Extra = Document;
+
+/// Collects every service image. `dir` is the compose file's directory, for `extends.file`
+/// (`None`: other files are not followed).
+pub fn read_compose(
+    doc: &mut Document,
+    roots: &[Node],
+    dir: Option<&Path>,
+    extra: &mut Vec<Extra>,
+) -> Result<(), ComposeError> {
+    for root in roots {
+        let Some(services) = root.get("services") else {
+            continue;
+        };
+        if !services.is_map() {
+            if services.as_str().is_none() && services.as_seq().is_none() {
+                continue;
+            }
+            return Err(ComposeError {
+                pos: services.span.start,
+                message: "`services` must be a mapping of service names to services".into(),
+            });
+        }
+        for (name, service) in services.entries() {
+            if !service.is_map() {
+                continue;
+            }
+            read_service(doc, services, name, service, dir, extra, 0);
+        }
+    }
+    Ok(())
+}
+
+/// How many `extends` hops are followed before giving up on a cycle.
+const MAX_EXTENDS: usize = 8;
+
+fn read_service(
+    doc: &mut Document,
+    services: &Node,
+    name: &str,
+    service: &Node,
+    dir: Option<&Path>,
+    extra: &mut Vec<Extra>,
+    depth: usize,
+) {
+    // With `build:`, `image:` names what is built: nothing is pulled.
+    if service.get("build").is_some() {
+        return;
+    }
+    if let Some(image) = service.get("image") {
+        push_image(doc, image, format!("services.{name}.image"));
+        return;
+    }
+    if depth >= MAX_EXTENDS {
+        return;
+    }
+    let Some(extends) = service.get("extends") else {
+        return;
+    };
+    let (file, base) = match extends.as_str() {
+        Some(base) => (None, base),
+        None => match extends.get("service").and_then(Node::as_str) {
+            Some(base) => (extends.get("file").and_then(Node::as_str), base),
+            None => return,
+        },
+    };
+    match file {
+        None => {
+            if let Some(base_node) = services.get(base).filter(|n| n.is_map()) {
+                read_service(doc, services, base, base_node, dir, extra, depth + 1);
+            }
+        }
+        Some(file) => {
+            if let Some(dir) = dir {
+                follow_file(doc, dir, file, base, extra, depth + 1);
+            }
+        }
+    }
+}
+
+/// Reads the service `base` in another compose file; its image is reported in that file.
+fn follow_file(
+    doc: &Document,
+    dir: &Path,
+    file: &str,
+    base: &str,
+    extra: &mut Vec<Extra>,
+    depth: usize,
+) {
+    let path = dir.join(file);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        // Compose itself reports the missing file; this check has nothing to add.
+        return;
+    };
+    let Ok(roots) = yaml::parse(&text) else {
+        return;
+    };
+    let shown_parent = doc.source.path.parent().unwrap_or(Path::new(""));
+    let source = Arc::new(Source {
+        path: normalize(&shown_parent.join(file)),
+        text: text.into(),
+        kind: Kind::Compose,
+    });
+    let mut other = Document::new(source);
+    let dir = path.parent();
+    for root in &roots {
+        let Some(services) = root.get("services") else {
+            continue;
+        };
+        if let Some(node) = services.get(base).filter(|n| n.is_map()) {
+            read_service(&mut other, services, base, node, dir, extra, depth);
+        }
+    }
+    if !other.images.is_empty() {
+        extra.push(other);
+    }
+}
+
+/// Removes `.` and folds `dir/..` without touching the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn push_image(doc: &mut Document, node: &Node, symbolic: String) {
+    let Some(written) = node.as_str() else { return };
+    // Only defaults written in the file count; the environment of whoever runs the check does not.
+    let (value, unresolved) = match interpolate(written, Escape::Dollar, &|_| None) {
+        Ok(value) => (value, None),
+        // Set at `docker compose up` time: the file pins nothing unless it writes the digest.
+        Err(_) if written.contains("@sha256:") => return,
+        Err(name) => (written.to_owned(), Some(name)),
+    };
+    if value.trim().is_empty() {
+        return;
+    }
+    let via = (value != written).then(|| written.to_owned());
+    let location = doc.location(node, symbolic);
+    doc.images.push(Image {
+        value,
+        origin: ImageOrigin::Compose,
+        location,
+        via,
+        unresolved,
+    });
+}

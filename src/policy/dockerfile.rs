@@ -1,0 +1,364 @@
+//! Reads Dockerfiles/Containerfiles: the images of `FROM` and `COPY --from`, with global `ARG`
+//! defaults expanded, parser directives (`# escape=`), line continuations and heredocs handled.
+
+use std::collections::HashMap;
+
+use crate::policy::document::{Document, Image, ImageOrigin};
+use crate::policy::interpolate::{Escape, interpolate};
+use crate::policy::yaml::Pos;
+
+/// A Dockerfile that cannot be read, with its line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DockerfileError {
+    pub pos: Pos,
+    pub message: String,
+}
+
+/// One instruction after joining continuation lines.
+#[derive(Debug)]
+struct Instruction {
+    keyword: String,
+    /// The arguments, continuation lines joined.
+    args: String,
+    /// For each joined piece: (offset in `args`, line, column of that offset).
+    pieces: Vec<(usize, usize, usize)>,
+}
+
+impl Instruction {
+    /// Line and 1-based column of a byte offset into `args`.
+    fn pos(&self, offset: usize) -> Pos {
+        let (start, line, column) = self
+            .pieces
+            .iter()
+            .rev()
+            .find(|(start, ..)| *start <= offset)
+            .copied()
+            .unwrap_or((0, 1, 1));
+        let chars = self.args[start..offset].chars().count();
+        Pos {
+            line,
+            column: column + chars,
+        }
+    }
+}
+
+/// Collects the images a Dockerfile pulls.
+pub fn read_dockerfile(doc: &mut Document, text: &str) -> Result<(), DockerfileError> {
+    let (escape, instructions) = split(text);
+    let mut global_args: HashMap<String, Option<String>> = HashMap::new();
+    let mut stages: Vec<String> = Vec::new();
+    let mut seen_from = false;
+    for ins in &instructions {
+        match ins.keyword.as_str() {
+            "ARG" if !seen_from => {
+                for (name, default) in parse_arg(&ins.args) {
+                    let value = default.and_then(|d| {
+                        interpolate(&d, Escape::Char(escape), &|n| {
+                            global_args.get(n).cloned().flatten()
+                        })
+                        .ok()
+                    });
+                    global_args.insert(name, value);
+                }
+            }
+            "FROM" => {
+                seen_from = true;
+                let tokens = tokens(&ins.args);
+                let mut rest = tokens.iter().skip_while(|(_, t)| t.starts_with("--"));
+                let Some(&(offset, image)) = rest.next() else {
+                    return Err(DockerfileError {
+                        pos: ins.pos(0),
+                        message: "FROM needs an image (`FROM image[:tag][@digest] [AS name]`)"
+                            .into(),
+                    });
+                };
+                let stage_name = match (rest.next(), rest.next()) {
+                    (Some((_, kw)), Some((_, name))) if kw.eq_ignore_ascii_case("as") => {
+                        name.to_ascii_lowercase()
+                    }
+                    _ => String::new(),
+                };
+                let index = stages.len();
+                let symbolic = if stage_name.is_empty() {
+                    format!("stages[{index}].from")
+                } else {
+                    format!("stages[{index}]({stage_name}).from")
+                };
+                push_image(
+                    doc,
+                    ins,
+                    offset,
+                    image,
+                    escape,
+                    &global_args,
+                    &stages,
+                    symbolic,
+                    ImageOrigin::DockerfileFrom,
+                );
+                stages.push(stage_name);
+            }
+            "COPY" => {
+                for &(offset, token) in &tokens(&ins.args) {
+                    if !token.starts_with("--") {
+                        break;
+                    }
+                    let Some(from) = token.strip_prefix("--from=") else {
+                        continue;
+                    };
+                    if from.chars().all(|c| c.is_ascii_digit()) {
+                        continue;
+                    }
+                    let index = stages.len().saturating_sub(1);
+                    let value_offset = offset + "--from=".len();
+                    let symbolic = format!("stages[{index}].copy-from");
+                    push_image(
+                        doc,
+                        ins,
+                        value_offset,
+                        from,
+                        escape,
+                        &global_args,
+                        &stages,
+                        symbolic,
+                        ImageOrigin::DockerfileCopyFrom,
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_image(
+    doc: &mut Document,
+    ins: &Instruction,
+    offset: usize,
+    written: &str,
+    escape: char,
+    args: &HashMap<String, Option<String>>,
+    stages: &[String],
+    symbolic: String,
+    origin: ImageOrigin,
+) {
+    let (value, unresolved) = match interpolate(written, Escape::Char(escape), &|n| {
+        args.get(n).cloned().flatten()
+    }) {
+        Ok(value) => (value, None),
+        // Set only by `--build-arg`: the file pins nothing unless it writes the digest.
+        Err(_) if written.contains("@sha256:") => return,
+        Err(name) => (written.to_owned(), Some(name)),
+    };
+    let lower = value.to_ascii_lowercase();
+    if lower == "scratch" || stages.iter().any(|s| !s.is_empty() && *s == lower) {
+        return;
+    }
+    let pos = ins.pos(offset);
+    let via = (value != written).then(|| written.to_owned());
+    let location = doc.line_location(pos.line, pos.column, written.chars().count(), symbolic);
+    doc.images.push(Image {
+        value,
+        origin,
+        location,
+        via,
+        unresolved,
+    });
+}
+
+/// `ARG A=1 B="x y" C` → names with optional defaults (quotes removed).
+fn parse_arg(args: &str) -> Vec<(String, Option<String>)> {
+    tokens(args)
+        .into_iter()
+        .map(|(_, t)| match t.split_once('=') {
+            Some((name, value)) => {
+                let value = value
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+                    .unwrap_or(value);
+                (name.to_owned(), Some(value.to_owned()))
+            }
+            None => (t.to_owned(), None),
+        })
+        .collect()
+}
+
+/// Whitespace-separated tokens with their byte offsets.
+fn tokens(s: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in s.char_indices() {
+        match (start, c.is_whitespace()) {
+            (None, false) => start = Some(i),
+            (Some(st), true) => {
+                out.push((st, &s[st..i]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(st) = start {
+        out.push((st, &s[st..]));
+    }
+    out
+}
+
+/// Splits the file into instructions; returns the escape character in force.
+fn split(text: &str) -> (char, Vec<Instruction>) {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
+    let mut escape = '\\';
+    let mut i = 0;
+    // Parser directives: `# key=value` lines at the very top.
+    while let Some(line) = lines.get(i) {
+        let Some(body) = line.trim().strip_prefix('#') else {
+            break;
+        };
+        let Some((key, value)) = body.split_once('=') else {
+            break;
+        };
+        let key = key.trim().to_ascii_lowercase();
+        if key.contains(char::is_whitespace) {
+            break;
+        }
+        if key == "escape" && value.trim() == "`" {
+            escape = '`';
+        }
+        i += 1;
+    }
+    let mut out = Vec::new();
+    while i < lines.len() {
+        let line = lines[i];
+        let trimmed = line.trim_start();
+        i += 1;
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        let kw_len = trimmed.find(char::is_whitespace).unwrap_or(trimmed.len());
+        let keyword = trimmed[..kw_len].to_ascii_uppercase();
+        let after_kw = &trimmed[kw_len..];
+        let lead = after_kw.len() - after_kw.trim_start().len();
+        let mut args = String::new();
+        let mut pieces = Vec::new();
+        let mut piece = after_kw.trim_start();
+        let mut line_no = i;
+        let mut column = line[..indent + kw_len + lead].chars().count() + 1;
+        loop {
+            let (content, continues) = match piece.trim_end().strip_suffix(escape) {
+                Some(c) => (c, true),
+                None => (piece, false),
+            };
+            pieces.push((args.len(), line_no, column));
+            args.push_str(content);
+            if !continues {
+                break;
+            }
+            args.push(' ');
+            // Next non-comment line continues the instruction.
+            let mut next = None;
+            while i < lines.len() {
+                let l = lines[i];
+                i += 1;
+                let t = l.trim_start();
+                if t.starts_with('#') || t.is_empty() {
+                    continue;
+                }
+                next = Some((l, i));
+                break;
+            }
+            let Some((l, n)) = next else { break };
+            let t = l.trim_start();
+            piece = t;
+            line_no = n;
+            column = l[..l.len() - t.len()].chars().count() + 1;
+        }
+        // Heredoc bodies (`RUN <<EOF`, `COPY <<-"EOF" f`) are not instructions.
+        for (strip_tabs, word) in heredocs(&args) {
+            while i < lines.len() {
+                let l = lines[i];
+                i += 1;
+                let l = if strip_tabs {
+                    l.trim_start_matches('\t')
+                } else {
+                    l
+                };
+                if l == word {
+                    break;
+                }
+            }
+        }
+        out.push(Instruction {
+            keyword,
+            args,
+            pieces,
+        });
+    }
+    (escape, out)
+}
+
+/// Heredoc markers in an instruction: `<<WORD`, `<<-WORD`, `<<"WORD"`, `<<'WORD'`.
+fn heredocs(args: &str) -> Vec<(bool, String)> {
+    let mut out = Vec::new();
+    let mut rest = args;
+    while let Some(at) = rest.find("<<") {
+        let mut s = &rest[at + 2..];
+        let strip = s.starts_with('-');
+        if strip {
+            s = &s[1..];
+        }
+        let quote = s.chars().next().filter(|c| *c == '"' || *c == '\'');
+        if let Some(q) = quote {
+            s = &s[1..];
+            if let Some(end) = s.find(q) {
+                out.push((strip, s[..end].to_owned()));
+            }
+        } else {
+            let end = s
+                .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
+                .unwrap_or(s.len());
+            let word = &s[..end];
+            if word
+                .chars()
+                .next()
+                .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+            {
+                out.push((strip, word.to_owned()));
+            }
+        }
+        rest = s;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_continuations_and_heredocs() {
+        let text = "# escape=`\nFROM `\n  alpine:3 AS a\nRUN <<EOF\nFROM nope\nEOF\nfrom b\n";
+        let (escape, ins) = split(text);
+        assert_eq!(escape, '`');
+        let kws: Vec<_> = ins.iter().map(|i| i.keyword.as_str()).collect();
+        assert_eq!(kws, ["FROM", "RUN", "FROM"]);
+        let first = &ins[0];
+        let off = first.args.find("alpine").expect("token");
+        assert_eq!(first.pos(off), Pos { line: 3, column: 3 });
+    }
+
+    #[test]
+    fn arg_parsing() {
+        assert_eq!(
+            parse_arg("A=1 B=\"x:y\" C"),
+            vec![
+                ("A".into(), Some("1".into())),
+                ("B".into(), Some("x:y".into())),
+                ("C".into(), None)
+            ]
+        );
+    }
+}

@@ -1,0 +1,161 @@
+//! The checked view of one input file: every `uses:` reference and every container image it
+//! names, each with its location. Parsers produce it; rules only read it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::policy::uses::ActionRef;
+use crate::policy::yaml::{Node, Pos, Style, Value};
+use crate::report::Location;
+
+/// What kind of file an input is; decides which parser reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Workflow,
+    Action,
+    Dockerfile,
+    Compose,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Workflow => "workflow",
+            Kind::Action => "action",
+            Kind::Dockerfile => "Dockerfile",
+            Kind::Compose => "compose file",
+        }
+    }
+}
+
+/// An input file's text, shared with the reporter for snippets.
+#[derive(Debug)]
+pub struct Source {
+    /// Path as shown to users.
+    pub path: PathBuf,
+    pub text: Arc<str>,
+    pub kind: Kind,
+}
+
+/// Where a `uses:` appears; reusable workflows are called from a job, not a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UsesContext {
+    Step,
+    ReusableWorkflow,
+    CompositeStep,
+}
+
+#[derive(Clone, Debug)]
+pub struct Uses {
+    pub raw: String,
+    pub target: ActionRef,
+    pub location: Location,
+    /// A trailing `# comment` on the same line, without the `#`.
+    pub comment: Option<String>,
+    pub context: UsesContext,
+}
+
+/// Where an image reference was found; decides the wording of messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageOrigin {
+    StepDocker,
+    JobContainer,
+    Service,
+    ActionImage,
+    DockerfileFrom,
+    DockerfileCopyFrom,
+    Compose,
+}
+
+impl ImageOrigin {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ImageOrigin::StepDocker => "step image",
+            ImageOrigin::JobContainer => "job container image",
+            ImageOrigin::Service => "service container image",
+            ImageOrigin::ActionImage => "action image",
+            ImageOrigin::DockerfileFrom => "base image",
+            ImageOrigin::DockerfileCopyFrom => "`COPY --from` image",
+            ImageOrigin::Compose => "compose service image",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Image {
+    /// The reference after expanding `${{ matrix.x }}`, `ARG` or `${VAR:-default}`.
+    pub value: String,
+    pub origin: ImageOrigin,
+    pub location: Location,
+    /// What the value was expanded from, e.g. `matrix.image` or `ARG BASE`.
+    pub via: Option<String>,
+    /// A variable the value depends on that has no value or default in the file; `value` is
+    /// then the reference as written.
+    pub unresolved: Option<String>,
+}
+
+/// Everything the rules look at in one file.
+#[derive(Debug)]
+pub struct Document {
+    pub source: Arc<Source>,
+    pub uses: Vec<Uses>,
+    pub images: Vec<Image>,
+}
+
+impl Document {
+    pub fn new(source: Arc<Source>) -> Self {
+        Self {
+            source,
+            uses: Vec::new(),
+            images: Vec::new(),
+        }
+    }
+
+    /// The location of a YAML scalar, narrowed to inside its quotes when it is quoted.
+    pub fn location(&self, node: &Node, symbolic: impl Into<String>) -> Location {
+        let (mut start, mut end) = (node.span.start, node.span.end);
+        if let Value::Scalar(_, Style::Quoted) = node.value
+            && start.line == end.line
+            && end.column > start.column + 1
+        {
+            start.column += 1;
+            end.column -= 1;
+        }
+        Location {
+            file: self.source.path.clone(),
+            start,
+            end,
+            symbolic: symbolic.into(),
+        }
+    }
+
+    /// A location on one line, for line-based formats (Dockerfiles).
+    pub fn line_location(
+        &self,
+        line: usize,
+        column: usize,
+        len: usize,
+        symbolic: String,
+    ) -> Location {
+        Location {
+            file: self.source.path.clone(),
+            start: Pos { line, column },
+            end: Pos {
+                line,
+                column: column + len,
+            },
+            symbolic,
+        }
+    }
+
+    /// The `# comment` after a scalar on its last line, as `cicd pin` writes version comments.
+    pub fn trailing_comment(&self, node: &Node) -> Option<String> {
+        let end = node.span.end;
+        let line = self.source.text.lines().nth(end.line.checked_sub(1)?)?;
+        let rest: String = line.chars().skip(end.column.saturating_sub(1)).collect();
+        let rest = rest.trim_start();
+        let rest = rest.strip_prefix(['"', '\'']).unwrap_or(rest).trim_start();
+        let comment = rest.strip_prefix('#')?.trim().trim_end_matches('\r').trim();
+        (!comment.is_empty()).then(|| comment.to_owned())
+    }
+}

@@ -1,0 +1,121 @@
+//! Policy over a repository's workflows, actions, Dockerfiles and compose files: reading
+//! them with spans ([`input`]), and the rules that judge them ([`rules`]).
+
+pub mod compose;
+pub mod discover;
+pub mod dockerfile;
+pub mod document;
+pub mod input;
+pub mod interpolate;
+pub mod matrix;
+pub mod rules;
+pub mod uses;
+pub mod workflow;
+pub mod yaml;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::report::{Finding, InputProblem, Report};
+use discover::Input;
+use document::Document;
+use rules::Context;
+
+/// What to check and how.
+pub struct CheckRequest {
+    pub inputs: Vec<Input>,
+    /// The rules to run, each with its settings.
+    pub rules: Vec<rules::Configured>,
+    /// No network: online rules are skipped.
+    pub offline: bool,
+}
+
+/// Reads every input and runs every enabled rule over it.
+pub fn check(req: &CheckRequest) -> Report {
+    let mut report = Report {
+        title: "cicd check".into(),
+        inputs: req.inputs.len(),
+        ..Report::default()
+    };
+    let active: Vec<&rules::Configured> = req
+        .rules
+        .iter()
+        .filter(|(rule, settings)| settings.enabled && !(req.offline && rule.meta().online))
+        .collect();
+    if req.offline && req.rules.iter().any(|(r, s)| s.enabled && r.meta().online) {
+        report
+            .notes
+            .push("--offline: rules that need the network were skipped".into());
+    }
+    report.rules = active.iter().map(|(r, _)| r.meta().info()).collect();
+
+    let results = read_all(&req.inputs);
+    for result in results {
+        match result {
+            Ok(docs) => {
+                for doc in docs {
+                    for (rule, settings) in &active {
+                        let mut cx = Context::new(rule.meta(), settings, &mut report.findings);
+                        rule.check(&doc, &mut cx);
+                    }
+                    report
+                        .sources
+                        .entry(doc.source.path.clone())
+                        .or_insert_with(|| doc.source.text.clone());
+                }
+            }
+            Err(problem) => report.problems.push(problem),
+        }
+    }
+    report.normalize();
+    report
+}
+
+type ReadResult = Result<Vec<Document>, InputProblem>;
+
+/// Reads inputs on all cores, keeping input order in the result.
+fn read_all(inputs: &[Input]) -> Vec<ReadResult> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(inputs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<ReadResult>>> = inputs.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(input) = inputs.get(i) else { break };
+                    let result = input::read(&input.path, &input.shown, input.kind);
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .zip(inputs)
+        .map(|(slot, input)| {
+            slot.into_inner().ok().flatten().unwrap_or_else(|| {
+                Err(InputProblem::new(
+                    input.shown.clone(),
+                    None,
+                    "was not read (internal error)",
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Findings and problems for one file path, for callers that check a single file.
+pub fn findings_for(report: &Report, file: &PathBuf) -> Vec<Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.location.as_ref().is_some_and(|l| &l.file == file))
+        .cloned()
+        .collect()
+}

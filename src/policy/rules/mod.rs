@@ -1,0 +1,129 @@
+//! The rule seam: one file per rule, each declaring its metadata once and implementing
+//! [`Rule`]; [`all`] is the only list that names them.
+
+mod unpinned_action;
+mod unpinned_image;
+
+use std::borrow::Cow;
+
+use globset::GlobSet;
+
+use crate::policy::document::{Document, Image, Uses};
+use crate::report::{Finding, Location, RuleInfo, Severity};
+
+/// What a rule is, declared once in the rule's own file.
+#[derive(Debug)]
+pub struct RuleMeta {
+    pub id: &'static str,
+    pub summary: &'static str,
+    /// Why it matters and how to fix it, in Markdown.
+    pub help: &'static str,
+    pub help_url: &'static str,
+    pub default_severity: Severity,
+    /// Needs the network (skipped with `--offline`).
+    pub online: bool,
+}
+
+impl RuleMeta {
+    pub fn info(&self) -> RuleInfo {
+        RuleInfo {
+            id: Cow::Borrowed(self.id),
+            summary: Cow::Borrowed(self.summary),
+            help: Cow::Borrowed(self.help),
+            help_url: Cow::Borrowed(self.help_url),
+            default_severity: self.default_severity,
+        }
+    }
+}
+
+/// A policy rule. The default [`Rule::check`] walks a document's references; most rules
+/// only implement the visitor they care about.
+pub trait Rule: Send + Sync {
+    fn meta(&self) -> &'static RuleMeta;
+
+    fn check(&self, doc: &Document, cx: &mut Context<'_>) {
+        for uses in &doc.uses {
+            self.check_uses(uses, cx);
+        }
+        for image in &doc.images {
+            self.check_image(image, cx);
+        }
+    }
+
+    fn check_uses(&self, _uses: &Uses, _cx: &mut Context<'_>) {}
+
+    fn check_image(&self, _image: &Image, _cx: &mut Context<'_>) {}
+}
+
+/// A rule with its settings, as a check runs it.
+pub type Configured = (Box<dyn Rule>, Settings);
+
+/// Every rule, in reporting order. Adding a rule means adding it here and nowhere else.
+pub fn all() -> Vec<Box<dyn Rule>> {
+    vec![
+        Box::new(unpinned_action::UnpinnedAction),
+        Box::new(unpinned_image::UnpinnedImage),
+    ]
+}
+
+/// A rule's settings from `cicd.yaml`, compiled.
+#[derive(Debug, Default, Clone)]
+pub struct Settings {
+    pub enabled: bool,
+    /// Replaces the severity the rule computes.
+    pub severity: Option<Severity>,
+    /// Names that may be pinned by tag (`owner/repo` for actions, image names for images).
+    pub allow: GlobSet,
+}
+
+impl Settings {
+    pub fn enabled() -> Self {
+        Self {
+            enabled: true,
+            ..Self::default()
+        }
+    }
+
+    pub fn allows(&self, names: &[&str]) -> bool {
+        names.iter().any(|n| self.allow.is_match(n))
+    }
+}
+
+/// What a rule reports into.
+pub struct Context<'a> {
+    meta: &'static RuleMeta,
+    pub settings: &'a Settings,
+    findings: &'a mut Vec<Finding>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(
+        meta: &'static RuleMeta,
+        settings: &'a Settings,
+        findings: &'a mut Vec<Finding>,
+    ) -> Self {
+        Self {
+            meta,
+            settings,
+            findings,
+        }
+    }
+
+    pub fn report(
+        &mut self,
+        severity: Severity,
+        location: &Location,
+        subject: &str,
+        message: String,
+        fix: String,
+    ) {
+        self.findings.push(Finding {
+            rule: Cow::Borrowed(self.meta.id),
+            severity: self.settings.severity.unwrap_or(severity),
+            message,
+            location: Some(location.clone()),
+            fix: Some(fix),
+            subject: Some(subject.to_owned()),
+        });
+    }
+}
