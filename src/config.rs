@@ -77,7 +77,12 @@ impl Loaded {
             for name in FILE_NAMES {
                 let candidate = d.join(name);
                 if candidate.is_file() {
-                    return Self::load(&candidate);
+                    // Shown relative to where the search started, as users typed nothing.
+                    let shown = match d.strip_prefix(start) {
+                        Ok(rel) => rel.join(name),
+                        Err(_) => pathdiff(start, &candidate),
+                    };
+                    return Self::load_as(&candidate, &shown);
                 }
             }
             if d.join(".git").exists() {
@@ -92,15 +97,20 @@ impl Loaded {
     }
 
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        Self::load_as(path, path)
+    }
+
+    /// Loads `path`, naming it `shown` in errors.
+    fn load_as(path: &Path, shown: &Path) -> Result<Self, ConfigError> {
         let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
+            path: shown.to_path_buf(),
             source,
         })?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let pos =
                 crate::policy::input::utf8_error_pos(e.as_bytes(), e.utf8_error().valid_up_to());
             ConfigError::Invalid {
-                path: path.to_path_buf(),
+                path: shown.to_path_buf(),
                 line: pos.line,
                 column: pos.column,
                 message: "not valid UTF-8".into(),
@@ -117,7 +127,7 @@ impl Loaded {
                     None => message,
                 };
                 ConfigError::Invalid {
-                    path: path.to_path_buf(),
+                    path: shown.to_path_buf(),
                     line,
                     column,
                     message,
@@ -131,7 +141,7 @@ impl Loaded {
             .to_path_buf();
         Ok(Self {
             config,
-            path: Some(path.to_path_buf()),
+            path: Some(shown.to_path_buf()),
             base,
             text,
         })
@@ -166,6 +176,20 @@ impl Loaded {
             node.get(last).map(|n| n.span.start)
         }
     }
+}
+
+/// `target` relative to `from` when `target` is in an ancestor of `from` (`../../cicd.yaml`).
+fn pathdiff(from: &Path, target: &Path) -> PathBuf {
+    let mut up = PathBuf::new();
+    let mut dir = Some(from);
+    while let Some(d) = dir {
+        if let Ok(rest) = target.strip_prefix(d) {
+            return up.join(rest);
+        }
+        up.push("..");
+        dir = d.parent();
+    }
+    target.to_path_buf()
 }
 
 #[cfg(test)]

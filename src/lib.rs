@@ -9,6 +9,7 @@ pub mod github;
 pub mod oci;
 pub mod policy;
 pub mod report;
+pub mod text;
 
 pub use error::{Error, Exit};
 

@@ -57,6 +57,9 @@ pub fn run(req: &Request) -> Result<Exit, Error> {
         rules,
         offline: req.offline,
     });
+    for problem in &report.problems {
+        eprintln!("error: {problem}");
+    }
     emit(req, &report)?;
     Ok(if !report.problems.is_empty() {
         Exit::BadInput

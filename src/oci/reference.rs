@@ -6,6 +6,8 @@ use std::fmt;
 use thiserror::Error;
 
 pub const DEFAULT_REGISTRY: &str = "docker.io";
+/// Longest `registry/repository` Docker accepts.
+const NAME_MAX: usize = 255;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Reference {
@@ -66,6 +68,10 @@ impl Reference {
         } else {
             repository.to_owned()
         };
+        // Docker's limit applies to the normalised name, so what we print parses again.
+        if registry.len() + 1 + repository.len() > NAME_MAX {
+            return Err(ReferenceError::Name(name.to_owned()));
+        }
         Ok(Self {
             registry: registry.to_owned(),
             repository,
@@ -147,7 +153,7 @@ fn validate_tag(tag: &str) -> Result<(), ReferenceError> {
 }
 
 fn validate_repository(repo: &str) -> Result<(), ()> {
-    if repo.is_empty() || repo.len() > 255 {
+    if repo.is_empty() || repo.len() > NAME_MAX {
         return Err(());
     }
     for component in repo.split('/') {
@@ -237,6 +243,12 @@ mod tests {
             Reference::parse("a..b"),
             Err(ReferenceError::Name(_))
         ));
+        // See: fuzz/regressions/reference-1. The limit counts the normalised name.
+        assert!(matches!(
+            Reference::parse(&"a".repeat(248)),
+            Err(ReferenceError::Name(_))
+        ));
+        assert!(Reference::parse(&"a".repeat(237)).is_ok());
     }
 
     proptest! {

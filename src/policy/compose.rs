@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::policy::document::{Document, Image, ImageOrigin, Kind, Source};
 use crate::policy::interpolate::{Escape, interpolate};
 use crate::policy::yaml::{self, Node, Pos};
+use crate::text::Text;
 
 /// A compose file whose shape is wrong where it matters (e.g. `services` is not a mapping).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,7 +117,7 @@ fn follow_file(
     let shown_parent = doc.source.path.parent().unwrap_or(Path::new(""));
     let source = Arc::new(Source {
         path: normalize(&shown_parent.join(file)),
-        text: text.into(),
+        text: Arc::new(Text::new(text)),
         kind: Kind::Compose,
     });
     let mut other = Document::new(source);

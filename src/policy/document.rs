@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::policy::uses::ActionRef;
 use crate::policy::yaml::{Node, Pos, Style, Value};
 use crate::report::Location;
+use crate::text::Text;
 
 /// What kind of file an input is; decides which parser reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -33,7 +34,7 @@ impl Kind {
 pub struct Source {
     /// Path as shown to users.
     pub path: PathBuf,
-    pub text: Arc<str>,
+    pub text: Arc<Text>,
     pub kind: Kind,
 }
 
@@ -151,7 +152,7 @@ impl Document {
     /// The `# comment` after a scalar on its last line, as `cicd pin` writes version comments.
     pub fn trailing_comment(&self, node: &Node) -> Option<String> {
         let end = node.span.end;
-        let line = self.source.text.lines().nth(end.line.checked_sub(1)?)?;
+        let line = self.source.text.line(end.line)?;
         let rest: String = line.chars().skip(end.column.saturating_sub(1)).collect();
         let rest = rest.trim_start();
         let rest = rest.strip_prefix(['"', '\'']).unwrap_or(rest).trim_start();

@@ -10,6 +10,7 @@ use crate::policy::document::{Document, Kind, Source};
 use crate::policy::workflow::{read_action, read_workflow};
 use crate::policy::yaml::{self, Pos};
 use crate::report::InputProblem;
+use crate::text::Text;
 
 /// The kind a file's name says it is, if any.
 pub fn kind_from_name(path: &Path) -> Option<Kind> {
@@ -118,7 +119,7 @@ pub fn parse(
         (None, None) => {
             let dockerfile = text.lines().any(|l| {
                 let t = l.trim_start();
-                t.len() > 5 && t[..5].eq_ignore_ascii_case("FROM ") || t.eq_ignore_ascii_case("FROM")
+                t.get(..5).is_some_and(|w| w.eq_ignore_ascii_case("FROM ")) || t.eq_ignore_ascii_case("FROM")
             });
             if !dockerfile {
                 return Err(problem(None, "is not a workflow, action, Dockerfile or compose file".into()));
@@ -128,7 +129,7 @@ pub fn parse(
     };
     let source = Arc::new(Source {
         path: shown.to_path_buf(),
-        text: Arc::from(text.as_str()),
+        text: Arc::new(Text::new(text.as_str())),
         kind,
     });
     let mut doc = Document::new(source);
@@ -202,6 +203,18 @@ mod tests {
         assert_eq!(k("compose.yaml"), Some(Kind::Compose));
         assert_eq!(k("composer.json"), None);
         assert_eq!(k("values.yaml"), None);
+    }
+
+    proptest::proptest! {
+        /// Cheap stable-toolchain complement to the cargo-fuzz targets in `fuzz/`.
+        #[test]
+        fn parse_never_panics(
+            text in "[a-z:{}\\[\\],#&*!|>'\" \n\t$@/.-]{0,300}",
+            kind in 0usize..4,
+        ) {
+            let kind = [Kind::Workflow, Kind::Action, Kind::Dockerfile, Kind::Compose][kind];
+            let _ = parse(Path::new("x.yml"), None, text.into_bytes(), Some(kind));
+        }
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub struct Expansion<'a> {
 #[derive(Debug, Default)]
 pub struct Scope<'a> {
     combinations: Option<Vec<Vec<Var<'a>>>>,
+    /// Every value written in the matrix (axes and `include` entries), in order.
+    written: Option<Vec<Var<'a>>>,
     env: Vec<Var<'a>>,
 }
 
@@ -49,7 +51,8 @@ impl<'a> Scope<'a> {
             }
         }
         Self {
-            combinations: matrix.and_then(|(m, p)| combinations(m, &p)),
+            combinations: matrix.as_ref().and_then(|(m, p)| combinations(m, p)),
+            written: matrix.as_ref().and_then(|(m, p)| written_values(m, p)),
             env,
         }
     }
@@ -71,6 +74,26 @@ impl<'a> Scope<'a> {
             [Part::Var(ns, name)] => Some(format!("{ns}.{name}")),
             _ => None,
         };
+        // One matrix variable alone: every value written for it counts, even one a later
+        // `include` entry overwrites, because the file still names it.
+        if let [Part::Var("matrix", name)] = parts.as_slice() {
+            let values = self.written.as_ref()?;
+            return Some(
+                values
+                    .iter()
+                    .filter(|v| v.name == *name)
+                    .filter_map(|v| {
+                        let value = v.node.as_str().filter(|t| !t.contains("${{"))?;
+                        Some(Expansion {
+                            value: value.to_owned(),
+                            node: v.node,
+                            path: v.path.clone(),
+                            via: Some(format!("matrix.{name}")),
+                        })
+                    })
+                    .collect(),
+            );
+        }
         let needs_matrix = parts.iter().any(|p| matches!(p, Part::Var("matrix", _)));
         let no_matrix = [Vec::new()];
         let combos: &[Vec<Var<'a>>] = match (&self.combinations, needs_matrix) {
@@ -233,6 +256,40 @@ fn combinations<'a>(matrix: &'a Node, path: &str) -> Option<Vec<Vec<Var<'a>>>> {
     Some(combos)
 }
 
+/// Every value of a static matrix: axis values, then `include` entries' values.
+fn written_values<'a>(matrix: &'a Node, path: &str) -> Option<Vec<Var<'a>>> {
+    if !matrix.is_map() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (name, values) in matrix.entries() {
+        match name {
+            "exclude" => {}
+            "include" => {
+                for (i, entry) in values.as_seq().unwrap_or_default().iter().enumerate() {
+                    for (key, node) in entry.entries() {
+                        out.push(Var {
+                            name: key,
+                            node,
+                            path: format!("{path}.include[{i}].{key}"),
+                        });
+                    }
+                }
+            }
+            _ => {
+                for (i, node) in values.as_seq().unwrap_or_default().iter().enumerate() {
+                    out.push(Var {
+                        name,
+                        node,
+                        path: format!("{path}.{name}[{i}]"),
+                    });
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
 fn matches_entry(combo: &[Var<'_>], entry: &Node) -> bool {
     let entries = entry.entries();
     !entries.is_empty()
@@ -277,6 +334,7 @@ mod tests {
                 ("a:1".into(), "strategy.matrix.image[0]".into()),
                 ("b:2".into(), "strategy.matrix.image[1]".into()),
                 ("c:3".into(), "strategy.matrix.include[0].image".into()),
+                ("a:1".into(), "strategy.matrix.include[1].image".into()),
             ]
         );
     }

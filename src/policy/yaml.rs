@@ -91,6 +91,31 @@ pub fn parse(text: &str) -> Result<Vec<Node>, SyntaxError> {
     Builder::default().run(text)
 }
 
+/// A scalar's span starts at its properties (`&anchor`, `!tag`); move it to the value.
+fn skip_properties(start: Pos, lines: &[&str]) -> Pos {
+    let Some(line) = start.line.checked_sub(1).and_then(|i| lines.get(i)) else {
+        return start;
+    };
+    let chars: Vec<char> = line.chars().collect();
+    let mut col = start.column - 1;
+    while chars.get(col).is_some_and(|c| *c == '&' || *c == '!') {
+        while chars.get(col).is_some_and(|c| !c.is_whitespace()) {
+            col += 1;
+        }
+        while chars.get(col).is_some_and(|c| *c == ' ' || *c == '\t') {
+            col += 1;
+        }
+    }
+    if col >= chars.len() {
+        // The value is on a later line; keep the parser's position.
+        return start;
+    }
+    Pos {
+        line: start.line,
+        column: col + 1,
+    }
+}
+
 /// The parser's end marker for a scalar lies past trailing blanks and comments; recompute it
 /// from the source for scalars written on one line.
 fn scalar_end(span: Span, style: ScalarStyle, value: &str, lines: &[&str]) -> Pos {
@@ -179,9 +204,10 @@ impl Builder {
             let span = Span::from_parser(span);
             match event {
                 Event::Scalar(value, style, anchor, _tag) => {
+                    let start = skip_properties(span.start, &lines);
                     let span = Span {
-                        start: span.start,
-                        end: scalar_end(span, style, &value, &lines),
+                        start,
+                        end: scalar_end(Span { start, ..span }, style, &value, &lines),
                     };
                     let style = match style {
                         ScalarStyle::Plain => Style::Plain,
@@ -435,6 +461,28 @@ mod tests {
                 column: 16
             }
         );
+    }
+
+    #[test]
+    fn anchors_and_tags_are_not_part_of_the_span() {
+        let docs = parse("a: &x !!str v1\nb: *x\n").expect("parses");
+        let (v, span) = scalar_at(&docs[0], &["a"]);
+        assert_eq!(v, "v1");
+        assert_eq!(
+            span.start,
+            Pos {
+                line: 1,
+                column: 13
+            }
+        );
+        assert_eq!(
+            span.end,
+            Pos {
+                line: 1,
+                column: 15
+            }
+        );
+        assert_eq!(scalar_at(&docs[0], &["b"]).1, span);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use serde::Serialize;
 pub use finding::{Finding, Location, RuleInfo, Severity};
 
 use crate::policy::yaml::Pos;
+use crate::text::Text;
 
 /// An input that could not be read, reported next to the findings (and making the run exit 2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -67,7 +68,7 @@ pub struct Report {
     /// Notes for the user that are not findings (e.g. rules skipped by `--offline`).
     pub notes: Vec<String>,
     /// Source text by shown path, for snippets.
-    pub sources: HashMap<PathBuf, Arc<str>>,
+    pub sources: HashMap<PathBuf, Arc<Text>>,
 }
 
 /// The output formats every findings-producing command offers.

@@ -1,4 +1,5 @@
 //! `--format plain`: each finding as an annotated source snippet, then a one-line total.
+//! Unreadable inputs go to standard error from the command, in every format.
 
 use std::io::{self, Write};
 
@@ -6,6 +7,7 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use super::{Finding, Report, Severity, slash_path};
 use crate::policy::yaml::Pos;
+use crate::text::Text;
 
 /// Longest span shown in full; longer ones show their first lines.
 const MAX_LINES: usize = 6;
@@ -18,10 +20,6 @@ pub fn render(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<(
     };
     for f in &report.findings {
         writeln!(out, "{}\n", render_one(&renderer, report, f))?;
-    }
-    for p in &report.problems {
-        let group = [Group::with_title(Level::ERROR.primary_title(p.to_string()))];
-        writeln!(out, "{}\n", renderer.render(&group))?;
     }
     for note in &report.notes {
         writeln!(out, "note: {note}")?;
@@ -76,14 +74,9 @@ fn render_one(renderer: &Renderer, report: &Report, f: &Finding) -> String {
 }
 
 /// The lines a span covers (at most [`MAX_LINES`]) and the span's byte range within them.
-fn excerpt(text: &str, start: Pos, end: Pos) -> Option<(String, std::ops::Range<usize>)> {
+fn excerpt(text: &Text, start: Pos, end: Pos) -> Option<(String, std::ops::Range<usize>)> {
     let last = end.line.max(start.line).min(start.line + MAX_LINES - 1);
-    let lines: Vec<&str> = text
-        .lines()
-        .skip(start.line.checked_sub(1)?)
-        .take(last - start.line + 1)
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect();
+    let lines: Vec<&str> = (start.line..=last).map_while(|n| text.line(n)).collect();
     if lines.is_empty() {
         return None;
     }

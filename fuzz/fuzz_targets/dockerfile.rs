@@ -1,0 +1,17 @@
+//! `input::parse` as a dockerfile must return `Ok` or `Err` for any bytes, never panic.
+#![no_main]
+
+use std::path::Path;
+
+use cicd::policy::document::Kind;
+use cicd::policy::input;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = input::parse(
+        Path::new("Dockerfile"),
+        None,
+        data.to_vec(),
+        Some(Kind::Dockerfile),
+    );
+});

@@ -1,0 +1,60 @@
+//! The command-line contract: help documents exit codes, version names the revision, usage
+//! errors exit 2.
+
+use crate::harness::cicd;
+
+#[test]
+fn help_documents_exit_codes() {
+    for args in [&["--help"][..], &["check", "--help"]] {
+        let out = cicd().args(args).output().expect("run");
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&out.stdout);
+        for line in [
+            "0  ok",
+            "1  policy or gate violation",
+            "2  bad input or usage",
+            "3  external failure",
+        ] {
+            assert!(text.contains(line), "{args:?} lacks `{line}`:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn version_names_the_git_revision() {
+    let out = cicd().arg("--version").output().expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(&format!("cicd {} (", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+    let revision = text
+        .trim()
+        .rsplit_once('(')
+        .map(|(_, r)| r.trim_end_matches(')'))
+        .unwrap_or_default();
+    assert!(!revision.is_empty(), "{text}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(
+        cicd()
+            .arg("--no-such-flag")
+            .output()
+            .expect("run")
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        cicd()
+            .args(["check", "--format", "yaml"])
+            .output()
+            .expect("run")
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(cicd().output().expect("run").status.code(), Some(2));
+}

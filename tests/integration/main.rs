@@ -1,0 +1,11 @@
+//! Integration tests: the real `cicd` binary against fixtures and real tools.
+
+mod check_bad_input;
+mod check_config;
+mod check_fixtures;
+mod check_formats;
+mod check_github_actions;
+mod cli;
+mod docs;
+mod fixture_schemas;
+mod harness;
