@@ -53,6 +53,119 @@ pub enum Command {
     /// Check workflows, actions, Dockerfiles and compose files for unpinned actions and images.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
+
+    /// Copy, tag and inspect images in registries (`docker://HOST/REPO[:TAG|@DIGEST]`) and OCI
+    /// image layouts (`oci:PATH[:TAG]`).
+    #[command(after_help = EXIT_CODES)]
+    Image(ImageArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    #[command(subcommand)]
+    pub command: ImageCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Show an image: digest, platforms, sizes, config, layers, annotations, attachments.
+    #[command(after_help = EXIT_CODES)]
+    Inspect(InspectArgs),
+    /// Copy an image (every platform, and its signatures, attestations and SBOMs) by digest;
+    /// the destination tag is written last, only after every digest checked out.
+    #[command(after_help = EXIT_CODES)]
+    Copy(CopyArgs),
+    /// Point more tags at the image REF names (a manifest PUT; no blob moves).
+    #[command(after_help = EXIT_CODES)]
+    Tag(TagArgs),
+    /// Check credentials against a registry and store them in Docker's `config.json`.
+    #[command(after_help = EXIT_CODES)]
+    Login(LoginArgs),
+}
+
+/// How registries are reached.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// Reach HOST[:PORT] over plain HTTP (loopback registries always may).
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registry: Vec<String>,
+
+    /// Trust the CA certificates in this PEM file too (default: `SSL_CERT_FILE`).
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// `docker://HOST/REPO[:TAG|@DIGEST]`, `oci:PATH[:TAG]`, or a plain image reference.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    #[arg(value_name = "SRC")]
+    pub source: String,
+
+    #[arg(value_name = "DST")]
+    pub destination: String,
+
+    /// Copy only this platform's image (`os/arch[/variant]`) out of an index.
+    #[arg(long, value_name = "P", conflicts_with = "all_platforms")]
+    pub platform: Option<String>,
+
+    /// Copy the whole index with every platform (the default).
+    #[arg(long)]
+    pub all_platforms: bool,
+
+    /// Print JSON with every digest copied.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    /// The image to tag, best by digest (`docker://HOST/REPO@sha256:…`).
+    #[arg(value_name = "REF")]
+    pub reference: String,
+
+    /// Tags to point at it, in the same repository or layout.
+    #[arg(value_name = "TAG", required = true)]
+    pub tags: Vec<String>,
+
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Registry host (`HOST[:PORT]`, `docker.io` for Docker Hub).
+    #[arg(value_name = "REGISTRY")]
+    pub registry_host: String,
+
+    /// User name (default: `CICD_REGISTRY_USERNAME`).
+    #[arg(long, short = 'u')]
+    pub username: Option<String>,
+
+    /// Read the password from standard input (default: `CICD_REGISTRY_PASSWORD`).
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]

@@ -26,6 +26,9 @@ pub enum Error {
     )]
     MissingPath(PathBuf),
 
+    #[error(transparent)]
+    Image(#[from] crate::oci::error::OciError),
+
     #[error("could not write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -38,6 +41,8 @@ impl Error {
         match self {
             Error::Config(_) | Error::MissingPath(_) => Exit::BadInput,
             Error::Write { .. } => Exit::External,
+            Error::Image(e) if e.is_bad_input() => Exit::BadInput,
+            Error::Image(_) => Exit::External,
         }
     }
 }

@@ -1,3 +1,16 @@
-//! Container images: references now; registries, layouts and copies as they arrive.
+//! Container images: references and transports, OCI image layouts, the registry client with
+//! its auth and retries, and the copy/tag/inspect operations built on them. Knows nothing of
+//! GitHub or the command line.
 
+pub mod auth;
+pub mod copy;
+pub mod digest;
+pub mod error;
+pub mod inspect;
+pub mod layout;
+pub mod manifest;
 pub mod reference;
+pub mod registry;
+pub mod retry;
+pub mod store;
+pub mod transport;

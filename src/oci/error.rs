@@ -1,0 +1,100 @@
+//! Everything that can go wrong moving images, each message saying what, where and what to
+//! do. Credentials never appear here: variants carry registry and repository names only.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use super::reference::ReferenceError;
+
+#[derive(Debug, Error)]
+pub enum OciError {
+    #[error("invalid image reference `{input}`: {source}")]
+    Reference {
+        input: String,
+        source: ReferenceError,
+    },
+
+    #[error("invalid image location `{0}`: use docker://HOST/REPO[:TAG|@DIGEST] or oci:PATH[:TAG]")]
+    Transport(String),
+
+    #[error("{0}")]
+    Unsupported(String),
+
+    #[error("registry {registry} answered {status} for {repository}: {hint}")]
+    Unauthorized {
+        registry: String,
+        repository: String,
+        status: u16,
+        hint: String,
+    },
+
+    #[error("{what} not found: {place}")]
+    NotFound { what: String, place: String },
+
+    #[error(
+        "{what} from {place} does not match its digest: expected {expected}, got {actual}; refusing it (nothing was tagged)"
+    )]
+    DigestMismatch {
+        what: String,
+        place: String,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("registry {registry} answered {status} to {action}: {message}")]
+    Http {
+        registry: String,
+        action: String,
+        status: u16,
+        message: String,
+    },
+
+    #[error(
+        "could not reach registry {registry} ({action}): {message}; check the address, or pass --ca-cert FILE (or SSL_CERT_FILE) for a private CA"
+    )]
+    Network {
+        registry: String,
+        action: String,
+        message: String,
+    },
+
+    #[error("invalid manifest: {0}")]
+    Manifest(String),
+
+    #[error("image layout {path}: {message}")]
+    Layout { path: PathBuf, message: String },
+
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("credentials: {0}")]
+    Credentials(String),
+
+    #[error("--ca-cert / SSL_CERT_FILE {path}: {message}")]
+    CaCert { path: PathBuf, message: String },
+}
+
+impl OciError {
+    /// Whether the user can fix this by changing what they typed (exit 2) rather than an
+    /// outside failure (exit 3).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            OciError::Reference { .. }
+                | OciError::Transport(_)
+                | OciError::Unsupported(_)
+                | OciError::Layout { .. }
+                | OciError::CaCert { .. }
+                | OciError::Credentials(_)
+        )
+    }
+
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> OciError {
+        let path = path.into();
+        move |source| OciError::Io { path, source }
+    }
+}

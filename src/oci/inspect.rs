@@ -1,0 +1,159 @@
+//! What `cicd image inspect` reports about an image: digest, media type, size, each
+//! platform's manifest, config, layers, annotations and the artifacts attached to it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::copy::ATTACHMENT_SUFFIXES;
+use super::digest::sha256_hex;
+use super::error::OciError;
+use super::manifest::{Descriptor, ImageConfig, Kind};
+use super::store::{Fetched, Store};
+use super::transport::Location;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Inspection {
+    pub reference: String,
+    pub digest: String,
+    pub media_type: String,
+    pub size: u64,
+    /// One entry per platform: an index's children, or the image itself.
+    pub manifests: Vec<PlatformManifest>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    pub attachments: Vec<Attachment>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlatformManifest {
+    pub digest: String,
+    pub media_type: String,
+    pub size: u64,
+    /// `os/arch[/variant]`, or null for an artifact without one.
+    pub platform: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<Descriptor>,
+    pub layers: Vec<Descriptor>,
+    /// Sum of config and layer sizes.
+    pub total_size: u64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    /// The manifest it is attached to.
+    pub subject: String,
+    /// `sha256-<hex>.sig` and the like.
+    pub tag: String,
+    pub digest: String,
+    pub media_type: String,
+}
+
+pub async fn inspect(store: &Store, loc: &Location) -> Result<Inspection, OciError> {
+    let root = store.resolve(loc).await?;
+    let parsed = root.parse()?;
+    let mut manifests = Vec::new();
+    let mut subjects = vec![root.digest.clone()];
+    match &parsed.kind {
+        Kind::Index(children) => {
+            for child in children {
+                subjects.push(child.digest.clone());
+                let fetched = store.manifest(&child.digest).await?;
+                let (config, layers) = match fetched.as_ref().map(Fetched::parse) {
+                    Some(Ok(m)) => match m.kind {
+                        Kind::Image { config, layers } => (Some(*config), layers),
+                        Kind::Index(_) => (None, Vec::new()),
+                    },
+                    Some(Err(e)) => return Err(e),
+                    None => (None, Vec::new()),
+                };
+                manifests.push(PlatformManifest {
+                    digest: child.digest.clone(),
+                    media_type: child.media_type.clone(),
+                    size: child.size,
+                    platform: child.platform.as_ref().map(ToString::to_string),
+                    total_size: total(&config, &layers),
+                    config,
+                    layers,
+                });
+            }
+        }
+        Kind::Image { config, layers } => {
+            let platform = platform_of(store, config).await?;
+            manifests.push(PlatformManifest {
+                digest: root.digest.clone(),
+                media_type: root.media_type.clone(),
+                size: root.bytes.len() as u64,
+                platform,
+                total_size: total(&Some((**config).clone()), layers),
+                config: Some((**config).clone()),
+                layers: layers.clone(),
+            });
+        }
+    }
+    let mut attachments = Vec::new();
+    for subject in subjects {
+        let hex = sha256_hex(&subject)?;
+        for suffix in ATTACHMENT_SUFFIXES {
+            let tag = format!("sha256-{hex}{suffix}");
+            if let Some(found) = store.manifest(&tag).await? {
+                attachments.push(Attachment {
+                    subject: subject.clone(),
+                    tag,
+                    digest: found.digest,
+                    media_type: found.media_type,
+                });
+            }
+        }
+    }
+    Ok(Inspection {
+        reference: loc.to_string(),
+        digest: root.digest.clone(),
+        media_type: root.media_type.clone(),
+        size: root.bytes.len() as u64,
+        manifests,
+        annotations: parsed.annotations,
+        attachments,
+    })
+}
+
+fn total(config: &Option<Descriptor>, layers: &[Descriptor]) -> u64 {
+    config.as_ref().map_or(0, |c| c.size) + layers.iter().map(|l| l.size).sum::<u64>()
+}
+
+/// `os/arch[/variant]` from an image config blob (skipped for non-image artifacts).
+async fn platform_of(store: &Store, config: &Descriptor) -> Result<Option<String>, OciError> {
+    if !(config.media_type.contains("image.config")
+        || config.media_type.contains("container.image"))
+    {
+        return Ok(None);
+    }
+    let bytes = match store {
+        Store::Layout(l) => l.read_verified(&config.digest)?,
+        Store::Registry { registry, repo } => {
+            let resp = registry.get_blob(repo, &config.digest).await?;
+            let bytes = resp.bytes().await.map_err(|e| OciError::Network {
+                registry: registry.host.clone(),
+                action: "reading the image config".into(),
+                message: super::registry::chain(&e),
+            })?;
+            let mut v = super::digest::Verifier::new(&config.digest)?;
+            v.update(&bytes);
+            v.finish(Some(config.size), "image config", &store.describe())?;
+            bytes.to_vec()
+        }
+    };
+    let cfg: ImageConfig = serde_json::from_slice(&bytes).unwrap_or_default();
+    if cfg.os.is_empty() || cfg.architecture.is_empty() {
+        return Ok(None);
+    }
+    let mut p = format!("{}/{}", cfg.os, cfg.architecture);
+    if let Some(v) = cfg.variant {
+        p.push('/');
+        p.push_str(&v);
+    }
+    Ok(Some(p))
+}
