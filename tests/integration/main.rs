@@ -9,3 +9,6 @@ mod cli;
 mod docs;
 mod fixture_schemas;
 mod harness;
+mod image_auth;
+mod image_copy;
+mod image_faults;

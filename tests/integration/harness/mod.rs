@@ -112,3 +112,7 @@ pub fn check_json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
     });
     (out.status.code().unwrap_or(-1), json)
 }
+
+pub mod images;
+pub mod proxy;
+pub mod registry;

@@ -1,0 +1,144 @@
+//! Registry auth (htpasswd) and TLS with a CA made in the test: credentials from the
+//! environment and from `cicd image login`; failures exit 3 naming the registry and what to
+//! set; the password never appears in any output.
+
+use crate::harness::cicd;
+use crate::harness::images;
+use crate::harness::registry::{PASSWORD, USER, htpasswd, tls};
+
+fn all_output(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn htpasswd_registry_with_env_credentials_wrong_password_and_none() {
+    let reg = htpasswd();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    let img = images::single(&src, "v1", 2000, 91);
+    let dst = format!("docker://{}/auth/app:v1", reg.addr);
+    let home = tmp.path().join("home");
+    let run = |user: Option<&str>, pass: Option<&str>| {
+        let mut cmd = cicd();
+        cmd.env("HOME", &home)
+            .env_remove("DOCKER_CONFIG")
+            .env_remove("REGISTRY_AUTH_FILE");
+        cmd.env_remove("CICD_REGISTRY_USERNAME")
+            .env_remove("CICD_REGISTRY_PASSWORD");
+        if let Some(u) = user {
+            cmd.env("CICD_REGISTRY_USERNAME", u);
+        }
+        if let Some(p) = pass {
+            cmd.env("CICD_REGISTRY_PASSWORD", p);
+        }
+        cmd.args([
+            "image",
+            "copy",
+            &format!("oci:{}:v1", src.display()),
+            &dst,
+            "--json",
+        ])
+        .output()
+        .expect("run")
+    };
+    let ok = run(Some(USER), Some(PASSWORD));
+    assert!(ok.status.success(), "{}", all_output(&ok));
+    assert!(all_output(&ok).contains(&img.digest));
+    assert!(!all_output(&ok).contains(PASSWORD));
+
+    let wrong = run(Some(USER), Some("not-the-password-xyz"));
+    assert_eq!(wrong.status.code(), Some(3));
+    let text = all_output(&wrong);
+    assert!(
+        text.contains(&format!("registry {} answered 401", reg.addr)),
+        "{text}"
+    );
+    assert!(text.contains("CICD_REGISTRY_PASSWORD"), "{text}");
+    assert!(!text.contains("not-the-password-xyz"));
+
+    let none = run(None, None);
+    assert_eq!(none.status.code(), Some(3));
+    let text = all_output(&none);
+    assert!(text.contains("no credentials for"), "{text}");
+    assert!(text.contains("cicd image login"), "{text}");
+}
+
+#[test]
+fn login_writes_docker_config_that_later_commands_use() {
+    let reg = htpasswd();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let docker = tmp.path().join("docker");
+    let login = cicd()
+        .env("DOCKER_CONFIG", &docker)
+        .env_remove("CICD_REGISTRY_PASSWORD")
+        .args(["image", "login", &reg.addr, "-u", USER, "--password-stdin"])
+        .write_stdin(format!("{PASSWORD}\n"))
+        .output()
+        .expect("login");
+    assert!(login.status.success(), "{}", all_output(&login));
+    assert!(!all_output(&login).contains(PASSWORD));
+    let cfg = std::fs::read_to_string(docker.join("config.json")).expect("config.json");
+    assert!(cfg.contains(&reg.addr));
+    let bad = cicd()
+        .env("DOCKER_CONFIG", &docker)
+        .args(["image", "login", &reg.addr, "-u", USER, "--password-stdin"])
+        .write_stdin("wrong-one\n")
+        .output()
+        .expect("login");
+    assert_eq!(bad.status.code(), Some(3));
+    assert!(!all_output(&bad).contains("wrong-one"));
+    // Later commands find the stored credentials.
+    let src = tmp.path().join("src");
+    images::single(&src, "v1", 1000, 92);
+    let out = cicd()
+        .env("DOCKER_CONFIG", &docker)
+        .env_remove("CICD_REGISTRY_PASSWORD")
+        .args([
+            "image",
+            "copy",
+            &format!("oci:{}:v1", src.display()),
+            &format!("docker://{}/login/app:v1", reg.addr),
+        ])
+        .output()
+        .expect("copy");
+    assert!(out.status.success(), "{}", all_output(&out));
+}
+
+#[test]
+fn tls_registry_needs_the_ca() {
+    let reg = tls();
+    let ca = reg.ca.as_ref().expect("ca");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    let img = images::single(&src, "v1", 1000, 93);
+    let dst = format!("docker://{}/tls/app:v1", reg.addr);
+    let from = format!("oci:{}:v1", src.display());
+    let out = cicd()
+        .env_remove("SSL_CERT_FILE")
+        .args(["image", "copy", &from, &dst])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(3), "{}", all_output(&out));
+    assert!(
+        all_output(&out).contains("--ca-cert"),
+        "{}",
+        all_output(&out)
+    );
+    let out = cicd()
+        .args(["image", "copy", &from, &dst, "--ca-cert"])
+        .arg(ca)
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", all_output(&out));
+    let out = cicd()
+        .env("SSL_CERT_FILE", ca)
+        .args(["image", "inspect", &dst, "--json"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert!(all_output(&out).contains(&img.digest));
+}

@@ -1,0 +1,218 @@
+//! `cicd image copy|tag|inspect` against a real docker-registry and skopeo, both ways.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::harness::images;
+use crate::harness::registry::plain;
+use crate::harness::{cicd, require_tool, run_tool};
+
+fn json_of(args: &[&str]) -> Value {
+    let out = cicd().args(args).output().expect("run cicd");
+    assert!(
+        out.status.success(),
+        "cicd {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+fn skopeo(args: &[&str]) -> String {
+    let bin = require_tool("skopeo", "apt-get install skopeo");
+    let os: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    let (ok, text) = run_tool(&bin, &os);
+    assert!(ok, "skopeo {args:?}: {text}");
+    text
+}
+
+fn oci(dir: &Path, tag: &str) -> String {
+    format!("oci:{}:{tag}", dir.display())
+}
+
+#[test]
+fn layout_to_registry_to_layout_keeps_every_digest_and_skopeo_agrees() {
+    let reg = plain();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    let img = images::multi(&src, "v1", 11);
+    let dst = format!("docker://{}/copy/multi:v1", reg.addr);
+    let copied = json_of(&["image", "copy", &oci(&src, "v1"), &dst, "--json"]);
+    assert_eq!(copied["digest"], img.digest.as_str());
+    assert_eq!(copied["manifests"].as_array().expect("list").len(), 3);
+    // skopeo sees the same bytes.
+    let raw = skopeo(&["inspect", "--raw", "--tls-verify=false", &dst]);
+    assert_eq!(cicd::oci::digest::sha256(raw.as_bytes()), img.digest);
+    let inspected = json_of(&["image", "inspect", &dst, "--json"]);
+    assert_eq!(inspected["digest"], img.digest.as_str());
+    assert_eq!(
+        inspected["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let platforms: Vec<&str> = inspected["manifests"]
+        .as_array()
+        .expect("manifests")
+        .iter()
+        .map(|m| m["platform"].as_str().expect("platform"))
+        .collect();
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64"]);
+    assert_eq!(
+        inspected["manifests"][1]["digest"],
+        img.children[1].as_str()
+    );
+    // Back to a layout, which skopeo copies on.
+    let back = tmp.path().join("back");
+    json_of(&["image", "copy", &dst, &oci(&back, "again"), "--json"]);
+    let again = tmp.path().join("skopeo-copy");
+    skopeo(&[
+        "copy",
+        "--all",
+        "--preserve-digests",
+        &oci(&back, "again"),
+        &oci(&again, "x"),
+    ]);
+    let via_skopeo = json_of(&["image", "inspect", &oci(&again, "x"), "--json"]);
+    assert_eq!(via_skopeo["digest"], img.digest.as_str());
+    // Re-copy moves no blob.
+    let re = json_of(&["image", "copy", &oci(&src, "v1"), &dst, "--json"]);
+    assert_eq!(re["bytes_uploaded"], 0);
+}
+
+#[test]
+fn skopeo_pushes_and_cicd_copies_one_platform() {
+    let reg = plain();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    let img = images::multi(&src, "v1", 21);
+    let pushed = format!("docker://{}/skopeo/pushed:v1", reg.addr);
+    skopeo(&[
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        &oci(&src, "v1"),
+        &pushed,
+    ]);
+    let arm = tmp.path().join("arm");
+    let copied = json_of(&[
+        "image",
+        "copy",
+        &pushed,
+        &oci(&arm, "arm"),
+        "--platform",
+        "linux/arm64",
+        "--json",
+    ]);
+    assert_eq!(copied["digest"], img.children[1].as_str());
+    let out = skopeo(&["inspect", "--raw", &oci(&arm, "arm")]);
+    assert_eq!(cicd::oci::digest::sha256(out.as_bytes()), img.children[1]);
+}
+
+#[test]
+fn cross_repo_copy_mounts_and_uploads_no_bytes() {
+    let reg = plain();
+    let proxy = crate::harness::proxy::Proxy::start(&reg.addr);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    let img = images::single(&src, "v1", 200_000, 31);
+    let a = format!("docker://{}/mount/a:v1", proxy.addr);
+    json_of(&["image", "copy", &oci(&src, "v1"), &a, "--json"]);
+    assert!(proxy.uploaded.load(std::sync::atomic::Ordering::Relaxed) > 200_000);
+    proxy
+        .uploaded
+        .store(0, std::sync::atomic::Ordering::Relaxed);
+    let b = format!("docker://{}/mount/b:v2", proxy.addr);
+    let copied = json_of(&["image", "copy", &a, &b, "--json"]);
+    assert_eq!(copied["digest"], img.digest.as_str());
+    assert_eq!(copied["blobs_mounted"], 2);
+    assert_eq!(proxy.uploaded.load(std::sync::atomic::Ordering::Relaxed), 0);
+}
+
+#[test]
+fn signatures_and_attestations_travel_with_the_image() {
+    let reg = plain();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    let img = images::single(&src, "v1", 5000, 41);
+    let sig = images::attach(&src, &img.digest, ".sig", "signature payload");
+    let att = images::attach(&src, &img.digest, ".att", "attestation payload");
+    let first = format!("docker://{}/attach/a:v1", reg.addr);
+    let copied = json_of(&["image", "copy", &oci(&src, "v1"), &first, "--json"]);
+    assert_eq!(copied["attachments"].as_array().expect("list").len(), 2);
+    // Registry to registry (promotion) keeps them too.
+    let second = format!("docker://{}/attach/b:prod", reg.addr);
+    json_of(&["image", "copy", &first, &second, "--json"]);
+    let hex = &img.digest[7..];
+    for (suffix, digest) in [(".sig", &sig), (".att", &att)] {
+        let tag = format!("docker://{}/attach/b:sha256-{hex}{suffix}", reg.addr);
+        let raw = skopeo(&["inspect", "--raw", "--tls-verify=false", &tag]);
+        assert_eq!(&cicd::oci::digest::sha256(raw.as_bytes()), digest);
+    }
+    let inspected = json_of(&["image", "inspect", &second, "--json"]);
+    let tags: Vec<&str> = inspected["attachments"]
+        .as_array()
+        .expect("attachments")
+        .iter()
+        .map(|a| a["tag"].as_str().expect("tag"))
+        .collect();
+    assert_eq!(
+        tags,
+        [format!("sha256-{hex}.sig"), format!("sha256-{hex}.att")]
+    );
+}
+
+#[test]
+fn tag_puts_only_a_manifest() {
+    let reg = plain();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    let img = images::single(&src, "v1", 1000, 51);
+    let repo = format!("docker://{}/tagging/app", reg.addr);
+    json_of(&[
+        "image",
+        "copy",
+        &oci(&src, "v1"),
+        &format!("{repo}:v1"),
+        "--json",
+    ]);
+    let by_digest = format!("{repo}@{}", img.digest);
+    let tagged = json_of(&["image", "tag", &by_digest, "1.0", "stable", "--json"]);
+    assert_eq!(tagged["tags"], serde_json::json!(["1.0", "stable"]));
+    let raw = skopeo(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &format!("{repo}:stable"),
+    ]);
+    assert_eq!(cicd::oci::digest::sha256(raw.as_bytes()), img.digest);
+    // In a layout too.
+    json_of(&["image", "tag", &oci(&src, "v1"), "latest", "--json"]);
+    let again = json_of(&["image", "inspect", &oci(&src, "latest"), "--json"]);
+    assert_eq!(again["digest"], img.digest.as_str());
+}
+
+#[test]
+fn missing_image_and_bad_input_exit_codes() {
+    let reg = plain();
+    cicd()
+        .args([
+            "image",
+            "inspect",
+            &format!("docker://{}/none/here:v1", reg.addr),
+        ])
+        .assert()
+        .code(3);
+    cicd()
+        .args(["image", "inspect", "docker://UPPER/x"])
+        .assert()
+        .code(2);
+    cicd()
+        .args(["image", "copy", "oci-archive:x.tar", "oci:y"])
+        .assert()
+        .code(2);
+    let tmp = tempfile::tempdir().expect("tmp");
+    cicd()
+        .args(["image", "inspect", &format!("oci:{}", tmp.path().display())])
+        .assert()
+        .code(2);
+}
