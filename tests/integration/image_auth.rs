@@ -142,3 +142,59 @@ fn tls_registry_needs_the_ca() {
     assert!(out.status.success(), "{}", all_output(&out));
     assert!(all_output(&out).contains(&img.digest));
 }
+
+/// The bearer flow against docker-registry's own token auth: a token per scope, reused;
+/// an expired token fetched again; a service that only hands out expired tokens is exit 3.
+#[test]
+fn bearer_tokens_are_fetched_reused_and_renewed() {
+    let reg = crate::harness::registry::token();
+    let server = reg.token.as_ref().expect("token server");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    let img = images::single(&src, "v1", 50_000, 94);
+    let from = format!("oci:{}:v1", src.display());
+    let run = |dst: &str, pass: &str| {
+        cicd()
+            .env("CICD_REGISTRY_USERNAME", USER)
+            .env("CICD_REGISTRY_PASSWORD", pass)
+            .args(["image", "copy", &from, dst, "--json"])
+            .output()
+            .expect("run")
+    };
+    let issued = || server.issued.load(std::sync::atomic::Ordering::Relaxed);
+    let before = issued();
+    let out = run(&format!("docker://{}/bearer/app:v1", reg.addr), PASSWORD);
+    assert!(out.status.success(), "{}{}", all_output(&out), reg.log());
+    assert!(all_output(&out).contains(&img.digest));
+    // Pull and push scopes: a handful of tokens for a dozen requests.
+    let first = issued() - before;
+    assert!((1..=3).contains(&first), "{first} tokens");
+    // The first token handed out is expired: the registry refuses it, cicd asks again.
+    server.expired.store(1, std::sync::atomic::Ordering::SeqCst);
+    let out = run(
+        &format!("docker://{}/bearer/renewed:v1", reg.addr),
+        PASSWORD,
+    );
+    assert!(out.status.success(), "{}", all_output(&out));
+    // Only expired tokens: exit 3 naming the registry and what to set.
+    server
+        .expired
+        .store(100, std::sync::atomic::Ordering::SeqCst);
+    let out = run(&format!("docker://{}/bearer/stale:v1", reg.addr), PASSWORD);
+    server.expired.store(0, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(out.status.code(), Some(3), "{}", all_output(&out));
+    let text = all_output(&out);
+    assert!(
+        text.contains(&format!("registry {} answered 401", reg.addr)),
+        "{text}"
+    );
+    assert!(text.contains("CICD_REGISTRY_PASSWORD"), "{text}");
+    // A wrong password is refused by the token service.
+    let out = run(
+        &format!("docker://{}/bearer/wrong:v1", reg.addr),
+        "nope-nope",
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(!all_output(&out).contains("nope-nope"));
+    assert!(!all_output(&out).contains(PASSWORD));
+}

@@ -116,3 +116,4 @@ pub fn check_json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
 pub mod images;
 pub mod proxy;
 pub mod registry;
+pub mod token;

@@ -19,6 +19,8 @@ pub struct Registry {
     /// The CA that signed the TLS variant's certificate.
     pub ca: Option<PathBuf>,
     pub dir: tempfile::TempDir,
+    /// The token service of the bearer variant.
+    pub token: Option<super::token::TokenServer>,
     _child: Mutex<(Child, ChildStdin)>,
 }
 
@@ -27,6 +29,7 @@ pub enum Variant {
     Plain,
     Htpasswd,
     Tls,
+    Token,
 }
 
 pub fn plain() -> &'static Registry {
@@ -42,6 +45,11 @@ pub fn htpasswd() -> &'static Registry {
 pub fn tls() -> &'static Registry {
     static R: OnceLock<Registry> = OnceLock::new();
     R.get_or_init(|| Registry::start(Variant::Tls))
+}
+
+pub fn token() -> &'static Registry {
+    static R: OnceLock<Registry> = OnceLock::new();
+    R.get_or_init(|| Registry::start(Variant::Token))
 }
 
 pub fn free_port() -> u16 {
@@ -79,6 +87,18 @@ impl Registry {
                 file.display()
             ));
         }
+        let mut token = None;
+        if variant == Variant::Token {
+            let server = super::token::TokenServer::start(dir.path());
+            config.push_str(&format!(
+                "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+                server.realm,
+                super::token::SERVICE,
+                super::token::ISSUER,
+                server.cert.display()
+            ));
+            token = Some(server);
+        }
         if variant == Variant::Tls {
             let (ca_pem, cert, key) = make_certs(dir.path());
             config.push_str(&format!(
@@ -113,6 +133,7 @@ impl Registry {
             addr,
             ca,
             dir,
+            token,
             _child: Mutex::new((child, stdin)),
         }
     }
