@@ -243,6 +243,12 @@ impl<'a> Copier<'a> {
                     self.stats.blobs_copied.fetch_add(1, Ordering::Relaxed);
                     return Ok(());
                 }
+                Err(OciError::DigestMismatch { .. })
+                    if attempt + 1 < super::registry::MISMATCH_ATTEMPTS.min(retry.attempts) =>
+                {
+                    tokio::time::sleep(retry.delay(attempt, None)).await;
+                    attempt += 1;
+                }
                 Err(e) if attempt + 1 < retry.attempts && transient(&e) => {
                     tokio::time::sleep(retry.delay(attempt, None)).await;
                     attempt += 1;
@@ -428,10 +434,10 @@ fn interrupted(host: &str, digest: &str, e: &reqwest::Error) -> OciError {
     }
 }
 
-/// Worth another try: the network, a server error, or bytes that arrived damaged.
+/// Worth another try: the network or a server error (damaged bytes are handled apart).
 fn transient(e: &OciError) -> bool {
     match e {
-        OciError::Network { .. } | OciError::DigestMismatch { .. } => true,
+        OciError::Network { .. } => true,
         OciError::Http { status, .. } => super::retry::retryable_status(*status),
         _ => false,
     }

@@ -24,6 +24,10 @@ use super::retry::{Retry, parse_retry_after, retryable_status};
 /// Manifests larger than this are refused (the distribution spec suggests 4 MiB).
 const MANIFEST_MAX: usize = 4 << 20;
 
+/// Tries for content that arrived but did not match its digest: enough to ride out a
+/// truncated body, few enough that a registry serving bad bytes is refused quickly.
+pub const MISMATCH_ATTEMPTS: u32 = 3;
+
 /// How to reach registries: shared by every [`Registry`] of one command.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -357,6 +361,26 @@ impl Registry {
     /// `GET` a manifest by tag or digest; returns (bytes, media type, digest), refusing bytes
     /// that do not hash to the requested digest or to `Docker-Content-Digest`.
     pub async fn get_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+    ) -> Result<Option<(Vec<u8>, String, String)>, OciError> {
+        // A body cut short or damaged on the way is fetched again, a few times.
+        let mut attempt = 0;
+        loop {
+            match self.get_manifest_once(repo, reference).await {
+                Err(OciError::Network { .. } | OciError::DigestMismatch { .. })
+                    if attempt + 1 < MISMATCH_ATTEMPTS.min(self.retry.attempts) =>
+                {
+                    tokio::time::sleep(self.retry.delay(attempt, None)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn get_manifest_once(
         &self,
         repo: &str,
         reference: &str,

@@ -136,14 +136,17 @@ fn signatures_and_attestations_travel_with_the_image() {
     let img = images::single(&src, "v1", 5000, 41);
     let sig = images::attach(&src, &img.digest, ".sig", "signature payload");
     let att = images::attach(&src, &img.digest, ".att", "attestation payload");
+    // An SBOM known only through the referrers fallback tag (docker-registry has no API).
+    let sbom_tag = images::attach(&src, &img.digest, ".unlisted", "sbom payload");
+    let fallback = images::referrers_fallback(&src, &img.digest, &[&sbom_tag]);
     let first = format!("docker://{}/attach/a:v1", reg.addr);
     let copied = json_of(&["image", "copy", &oci(&src, "v1"), &first, "--json"]);
-    assert_eq!(copied["attachments"].as_array().expect("list").len(), 2);
+    assert_eq!(copied["attachments"].as_array().expect("list").len(), 3);
     // Registry to registry (promotion) keeps them too.
     let second = format!("docker://{}/attach/b:prod", reg.addr);
     json_of(&["image", "copy", &first, &second, "--json"]);
     let hex = &img.digest[7..];
-    for (suffix, digest) in [(".sig", &sig), (".att", &att)] {
+    for (suffix, digest) in [(".sig", &sig), (".att", &att), ("", &fallback)] {
         let tag = format!("docker://{}/attach/b:sha256-{hex}{suffix}", reg.addr);
         let raw = skopeo(&["inspect", "--raw", "--tls-verify=false", &tag]);
         assert_eq!(&cicd::oci::digest::sha256(raw.as_bytes()), digest);
@@ -157,8 +160,16 @@ fn signatures_and_attestations_travel_with_the_image() {
         .collect();
     assert_eq!(
         tags,
-        [format!("sha256-{hex}.sig"), format!("sha256-{hex}.att")]
+        [
+            format!("sha256-{hex}.sig"),
+            format!("sha256-{hex}.att"),
+            format!("sha256-{hex}")
+        ]
     );
+    // The referrer listed in the fallback index came along, by digest.
+    let referrer = format!("docker://{}/attach/b@{sbom_tag}", reg.addr);
+    let raw = skopeo(&["inspect", "--raw", "--tls-verify=false", &referrer]);
+    assert_eq!(cicd::oci::digest::sha256(raw.as_bytes()), sbom_tag);
 }
 
 #[test]

@@ -42,6 +42,7 @@ fn retries_5xx_429_and_broken_bodies() {
             .extend([(503, None), (500, None), (429, Some(1))]);
         f.cut_blobs = 1;
         f.truncate_blobs = 1;
+        f.truncate_manifests = 1;
     }
     // Pull through the proxy into a layout, then push through it to another repository.
     let pulled = tmp.path().join("pulled");
@@ -57,7 +58,10 @@ fn retries_5xx_429_and_broken_bodies() {
     {
         let mut f = proxy.faults();
         assert!(
-            f.statuses.is_empty() && f.cut_blobs == 0 && f.truncate_blobs == 0,
+            f.statuses.is_empty()
+                && f.cut_blobs == 0
+                && f.truncate_blobs == 0
+                && f.truncate_manifests == 0,
             "faults not hit"
         );
         f.statuses.extend([(503, Some(0)), (502, None)]);

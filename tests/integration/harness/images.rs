@@ -149,3 +149,24 @@ pub fn attach(dir: &Path, subject: &str, suffix: &str, payload: &str) -> String 
     );
     d
 }
+
+/// The OCI 1.1 referrers tag-schema fallback: an index tagged `sha256-<hex>` listing
+/// `referrers` (manifest digests in this layout).
+pub fn referrers_fallback(dir: &Path, subject: &str, referrers: &[&str]) -> String {
+    let manifests: Vec<Value> = referrers
+        .iter()
+        .map(|d| {
+            let size = std::fs::metadata(dir.join("blobs/sha256").join(&d[7..]))
+                .expect("referrer blob")
+                .len();
+            json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d,
+                "size": size, "artifactType": "application/vnd.example.sbom"})
+        })
+        .collect();
+    let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": manifests});
+    let (d, s) = put(dir, index.to_string().as_bytes());
+    let tag = format!("sha256-{}", &subject[7..]);
+    tag_in_index(dir, "application/vnd.oci.image.index.v1+json", &d, s, &tag);
+    d
+}

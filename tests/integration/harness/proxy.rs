@@ -16,6 +16,8 @@ pub struct Faults {
     pub cut_blobs: u32,
     /// The next N blob downloads are half as long as they should be (Content-Length too).
     pub truncate_blobs: u32,
+    /// The next N manifest downloads lose their second half.
+    pub truncate_manifests: u32,
     /// Every blob download has one byte flipped.
     pub flip_blobs: bool,
     /// Every manifest download has one byte flipped.
@@ -199,6 +201,11 @@ fn serve(
         if is_manifest && f.flip_manifests && !resp.body.is_empty() {
             let mid = resp.body.len() / 2;
             resp.body[mid] ^= 0x01;
+        }
+        if is_manifest && f.truncate_manifests > 0 && resp.body.len() > 1 {
+            f.truncate_manifests -= 1;
+            let half = resp.body.len() / 2;
+            resp.body.truncate(half);
         }
         if is_blob && f.truncate_blobs > 0 && resp.body.len() > 1 {
             f.truncate_blobs -= 1;
