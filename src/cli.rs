@@ -93,6 +93,11 @@ pub struct RegistryArgs {
     /// Trust the CA certificates in this PEM file too (default: `SSL_CERT_FILE`).
     #[arg(long = "ca-cert", value_name = "FILE")]
     pub ca_cert: Vec<PathBuf>,
+
+    /// Upload blobs from a layout in chunks of N MiB (one `PATCH` each, each retried on its
+    /// own) instead of one streamed request.
+    #[arg(long = "chunk-size", value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub chunk_size_mib: Option<u64>,
 }
 
 #[derive(Debug, Args)]

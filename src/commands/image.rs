@@ -48,6 +48,7 @@ fn options(args: &RegistryArgs) -> Options {
         insecure: args.insecure_registry.clone(),
         ca_certs,
         retry: Default::default(),
+        chunk_size: args.chunk_size_mib.map(|m| m.saturating_mul(1 << 20)),
     }
 }
 

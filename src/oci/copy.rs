@@ -321,6 +321,13 @@ impl<'a> Copier<'a> {
                 let Some(location) = location else {
                     return Ok(Moved::Mounted);
                 };
+                if let (Store::Layout(l), Some(chunk)) = (src, registry.chunk_size)
+                    && desc.size > chunk
+                {
+                    self.upload_chunked(l, registry, repo, &location, desc, chunk)
+                        .await?;
+                    return Ok(Moved::Copied);
+                }
                 let failure = Arc::new(std::sync::Mutex::new(None::<OciError>));
                 let body = self.source_body(desc, failure.clone()).await?;
                 let sent = registry
@@ -337,6 +344,60 @@ impl<'a> Copier<'a> {
                 Ok(Moved::Copied)
             }
         }
+    }
+
+    /// A layout blob sent in `PATCH` chunks (each retried on its own), hashed as it is read,
+    /// then closed with an empty `PUT` only when the hash matched.
+    async fn upload_chunked(
+        &self,
+        layout: &super::layout::Layout,
+        registry: &super::registry::Registry,
+        repo: &str,
+        location: &str,
+        desc: &Descriptor,
+        chunk: u64,
+    ) -> Result<(), OciError> {
+        use std::io::Read;
+        let path = layout.blob_path(&desc.digest)?;
+        let mut file = layout.open_blob(&desc.digest)?;
+        let mut verifier = Verifier::new(&desc.digest)?;
+        let mut location = location.to_owned();
+        let mut offset = 0u64;
+        let cap = usize::try_from(chunk).unwrap_or(usize::MAX).min(1 << 30);
+        loop {
+            let mut buf = Vec::with_capacity(cap);
+            (&mut file)
+                .take(cap as u64)
+                .read_to_end(&mut buf)
+                .map_err(OciError::io(&path))?;
+            if buf.is_empty() {
+                break;
+            }
+            verifier.update(&buf);
+            let n = buf.len() as u64;
+            location = registry
+                .upload_chunk(repo, &location, offset, Bytes::from(buf))
+                .await?;
+            offset += n;
+        }
+        verifier.finish(
+            Some(desc.size),
+            &format!("blob {}", desc.digest),
+            &self.src.describe(),
+        )?;
+        registry
+            .finish_upload(
+                repo,
+                &location,
+                &desc.digest,
+                0,
+                reqwest::Body::from(Vec::new()),
+            )
+            .await?;
+        self.stats
+            .bytes_uploaded
+            .fetch_add(offset, Ordering::Relaxed);
+        Ok(())
     }
 
     /// The source blob as a request body that hashes as it streams and breaks off (recording

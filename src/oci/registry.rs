@@ -36,6 +36,9 @@ pub struct Options {
     /// PEM files with extra trusted CAs (`--ca-cert`, `SSL_CERT_FILE`).
     pub ca_certs: Vec<PathBuf>,
     pub retry: Retry,
+    /// Upload blobs from a layout in chunks of this many bytes (`PATCH` each, then `PUT`)
+    /// instead of one streamed `PUT`.
+    pub chunk_size: Option<u64>,
 }
 
 pub fn http_client(opts: &Options) -> Result<reqwest::Client, OciError> {
@@ -93,6 +96,7 @@ pub struct Registry {
     credential: Option<Credential>,
     tokens: Mutex<HashMap<String, String>>,
     pub retry: Retry,
+    pub chunk_size: Option<u64>,
 }
 
 impl Registry {
@@ -111,6 +115,7 @@ impl Registry {
             credential,
             tokens: Mutex::new(HashMap::new()),
             retry: opts.retry,
+            chunk_size: opts.chunk_size.filter(|&n| n > 0),
         }
     }
 
@@ -565,6 +570,42 @@ impl Registry {
             message: "no Location header".into(),
         })?;
         Ok(Some(self.absolute(&location).await?))
+    }
+
+    /// Sends one chunk of an upload (`PATCH` with `Content-Range`), returning the next upload
+    /// URL. Retried like any request: the chunk is in memory.
+    pub async fn upload_chunk(
+        &self,
+        repo: &str,
+        location: &str,
+        offset: u64,
+        chunk: bytes::Bytes,
+    ) -> Result<String, OciError> {
+        let end = offset + chunk.len() as u64 - 1;
+        let resp = self
+            .send("PATCH blob chunk", repo, &push_scope(repo, None), |c, _| {
+                Some(
+                    c.patch(location)
+                        .header(CONTENT_TYPE, "application/octet-stream")
+                        .header("content-range", format!("{offset}-{end}"))
+                        .header("content-length", chunk.len().to_string())
+                        .body(chunk.clone()),
+                )
+            })
+            .await?;
+        if resp.status() == StatusCode::RANGE_NOT_SATISFIABLE {
+            return Err(OciError::Http {
+                registry: self.host.clone(),
+                action: format!("PATCH blob chunk at {offset} for {repo}"),
+                status: 416,
+                message: "the registry lost track of the upload".into(),
+            });
+        }
+        let resp = self.expect_success(resp, "PATCH blob chunk", repo).await?;
+        match header(resp.headers(), LOCATION.as_str()) {
+            Some(next) => self.absolute(&next).await,
+            None => Ok(location.to_owned()),
+        }
     }
 
     /// Completes an upload with the whole blob in one `PUT`.

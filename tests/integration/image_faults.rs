@@ -139,3 +139,30 @@ fn a_flipped_manifest_byte_is_refused() {
     let index = std::fs::read_to_string(layout.join("index.json")).unwrap_or_default();
     assert!(!index.contains("\"v1\""), "{index}");
 }
+
+#[test]
+fn chunked_upload_survives_a_failed_chunk() {
+    let reg = plain();
+    let proxy = Proxy::start(&reg.addr);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    let img = images::single(&src, "v1", 2_600_000, 101);
+    proxy.faults().fail_patch = Some(1);
+    let dst = format!("docker://{}/chunked/app:v1", proxy.addr);
+    let out = cicd()
+        .args(["image", "copy", &format!("oci:{}:v1", src.display()), &dst])
+        .args(["--chunk-size", "1", "--json"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["digest"], img.digest.as_str());
+    // 3 chunks of the layer and one retried; the config is small enough for one PUT.
+    assert_eq!(proxy.patches.load(Ordering::Relaxed), 4);
+    assert!(proxy.faults().fail_patch.is_none());
+    assert!(tag_exists(&format!("docker://{}/chunked/app:v1", reg.addr)));
+}

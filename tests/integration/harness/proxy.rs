@@ -18,6 +18,8 @@ pub struct Faults {
     pub truncate_blobs: u32,
     /// The next N manifest downloads lose their second half.
     pub truncate_manifests: u32,
+    /// The PATCH request with this number (from 0) is answered 503 once.
+    pub fail_patch: Option<u32>,
     /// Every blob download has one byte flipped.
     pub flip_blobs: bool,
     /// Every manifest download has one byte flipped.
@@ -26,6 +28,8 @@ pub struct Faults {
 
 pub struct Proxy {
     pub addr: String,
+    /// Upload chunks (`PATCH` requests) seen.
+    pub patches: Arc<AtomicU64>,
     pub faults: Arc<Mutex<Faults>>,
     pub uploaded: Arc<AtomicU64>,
     pub requests: Arc<AtomicU64>,
@@ -38,22 +42,25 @@ impl Proxy {
         let faults = Arc::new(Mutex::new(Faults::default()));
         let uploaded = Arc::new(AtomicU64::new(0));
         let requests = Arc::new(AtomicU64::new(0));
-        let (f, u, r, up) = (
+        let patches = Arc::new(AtomicU64::new(0));
+        let (f, u, r, p, up) = (
             faults.clone(),
             uploaded.clone(),
             requests.clone(),
+            patches.clone(),
             upstream.to_owned(),
         );
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
-                let (f, u, r, up) = (f.clone(), u.clone(), r.clone(), up.clone());
+                let (f, u, r, p, up) = (f.clone(), u.clone(), r.clone(), p.clone(), up.clone());
                 std::thread::spawn(move || {
-                    let _ = serve(conn, &up, &f, &u, &r);
+                    let _ = serve(conn, &up, &f, &u, &r, &p);
                 });
             }
         });
         Self {
             addr,
+            patches,
             faults,
             uploaded,
             requests,
@@ -142,6 +149,7 @@ fn serve(
     faults: &Mutex<Faults>,
     uploaded: &AtomicU64,
     requests: &AtomicU64,
+    patches: &AtomicU64,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     let Some(req) = read_message(&mut reader, true, false)? else {
@@ -160,6 +168,16 @@ fn serve(
         }
         head.push_str("\r\n");
         return client.write_all(head.as_bytes());
+    }
+    if method == "PATCH" {
+        let n = patches.fetch_add(1, Ordering::Relaxed);
+        let mut f = faults.lock().expect("faults");
+        if f.fail_patch == Some(n as u32) {
+            f.fail_patch = None;
+            return client.write_all(
+                b"HTTP/1.1 503 Injected\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
     }
     if (method == "PATCH" || method == "PUT") && path.contains("/blobs/uploads/") {
         uploaded.fetch_add(req.body.len() as u64, Ordering::Relaxed);
