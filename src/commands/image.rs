@@ -14,6 +14,7 @@ use crate::oci::copy::Copier;
 use crate::oci::error::OciError;
 use crate::oci::inspect::inspect;
 use crate::oci::manifest::Platform;
+use crate::oci::progress::Progress;
 use crate::oci::registry::Options;
 use crate::oci::store::Context;
 use crate::oci::transport::Location;
@@ -35,6 +36,14 @@ pub fn run(cmd: &ImageCommand) -> Result<Exit, Error> {
             source,
         })?;
     result.map_err(Error::Image).map(|()| Exit::Ok)
+}
+
+/// Progress bars for people: stderr is a terminal and this is not CI.
+fn show_progress(runtime: &Runtime) -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+        && !runtime.active
+        && std::env::var_os("CI").is_none_or(|v| v.is_empty())
 }
 
 fn options(args: &RegistryArgs) -> Options {
@@ -108,9 +117,9 @@ async fn dispatch(cmd: &ImageCommand, out: &mut Vec<u8>) -> Result<(), OciError>
             };
             let src = ctx.store(&from, false)?;
             let dst = ctx.store(&to, true)?;
-            let copied = Copier::new(&src, &dst)
-                .run(&from, &to, platform.as_ref())
-                .await?;
+            let mut copier = Copier::new(&src, &dst);
+            copier.progress = Progress::new(show_progress(&runtime));
+            let copied = copier.run(&from, &to, platform.as_ref()).await?;
             if args.json {
                 serde_json::to_writer_pretty(&mut *out, &copied).map_err(|e| io(e.into()))?;
                 writeln!(out).map_err(io)?;

@@ -52,6 +52,7 @@ pub struct Copier<'a> {
     pub src: &'a Store,
     pub dst: &'a Store,
     pub stats: Stats,
+    pub progress: super::progress::Progress,
     manifests: std::sync::Mutex<Vec<String>>,
     attachments: std::sync::Mutex<Vec<String>>,
 }
@@ -62,6 +63,7 @@ impl<'a> Copier<'a> {
             src,
             dst,
             stats: Stats::default(),
+            progress: Default::default(),
             manifests: Default::default(),
             attachments: Default::default(),
         }
@@ -78,7 +80,9 @@ impl<'a> Copier<'a> {
         if let Some(want) = platform {
             root = self.pick_platform(root, want, from).await?;
         }
-        self.copy_tree(&root, true).await?;
+        let copied = self.copy_tree(&root, true).await;
+        self.progress.finish();
+        copied?;
         // The tag goes last: anything refused above leaves the destination untagged.
         self.dst.set_tag(&root, to.tag()).await?;
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
@@ -232,6 +236,7 @@ impl<'a> Copier<'a> {
             }
             _ => super::retry::Retry::default(),
         };
+        self.progress.add_total(desc.size);
         let mut attempt = 0;
         loop {
             match self.transfer(desc).await {
@@ -269,6 +274,7 @@ impl<'a> Copier<'a> {
                 })
                 .await
                 .map_err(|e| OciError::Unsupported(format!("blob copy task failed: {e}")))??;
+                self.progress.advance(desc.size);
                 Ok(Moved::Copied)
             }
             (Store::Registry { registry, repo }, Store::Layout(to)) => {
@@ -289,6 +295,7 @@ impl<'a> Copier<'a> {
                             self.stats
                                 .bytes_downloaded
                                 .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                            self.progress.advance(chunk.len() as u64);
                             if tx.send(chunk).await.is_err() {
                                 break;
                             }
@@ -379,6 +386,7 @@ impl<'a> Copier<'a> {
                 .upload_chunk(repo, &location, offset, Bytes::from(buf))
                 .await?;
             offset += n;
+            self.progress.advance(n);
         }
         verifier.finish(
             Some(desc.size),
@@ -441,17 +449,20 @@ impl<'a> Copier<'a> {
             };
         let verifier = Verifier::new(&desc.digest)?;
         let size = desc.size;
+        let progress = self.progress.clone();
         let what = format!("blob {}", desc.digest);
         let verified = stream::unfold(
             (chunks, Some(verifier), failure),
             move |(mut chunks, mut verifier, failure)| {
                 let place = place.clone();
                 let what = what.clone();
+                let progress = progress.clone();
                 async move {
                     let v = verifier.as_mut()?;
                     match chunks.next().await {
                         Some(Ok(bytes)) => {
                             v.update(&bytes);
+                            progress.advance(bytes.len() as u64);
                             Some((Ok(bytes), (chunks, verifier, failure)))
                         }
                         Some(Err(e)) => {

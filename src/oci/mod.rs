@@ -9,6 +9,7 @@ pub mod error;
 pub mod inspect;
 pub mod layout;
 pub mod manifest;
+pub mod progress;
 pub mod reference;
 pub mod registry;
 pub mod retry;

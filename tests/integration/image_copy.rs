@@ -15,6 +15,12 @@ fn json_of(args: &[&str]) -> Value {
         "cicd {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // No progress bar or chatter when nobody watches a terminal.
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
