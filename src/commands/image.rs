@@ -126,7 +126,7 @@ async fn dispatch(cmd: &ImageCommand, out: &mut Vec<u8>) -> Result<(), OciError>
             } else {
                 writeln!(
                     out,
-                    "copied {} -> {}\n  digest {}\n  {} manifests, {} blobs copied, {} already there, {} mounted, {} attachments",
+                    "copied {} -> {}\n  digest {}\n  manifests {}, blobs copied {}, already there {}, mounted {}, attachments {}",
                     copied.source,
                     copied.destination,
                     copied.digest,

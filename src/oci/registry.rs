@@ -280,7 +280,7 @@ impl Registry {
                 host = self.host
             ),
             Some(c) => format!(
-                "the credentials from {} were refused: check them ({USERNAME_ENV}/{PASSWORD_ENV}, or run `cicd image login {}`)",
+                "the credentials from {} were refused: correct them there, or run `cicd image login {}`",
                 c.source, self.host
             ),
         };

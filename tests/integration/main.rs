@@ -12,3 +12,4 @@ mod harness;
 mod image_auth;
 mod image_copy;
 mod image_faults;
+mod image_output;
