@@ -198,3 +198,123 @@ fn bearer_tokens_are_fetched_reused_and_renewed() {
     assert!(!all_output(&out).contains("nope-nope"));
     assert!(!all_output(&out).contains(PASSWORD));
 }
+
+fn copy_with_env(
+    reg_addr: &str,
+    repo: &str,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> std::process::Output {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    images::single(&src, "v1", 500, 95);
+    let mut cmd = cicd();
+    cmd.env_remove("CICD_REGISTRY_USERNAME")
+        .env_remove("CICD_REGISTRY_PASSWORD")
+        .env_remove("REGISTRY_AUTH_FILE")
+        .env_remove("XDG_RUNTIME_DIR")
+        .env("DOCKER_CONFIG", tmp.path().join("no-docker-config"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.args([
+        "image",
+        "copy",
+        &format!("oci:{}:v1", src.display()),
+        &format!("docker://{reg_addr}/{repo}:v1"),
+    ])
+    .output()
+    .expect("run")
+}
+
+/// `credHelpers` and `credsStore` run `docker-credential-<name> get` with the server on stdin.
+#[test]
+fn docker_credential_helpers_are_asked() {
+    let reg = htpasswd();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let asked = tmp.path().join("asked");
+    let helper = bin.join("docker-credential-cicdtest");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 1\nread server\necho \"$server\" >> '{}'\n\
+             printf '{{\"ServerURL\":\"%s\",\"Username\":\"{USER}\",\"Secret\":\"{PASSWORD}\"}}' \"$server\"\n",
+            asked.display()
+        ),
+    )
+    .expect("helper");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .expect("PATH");
+    for (n, config) in [
+        format!(r#"{{"credHelpers":{{"{}":"cicdtest"}}}}"#, reg.addr),
+        r#"{"credsStore":"cicdtest"}"#.to_owned(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let docker = tmp.path().join(format!("docker{n}"));
+        std::fs::create_dir_all(&docker).expect("mkdir");
+        std::fs::write(docker.join("config.json"), config).expect("config");
+        let out = copy_with_env(
+            &reg.addr,
+            &format!("helper/app{n}"),
+            &[
+                ("PATH", path.as_os_str()),
+                ("DOCKER_CONFIG", docker.as_os_str()),
+            ],
+        );
+        assert!(out.status.success(), "{}", all_output(&out));
+        assert!(!all_output(&out).contains(PASSWORD));
+    }
+    let asked = std::fs::read_to_string(&asked).expect("helper was run");
+    assert_eq!(
+        asked.lines().filter(|l| *l == reg.addr).count(),
+        2,
+        "{asked}"
+    );
+}
+
+/// Podman/skopeo's `auth.json` through `REGISTRY_AUTH_FILE`.
+#[test]
+fn registry_auth_file_is_read() {
+    let reg = htpasswd();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let file = tmp.path().join("auth.json");
+    let auth = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{USER}:{PASSWORD}"),
+    );
+    std::fs::write(
+        &file,
+        format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.addr),
+    )
+    .expect("auth.json");
+    let out = copy_with_env(
+        &reg.addr,
+        "authfile/app",
+        &[("REGISTRY_AUTH_FILE", file.as_os_str())],
+    );
+    assert!(out.status.success(), "{}", all_output(&out));
+    // skopeo reads the same file.
+    let skopeo = crate::harness::require_tool("skopeo", "apt-get install skopeo");
+    let (ok, text) = crate::harness::run_tool(
+        &skopeo,
+        &[
+            "inspect".as_ref(),
+            "--raw".as_ref(),
+            "--tls-verify=false".as_ref(),
+            "--authfile".as_ref(),
+            file.as_os_str(),
+            format!("docker://{}/authfile/app:v1", reg.addr).as_ref(),
+        ],
+    );
+    assert!(ok, "{text}");
+}

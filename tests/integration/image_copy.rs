@@ -233,3 +233,83 @@ fn missing_image_and_bad_input_exit_codes() {
         .assert()
         .code(2);
 }
+
+/// buildah builds and pushes a two-platform manifest list in Docker's v2s2 format; cicd
+/// inspects it, copies it into a layout and on to another repository, digests unchanged.
+#[test]
+fn buildah_docker_manifest_list_round_trips() {
+    let reg = plain();
+    let buildah = require_tool("buildah", "apt-get install buildah");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let ctx = tmp.path().join("ctx");
+    std::fs::create_dir_all(&ctx).expect("mkdir");
+    std::fs::write(ctx.join("hello.txt"), "hello from buildah\n").expect("write");
+    std::fs::write(
+        ctx.join("Containerfile"),
+        "FROM scratch\nCOPY hello.txt /hello.txt\n",
+    )
+    .expect("write");
+    let root = tmp.path().join("root");
+    let runroot = tmp.path().join("runroot");
+    let base = |args: &[&str]| {
+        let out = std::process::Command::new(&buildah)
+            .arg("--root")
+            .arg(&root)
+            .arg("--runroot")
+            .arg(&runroot)
+            .args(["--storage-driver", "vfs"])
+            .args(args)
+            .output()
+            .expect("run buildah");
+        assert!(
+            out.status.success(),
+            "buildah {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ctx_s = ctx.display().to_string();
+    base(&[
+        "bud",
+        "--isolation",
+        "chroot",
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "--manifest",
+        "cicd-test-list",
+        &ctx_s,
+    ]);
+    let pushed = format!("docker://{}/buildah/app:v1", reg.addr);
+    base(&[
+        "manifest",
+        "push",
+        "--all",
+        "--format",
+        "v2s2",
+        "--tls-verify=false",
+        "cicd-test-list",
+        &pushed,
+    ]);
+    let raw = skopeo(&["inspect", "--raw", "--tls-verify=false", &pushed]);
+    let digest = cicd::oci::digest::sha256(raw.as_bytes());
+    let inspected = json_of(&["image", "inspect", &pushed, "--json"]);
+    assert_eq!(inspected["digest"], digest.as_str());
+    assert_eq!(
+        inspected["mediaType"],
+        "application/vnd.docker.distribution.manifest.list.v2+json"
+    );
+    let mut platforms: Vec<&str> = inspected["manifests"]
+        .as_array()
+        .expect("manifests")
+        .iter()
+        .map(|m| m["platform"].as_str().expect("platform"))
+        .collect();
+    platforms.sort_unstable();
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64"]);
+    let layout = tmp.path().join("layout");
+    let copied = json_of(&["image", "copy", &pushed, &oci(&layout, "v1"), "--json"]);
+    assert_eq!(copied["digest"], digest.as_str());
+    let again = format!("docker://{}/buildah/again:v1", reg.addr);
+    json_of(&["image", "copy", &oci(&layout, "v1"), &again, "--json"]);
+    let raw = skopeo(&["inspect", "--raw", "--tls-verify=false", &again]);
+    assert_eq!(cicd::oci::digest::sha256(raw.as_bytes()), digest);
+}
