@@ -109,3 +109,57 @@ fn errors_say_what_where_and_what_to_do() {
     assert_eq!(code, 2);
     redacted!(text, @"error: --platform `linux`: expected os/arch[/variant]");
 }
+
+/// Inside GitHub Actions: the `digest` output is written and a login password is masked
+/// before anything else is printed.
+#[test]
+fn github_actions_outputs_and_masking() {
+    let reg = htpasswd();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    let img = images::single(&src, "v1", 100, 113);
+    let output = tmp.path().join("github_output");
+    let out = cicd()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &output)
+        .env("DOCKER_CONFIG", tmp.path().join("docker"))
+        .env("CICD_REGISTRY_USERNAME", crate::harness::registry::USER)
+        .env("CICD_REGISTRY_PASSWORD", crate::harness::registry::PASSWORD)
+        .args(["image", "login", &reg.addr])
+        .output()
+        .expect("login");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first = stdout.lines().next().unwrap_or_default();
+    assert_eq!(
+        first,
+        format!("::add-mask::{}", crate::harness::registry::PASSWORD)
+    );
+    assert_eq!(
+        stdout.matches(crate::harness::registry::PASSWORD).count(),
+        1
+    );
+    let out = cicd()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &output)
+        .env("DOCKER_CONFIG", tmp.path().join("docker"))
+        .args([
+            "image",
+            "copy",
+            &format!("oci:{}:v1", src.display()),
+            &format!("docker://{}/actions/app:v1", reg.addr),
+        ])
+        .output()
+        .expect("copy");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&output).expect("GITHUB_OUTPUT");
+    assert_eq!(written, format!("digest={}\n", img.digest));
+}
