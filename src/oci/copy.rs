@@ -249,7 +249,7 @@ impl<'a> Copier<'a> {
                     return Ok(());
                 }
                 Err(OciError::DigestMismatch { .. })
-                    if attempt + 1 < super::registry::MISMATCH_ATTEMPTS.min(retry.attempts) =>
+                    if attempt + 1 < super::distribution::MISMATCH_ATTEMPTS.min(retry.attempts) =>
                 {
                     tokio::time::sleep(retry.delay(attempt, None)).await;
                     attempt += 1;

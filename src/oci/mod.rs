@@ -3,8 +3,10 @@
 //! GitHub or the command line.
 
 pub mod auth;
+pub mod challenge;
 pub mod copy;
 pub mod digest;
+pub mod distribution;
 pub mod error;
 pub mod inspect;
 pub mod layout;
