@@ -420,4 +420,27 @@ mod tests {
         assert!(!is_loopback("registry.example:5000"));
         assert!(!is_loopback("10.0.0.1"));
     }
+
+    #[tokio::test]
+    async fn https_unless_loopback_or_insecure() {
+        let opts = Options::default();
+        let http = http_client(&opts).expect("client");
+        // No network is touched: HTTPS is chosen without probing for other hosts.
+        let r = Registry::new("registry.example:5000", http.clone(), &opts, None);
+        assert_eq!(
+            r.base().await.expect("base"),
+            "https://registry.example:5000"
+        );
+        let hub = Registry::new("docker.io", http.clone(), &opts, None);
+        assert_eq!(
+            hub.base().await.expect("base"),
+            "https://registry-1.docker.io"
+        );
+        let insecure = Options {
+            insecure: vec!["registry.example:5000".into()],
+            ..Options::default()
+        };
+        assert!(Registry::new("registry.example:5000", http.clone(), &insecure, None).insecure);
+        assert!(!Registry::new("registry.example:5001", http, &insecure, None).insecure);
+    }
 }
