@@ -14,6 +14,8 @@ use super::manifest::{Descriptor, REF_NAME};
 
 const LAYOUT_FILE: &str = "oci-layout";
 const INDEX_FILE: &str = "index.json";
+/// Manifests and configs are read whole; anything larger is not one.
+const SMALL_BLOB_MAX: u64 = 4 << 20;
 
 #[derive(Clone, Debug)]
 pub struct Layout {
@@ -78,9 +80,15 @@ impl Layout {
             .is_some_and(|m| m.len() == size)
     }
 
-    /// A whole blob (for manifests and configs), verified against its digest.
+    /// A whole blob (for manifests and configs, so at most 4 MiB), verified against its digest.
     pub fn read_verified(&self, digest: &str) -> Result<Vec<u8>, OciError> {
         let path = self.blob_path(digest)?;
+        if fs::metadata(&path).is_ok_and(|m| m.len() > SMALL_BLOB_MAX) {
+            return Err(OciError::Manifest(format!(
+                "{digest} in oci:{} is larger than 4 MiB: not a manifest or config",
+                self.root.display()
+            )));
+        }
         let bytes = fs::read(&path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => OciError::NotFound {
                 what: format!("blob {digest}"),
