@@ -150,7 +150,7 @@ impl<'a> Copier<'a> {
                 }
                 Kind::Image { .. } => self.copy_blobs(&parsed).await?,
             }
-            self.dst.put_manifest(m, None).await?;
+            self.dst.put_manifest(m).await?;
         }
         if let Ok(mut list) = self.manifests.lock() {
             list.push(m.digest.clone());
@@ -213,7 +213,7 @@ impl<'a> Copier<'a> {
                     bytes: index,
                     media_type: super::manifest::OCI_INDEX.into(),
                 };
-                self.dst.put_manifest(&fallback, None).await?;
+                self.dst.put_manifest(&fallback).await?;
                 self.dst.set_tag(&fallback, Some(&tag)).await?;
                 if let Ok(mut list) = self.attachments.lock() {
                     list.push(tag);

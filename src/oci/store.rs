@@ -176,20 +176,16 @@ impl Store {
         }
     }
 
-    /// Stores a manifest by digest, and under `tag` when given.
-    pub async fn put_manifest(&self, m: &Fetched, tag: Option<&str>) -> Result<(), OciError> {
+    /// Stores a manifest by digest (untagged).
+    pub async fn put_manifest(&self, m: &Fetched) -> Result<(), OciError> {
         match self {
-            Store::Layout(l) => {
-                l.write_blob(&m.digest, &m.bytes)?;
-                Ok(())
-            }
+            Store::Layout(l) => l.write_blob(&m.digest, &m.bytes),
             Store::Registry { registry, repo } => {
                 registry
-                    .put_manifest(repo, tag.unwrap_or(&m.digest), &m.bytes, &m.media_type)
+                    .put_manifest(repo, &m.digest, &m.bytes, &m.media_type)
                     .await
             }
-        }?;
-        Ok(())
+        }
     }
 
     /// Names a stored manifest: a tag, or for a layout an untagged `index.json` entry.
@@ -199,8 +195,12 @@ impl Store {
                 l.write_blob(&m.digest, &m.bytes)?;
                 l.set_ref(tag, &m.descriptor())
             }
-            Store::Registry { .. } => match tag {
-                Some(t) => self.put_manifest(m, Some(t)).await,
+            Store::Registry { registry, repo } => match tag {
+                Some(t) => {
+                    registry
+                        .put_manifest(repo, t, &m.bytes, &m.media_type)
+                        .await
+                }
                 None => Ok(()),
             },
         }
