@@ -17,8 +17,10 @@ use super::manifest::{Descriptor, Kind, Manifest, Platform};
 use super::store::{Fetched, Store};
 use super::transport::Location;
 
-/// Blobs moved at once.
+/// Blobs moved at once, per image manifest.
 const PARALLEL_BLOBS: usize = 4;
+/// Platforms of an index copied at once (so up to 8 blobs in flight).
+const PARALLEL_CHILDREN: usize = 2;
 /// Suffixes cosign gives the tags it attaches to `sha256-<hex>`; "" is the referrers fallback.
 pub const ATTACHMENT_SUFFIXES: [&str; 4] = [".sig", ".att", ".sbom", ""];
 
@@ -143,10 +145,12 @@ impl<'a> Copier<'a> {
         if !present {
             match &parsed.kind {
                 Kind::Index(children) => {
-                    for child in children {
-                        let fetched = self.fetch(&child.digest).await?;
-                        Box::pin(self.copy_tree(&fetched, attachments)).await?;
-                    }
+                    stream::iter(children.iter().map(Ok))
+                        .try_for_each_concurrent(PARALLEL_CHILDREN, |child| async move {
+                            let fetched = self.fetch(&child.digest).await?;
+                            Box::pin(self.copy_tree(&fetched, attachments)).await
+                        })
+                        .await?;
                 }
                 Kind::Image { .. } => self.copy_blobs(&parsed).await?,
             }
@@ -170,11 +174,14 @@ impl<'a> Copier<'a> {
     /// Cosign tags and referrers of `digest`, each copied with its own tree.
     async fn copy_attachments(&self, digest: &str) -> Result<(), OciError> {
         let hex = sha256_hex(digest)?;
-        for suffix in ATTACHMENT_SUFFIXES {
+        // Most of these tags do not exist: ask for all at once.
+        let probes = ATTACHMENT_SUFFIXES.iter().map(|suffix| async move {
             let tag = format!("sha256-{hex}{suffix}");
-            let Some(found) = self.src.manifest(&tag).await? else {
-                continue;
-            };
+            let found = self.src.manifest(&tag).await?;
+            Ok::<_, OciError>(found.map(|f| (tag, f)))
+        });
+        let found = futures_util::future::try_join_all(probes).await?;
+        for (tag, found) in found.into_iter().flatten() {
             Box::pin(self.copy_tree(&found, false)).await?;
             self.dst.set_tag(&found, Some(&tag)).await?;
             if let Ok(mut list) = self.attachments.lock() {
