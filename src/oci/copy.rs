@@ -155,6 +155,13 @@ impl<'a> Copier<'a> {
                 Kind::Image { .. } => self.copy_blobs(&parsed).await?,
             }
             self.dst.put_manifest(m).await?;
+        } else if let (true, Kind::Index(children)) = (attachments, &parsed.kind) {
+            // Already there, but signatures may have been attached to a platform since.
+            stream::iter(children.iter().map(Ok))
+                .try_for_each_concurrent(PARALLEL_CHILDREN, |child| {
+                    self.copy_attachments(&child.digest)
+                })
+                .await?;
         }
         if let Ok(mut list) = self.manifests.lock() {
             list.push(m.digest.clone());

@@ -313,3 +313,29 @@ fn buildah_docker_manifest_list_round_trips() {
     let raw = skopeo(&["inspect", "--raw", "--tls-verify=false", &again]);
     assert_eq!(cicd::oci::digest::sha256(raw.as_bytes()), digest);
 }
+
+/// A signature attached to one platform after the image was promoted still travels on the
+/// next copy, although every manifest is already there.
+#[test]
+fn late_platform_signature_is_copied_on_recopy() {
+    let reg = plain();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    let img = images::multi(&src, "v1", 121);
+    let dst = format!("docker://{}/late/app:v1", reg.addr);
+    let first = json_of(&["image", "copy", &oci(&src, "v1"), &dst, "--json"]);
+    assert_eq!(first["attachments"], serde_json::json!([]));
+    let sig = images::attach(&src, &img.children[1], ".sig", "late signature");
+    let again = json_of(&["image", "copy", &oci(&src, "v1"), &dst, "--json"]);
+    // Only the signature's payload and its `{}` config move.
+    assert_eq!(again["bytes_uploaded"], "late signature".len() + 2);
+    let tag = format!("sha256-{}.sig", &img.children[1][7..]);
+    assert_eq!(again["attachments"], serde_json::json!([tag]));
+    let raw = skopeo(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &format!("docker://{}/late/app:{tag}", reg.addr),
+    ]);
+    assert_eq!(cicd::oci::digest::sha256(raw.as_bytes()), sig);
+}
