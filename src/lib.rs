@@ -20,6 +20,6 @@ pub fn run(cli: &cli::Cli) -> Result<Exit, Error> {
         cli::Command::Check(args) => {
             commands::check::run(&commands::check::Request::new(cli, args, color))
         }
-        cli::Command::Image(args) => commands::image::run(&args.command),
+        cli::Command::Image(args) => commands::image::run(&args.command, cli.offline),
     }
 }

@@ -19,14 +19,14 @@ use crate::oci::registry::Options;
 use crate::oci::store::Context;
 use crate::oci::transport::Location;
 
-pub fn run(cmd: &ImageCommand) -> Result<Exit, Error> {
+pub fn run(cmd: &ImageCommand, offline: bool) -> Result<Exit, Error> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()
         .build()
         .map_err(|e| Error::Image(OciError::Unsupported(format!("could not start: {e}"))))?;
     let mut out = Vec::new();
-    let result = rt.block_on(dispatch(cmd, &mut out));
+    let result = rt.block_on(dispatch(cmd, offline, &mut out));
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(&out)
@@ -36,6 +36,19 @@ pub fn run(cmd: &ImageCommand) -> Result<Exit, Error> {
             source,
         })?;
     result.map_err(Error::Image).map(|()| Exit::Ok)
+}
+
+/// `--offline` allows image layouts only.
+fn refuse_offline(offline: bool, locations: &[&Location]) -> Result<(), OciError> {
+    match locations
+        .iter()
+        .find(|l| matches!(l, Location::Registry(_)))
+    {
+        Some(l) if offline => Err(OciError::Unsupported(format!(
+            "{l} is a registry and --offline forbids the network; use an oci:PATH layout"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Progress bars for people: stderr is a terminal and this is not CI.
@@ -61,7 +74,7 @@ fn options(args: &RegistryArgs) -> Options {
     }
 }
 
-async fn dispatch(cmd: &ImageCommand, out: &mut Vec<u8>) -> Result<(), OciError> {
+async fn dispatch(cmd: &ImageCommand, offline: bool, out: &mut Vec<u8>) -> Result<(), OciError> {
     let runtime = Runtime::from_env();
     let io = |e: std::io::Error| OciError::Io {
         path: PathBuf::from("<stdout>"),
@@ -71,6 +84,7 @@ async fn dispatch(cmd: &ImageCommand, out: &mut Vec<u8>) -> Result<(), OciError>
         ImageCommand::Inspect(args) => {
             let ctx = Context::new(options(&args.registry), Sources::from_env())?;
             let loc = Location::parse(&args.reference)?;
+            refuse_offline(offline, &[&loc])?;
             let store = ctx.store(&loc, false)?;
             let found = inspect(&store, &loc).await?;
             if args.json {
@@ -104,6 +118,7 @@ async fn dispatch(cmd: &ImageCommand, out: &mut Vec<u8>) -> Result<(), OciError>
             let ctx = Context::new(options(&args.registry), Sources::from_env())?;
             let from = Location::parse(&args.source)?;
             let to = Location::parse(&args.destination)?;
+            refuse_offline(offline, &[&from, &to])?;
             if to.digest().is_some() {
                 return Err(OciError::Unsupported(format!(
                     "destination {to} names a digest; give a repository or a tag (the digest is kept)"
@@ -143,6 +158,7 @@ async fn dispatch(cmd: &ImageCommand, out: &mut Vec<u8>) -> Result<(), OciError>
         ImageCommand::Tag(args) => {
             let ctx = Context::new(options(&args.registry), Sources::from_env())?;
             let loc = Location::parse(&args.reference)?;
+            refuse_offline(offline, &[&loc])?;
             let store = ctx.store(&loc, false)?;
             let root = store.resolve(&loc).await?;
             let mut tagged = Vec::new();
@@ -168,6 +184,11 @@ async fn dispatch(cmd: &ImageCommand, out: &mut Vec<u8>) -> Result<(), OciError>
             runtime.set_output("digest", &root.digest).map_err(io)?;
         }
         ImageCommand::Login(args) => {
+            if offline {
+                return Err(OciError::Unsupported(
+                    "cicd image login checks the credential with the registry; --offline forbids that".into(),
+                ));
+            }
             let username = args
                 .username
                 .clone()

@@ -163,3 +163,37 @@ fn github_actions_outputs_and_masking() {
     let written = std::fs::read_to_string(&output).expect("GITHUB_OUTPUT");
     assert_eq!(written, format!("digest={}\n", img.digest));
 }
+
+/// `--offline` works on layouts and refuses registries (exit 2) before touching the network.
+#[test]
+fn offline_allows_layouts_only() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    let img = images::single(&src, "v1", 100, 114);
+    let dir = tmp.path().display().to_string();
+    let redact = [(dir.as_str(), "TMP")];
+    let from = format!("oci:{}:v1", src.display());
+    let to = format!("oci:{}:v2", tmp.path().join("dst").display());
+    let (code, text) = run(&["--offline", "image", "copy", &from, &to], &[], &redact);
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = run(
+        &["--offline", "image", "inspect", &to, "--json"],
+        &[],
+        &redact,
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(&img.digest));
+    let (code, text) = run(
+        &[
+            "--offline",
+            "image",
+            "copy",
+            &from,
+            "docker://127.0.0.1:9/x:v1",
+        ],
+        &[],
+        &redact,
+    );
+    assert_eq!(code, 2);
+    redacted!(text, @"error: docker://127.0.0.1:9/x:v1 is a registry and --offline forbids the network; use an oci:PATH layout");
+}
