@@ -292,7 +292,6 @@ impl<'a> Copier<'a> {
                 Ok(Moved::Copied)
             }
             (Store::Registry { registry, repo }, Store::Layout(to)) => {
-                let mut resp = registry.get_blob(repo, &desc.digest).await?;
                 let mut w = to.blob_writer(&desc.digest, desc.size)?;
                 // Hash and write on a blocking thread while the network keeps receiving.
                 let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(64);
@@ -302,25 +301,37 @@ impl<'a> Copier<'a> {
                     }
                     w.commit()
                 });
-                let mut received = Ok(());
-                loop {
-                    match resp.chunk().await {
-                        Ok(Some(chunk)) => {
-                            self.stats
-                                .bytes_downloaded
-                                .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                            self.progress.advance(chunk.len() as u64);
-                            if tx.send(chunk).await.is_err() {
-                                break;
+                // A download that breaks off resumes where it stopped (`Range`); the hash
+                // over the whole still decides.
+                let mut offset = 0u64;
+                let mut resumes = 0;
+                let received = loop {
+                    let resp = match registry.get_blob_from(repo, &desc.digest, offset).await {
+                        Ok(r) => r,
+                        Err(e) => break Err(e),
+                    };
+                    let outcome = self.receive(resp, offset, &tx, &registry.host, desc).await;
+                    let got = match outcome {
+                        Ok(n) => n,
+                        Err((n, e)) => {
+                            offset += n;
+                            if resumes + 1 < registry.retry.attempts && offset < desc.size {
+                                tokio::time::sleep(registry.retry.delay(resumes, None)).await;
+                                resumes += 1;
+                                continue;
                             }
+                            break Err(e);
                         }
-                        Ok(None) => break,
-                        Err(e) => {
-                            received = Err(interrupted(&registry.host, &desc.digest, &e));
-                            break;
-                        }
+                    };
+                    offset += got;
+                    if offset < desc.size && resumes + 1 < registry.retry.attempts {
+                        // Ended early but cleanly (a truncated body): ask for the rest.
+                        tokio::time::sleep(registry.retry.delay(resumes, None)).await;
+                        resumes += 1;
+                        continue;
                     }
-                }
+                    break Ok(());
+                };
                 drop(tx);
                 let written = writer
                     .await
@@ -363,6 +374,48 @@ impl<'a> Copier<'a> {
                     .bytes_uploaded
                     .fetch_add(desc.size, Ordering::Relaxed);
                 Ok(Moved::Copied)
+            }
+        }
+    }
+
+    /// Streams one blob response into `tx`: the bytes from `offset` on (skipping what a
+    /// registry that ignored `Range` sends again). Returns how many new bytes were passed on,
+    /// with the error when the body broke off.
+    async fn receive(
+        &self,
+        mut resp: reqwest::Response,
+        offset: u64,
+        tx: &tokio::sync::mpsc::Sender<Bytes>,
+        host: &str,
+        desc: &Descriptor,
+    ) -> Result<u64, (u64, OciError)> {
+        let mut skip = if offset > 0 && resp.status() != reqwest::StatusCode::PARTIAL_CONTENT {
+            offset
+        } else {
+            0
+        };
+        let mut passed = 0u64;
+        loop {
+            match resp.chunk().await {
+                Ok(Some(mut chunk)) => {
+                    if skip > 0 {
+                        let n = usize::try_from(skip).unwrap_or(usize::MAX).min(chunk.len());
+                        chunk = chunk.slice(n..);
+                        skip -= n as u64;
+                    }
+                    if chunk.is_empty() {
+                        continue;
+                    }
+                    let n = chunk.len() as u64;
+                    self.stats.bytes_downloaded.fetch_add(n, Ordering::Relaxed);
+                    self.progress.advance(n);
+                    if tx.send(chunk).await.is_err() {
+                        return Ok(passed);
+                    }
+                    passed += n;
+                }
+                Ok(None) => return Ok(passed),
+                Err(e) => return Err((passed, interrupted(host, &desc.digest, &e))),
             }
         }
     }

@@ -189,10 +189,26 @@ impl Registry {
 
     /// `GET` a blob; the caller streams and verifies the body.
     pub async fn get_blob(&self, repo: &str, digest: &str) -> Result<Response, OciError> {
+        self.get_blob_from(repo, digest, 0).await
+    }
+
+    /// `GET` a blob from byte `offset` on (`Range`), to resume a broken download. A registry
+    /// may ignore the range and answer 200 with the whole blob; the caller checks for 206.
+    pub async fn get_blob_from(
+        &self,
+        repo: &str,
+        digest: &str,
+        offset: u64,
+    ) -> Result<Response, OciError> {
         let url_path = format!("/v2/{repo}/blobs/{digest}");
         let resp = self
             .send("GET blob", repo, &pull_scope(repo), |c, base| {
-                Some(c.get(format!("{base}{url_path}")))
+                let req = c.get(format!("{base}{url_path}"));
+                Some(if offset > 0 {
+                    req.header("range", format!("bytes={offset}-"))
+                } else {
+                    req
+                })
             })
             .await?;
         if resp.status() == StatusCode::NOT_FOUND {

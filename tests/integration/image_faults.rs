@@ -55,6 +55,8 @@ fn retries_5xx_429_and_broken_bodies() {
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["digest"], img.digest.as_str());
+    // The cut and the truncated download resumed with `Range` instead of starting over.
+    assert!(proxy.ranged.load(Ordering::Relaxed) >= 2);
     {
         let mut f = proxy.faults();
         assert!(

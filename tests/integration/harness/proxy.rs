@@ -30,6 +30,8 @@ pub struct Proxy {
     pub addr: String,
     /// Upload chunks (`PATCH` requests) seen.
     pub patches: Arc<AtomicU64>,
+    /// Requests carrying a `Range` header (resumed downloads).
+    pub ranged: Arc<AtomicU64>,
     pub faults: Arc<Mutex<Faults>>,
     pub uploaded: Arc<AtomicU64>,
     pub requests: Arc<AtomicU64>,
@@ -43,10 +45,11 @@ impl Proxy {
         let uploaded = Arc::new(AtomicU64::new(0));
         let requests = Arc::new(AtomicU64::new(0));
         let patches = Arc::new(AtomicU64::new(0));
+        let ranged = Arc::new(AtomicU64::new(0));
         let (f, u, r, p, up) = (
             faults.clone(),
             uploaded.clone(),
-            requests.clone(),
+            (requests.clone(), ranged.clone()),
             patches.clone(),
             upstream.to_owned(),
         );
@@ -61,6 +64,7 @@ impl Proxy {
         Self {
             addr,
             patches,
+            ranged,
             faults,
             uploaded,
             requests,
@@ -148,7 +152,7 @@ fn serve(
     upstream: &str,
     faults: &Mutex<Faults>,
     uploaded: &AtomicU64,
-    requests: &AtomicU64,
+    (requests, ranged): &(Arc<AtomicU64>, Arc<AtomicU64>),
     patches: &AtomicU64,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
@@ -156,6 +160,9 @@ fn serve(
         return Ok(());
     };
     requests.fetch_add(1, Ordering::Relaxed);
+    if req.header("range").is_some() {
+        ranged.fetch_add(1, Ordering::Relaxed);
+    }
     let mut client = client;
     let mut parts = req.start.split(' ');
     let method = parts.next().unwrap_or_default().to_owned();
