@@ -16,4 +16,5 @@ pub mod reference;
 pub mod registry;
 pub mod retry;
 pub mod store;
+pub mod transfer;
 pub mod transport;
