@@ -49,6 +49,18 @@ fn layout_to_registry_to_layout_keeps_every_digest_and_skopeo_agrees() {
     // skopeo sees the same bytes.
     let raw = skopeo(&["inspect", "--raw", "--tls-verify=false", &dst]);
     assert_eq!(cicd::oci::digest::sha256(raw.as_bytes()), img.digest);
+    // skopeo pulls what cicd pushed, every platform, byte for byte.
+    let pulled = tmp.path().join("skopeo-pulled");
+    skopeo(&[
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        &dst,
+        &oci(&pulled, "p"),
+    ]);
+    let by_skopeo = json_of(&["image", "inspect", &oci(&pulled, "p"), "--json"]);
+    assert_eq!(by_skopeo["digest"], img.digest.as_str());
     let inspected = json_of(&["image", "inspect", &dst, "--json"]);
     assert_eq!(inspected["digest"], img.digest.as_str());
     assert_eq!(
