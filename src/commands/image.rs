@@ -1,54 +1,316 @@
-//! `cicd image inspect|copy|tag|login`: flags → request → `oci` → plain text or JSON.
+//! `cicd image inspect|copy|tag|login`: flags, environment and stdin → a [`Request`]; the
+//! `oci` operations → an [`Outcome`]; rendered as plain text or JSON, plus the Actions
+//! `digest` output.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::cli::{ImageCommand, RegistryArgs};
 use crate::error::{Error, Exit};
 use crate::github::actions::Runtime;
 use crate::oci::auth::{self, Credential, PASSWORD_ENV, Sources, USERNAME_ENV};
-use crate::oci::copy::Copier;
+use crate::oci::copy::{Copied, Copier};
 use crate::oci::error::OciError;
-use crate::oci::inspect::inspect;
+use crate::oci::inspect::{Inspection, inspect};
 use crate::oci::manifest::Platform;
 use crate::oci::progress::Progress;
+use crate::oci::reference::Reference;
 use crate::oci::registry::Options;
 use crate::oci::store::Context;
 use crate::oci::transport::Location;
 
+/// One image command, validated.
+pub struct Request {
+    pub action: Action,
+    pub opts: Options,
+    pub json: bool,
+}
+
+pub enum Action {
+    Inspect(Location),
+    Copy {
+        from: Location,
+        to: Location,
+        platform: Option<Platform>,
+    },
+    Tag {
+        image: Location,
+        tags: Vec<String>,
+    },
+    Login {
+        host: String,
+        credential: Credential,
+    },
+}
+
+pub enum Outcome {
+    Inspected(Inspection),
+    Copied(Copied),
+    Tagged(Tagged),
+    LoggedIn { host: String, config: PathBuf },
+}
+
+#[derive(Serialize)]
+pub struct Tagged {
+    pub digest: String,
+    #[serde(rename = "mediaType")]
+    pub media_type: String,
+    pub tags: Vec<String>,
+}
+
+impl Request {
+    pub fn new(cmd: &ImageCommand, offline: bool) -> Result<Self, OciError> {
+        let (action, registry, json) = match cmd {
+            ImageCommand::Inspect(a) => (
+                Action::Inspect(Location::parse(&a.reference)?),
+                &a.registry,
+                a.json,
+            ),
+            ImageCommand::Copy(a) => {
+                let to = Location::parse(&a.destination)?;
+                if to.digest().is_some() {
+                    return Err(OciError::Unsupported(format!(
+                        "destination {to} names a digest; give a repository or a tag (the digest is kept)"
+                    )));
+                }
+                let platform = match &a.platform {
+                    Some(p) => Some(Platform::parse(p).ok_or_else(|| {
+                        OciError::Unsupported(format!(
+                            "--platform `{p}`: expected os/arch[/variant]"
+                        ))
+                    })?),
+                    None => None,
+                };
+                let from = Location::parse(&a.source)?;
+                (Action::Copy { from, to, platform }, &a.registry, a.json)
+            }
+            ImageCommand::Tag(a) => {
+                for tag in &a.tags {
+                    // Same syntax rules as a reference's tag.
+                    Reference::parse(&format!("x:{tag}")).map_err(|source| {
+                        OciError::Reference {
+                            input: tag.clone(),
+                            source,
+                        }
+                    })?;
+                }
+                let image = Location::parse(&a.reference)?;
+                let tags = a.tags.clone();
+                (Action::Tag { image, tags }, &a.registry, a.json)
+            }
+            ImageCommand::Login(a) => {
+                if offline {
+                    return Err(OciError::Unsupported(
+                        "cicd image login checks the credential with the registry; --offline forbids that".into(),
+                    ));
+                }
+                let credential = login_credential(a.username.as_deref(), a.password_stdin)?;
+                let host = a.registry_host.clone();
+                (Action::Login { host, credential }, &a.registry, false)
+            }
+        };
+        let req = Self {
+            action,
+            opts: options(registry),
+            json,
+        };
+        if offline && let Some(l) = req.locations().into_iter().find(|l| !l.is_layout()) {
+            return Err(OciError::Unsupported(format!(
+                "{l} is a registry and --offline forbids the network; use an oci:PATH layout"
+            )));
+        }
+        Ok(req)
+    }
+
+    fn locations(&self) -> Vec<&Location> {
+        match &self.action {
+            Action::Inspect(l) | Action::Tag { image: l, .. } => vec![l],
+            Action::Copy { from, to, .. } => vec![from, to],
+            Action::Login { .. } => Vec::new(),
+        }
+    }
+}
+
 pub fn run(cmd: &ImageCommand, offline: bool) -> Result<Exit, Error> {
+    let req = Request::new(cmd, offline)?;
+    let runtime = Runtime::from_env();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()
         .build()
         .map_err(|e| Error::Image(OciError::Unsupported(format!("could not start: {e}"))))?;
+    if let Action::Login { credential, .. } = &req.action {
+        // Before anything else reaches the log.
+        let mut mask = Vec::new();
+        runtime
+            .mask(credential.password.expose_secret(), &mut mask)
+            .and_then(|()| std::io::stdout().write_all(&mask))
+            .map_err(stdout_err)?;
+    }
     let mut out = Vec::new();
-    let result = rt.block_on(dispatch(cmd, offline, &mut out));
+    let outcome = rt.block_on(execute(&req, Progress::new(show_progress(&runtime))))?;
+    render(&outcome, req.json, &mut out).map_err(stdout_err)?;
+    let digest = match &outcome {
+        Outcome::Inspected(i) => Some(&i.digest),
+        Outcome::Copied(c) => Some(&c.digest),
+        Outcome::Tagged(t) => Some(&t.digest),
+        Outcome::LoggedIn { .. } => None,
+    };
+    if let Some(d) = digest {
+        runtime
+            .set_output("digest", d)
+            .map_err(|source| Error::Write {
+                path: PathBuf::from("$GITHUB_OUTPUT"),
+                source,
+            })?;
+    }
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(&out)
         .and_then(|()| stdout.flush())
-        .map_err(|source| Error::Write {
-            path: PathBuf::from("<stdout>"),
-            source,
-        })?;
-    result.map_err(Error::Image).map(|()| Exit::Ok)
+        .map_err(stdout_err)?;
+    Ok(Exit::Ok)
 }
 
-/// `--offline` allows image layouts only.
-fn refuse_offline(offline: bool, locations: &[&Location]) -> Result<(), OciError> {
-    match locations
-        .iter()
-        .find(|l| matches!(l, Location::Registry(_)))
-    {
-        Some(l) if offline => Err(OciError::Unsupported(format!(
-            "{l} is a registry and --offline forbids the network; use an oci:PATH layout"
-        ))),
-        _ => Ok(()),
+fn stdout_err(source: std::io::Error) -> Error {
+    Error::Write {
+        path: PathBuf::from("<stdout>"),
+        source,
     }
+}
+
+pub async fn execute(req: &Request, progress: Progress) -> Result<Outcome, OciError> {
+    let context = || Context::new(req.opts.clone(), Sources::from_env());
+    Ok(match &req.action {
+        Action::Inspect(loc) => {
+            Outcome::Inspected(inspect(&context()?.store(loc, false)?, loc).await?)
+        }
+        Action::Copy { from, to, platform } => {
+            let ctx = context()?;
+            let src = ctx.store(from, false)?;
+            let dst = ctx.store(to, true)?;
+            let mut copier = Copier::new(&src, &dst);
+            copier.progress = progress;
+            Outcome::Copied(copier.run(from, to, platform.as_ref()).await?)
+        }
+        Action::Tag { image, tags } => {
+            let store = context()?.store(image, false)?;
+            let root = store.resolve(image).await?;
+            for tag in tags {
+                store.set_tag(&root, Some(tag)).await?;
+            }
+            Outcome::Tagged(Tagged {
+                digest: root.digest,
+                media_type: root.media_type,
+                tags: tags.clone(),
+            })
+        }
+        Action::Login { host, credential } => {
+            let config = auth::docker_config_path().ok_or_else(|| {
+                OciError::Credentials("no HOME or DOCKER_CONFIG to find config.json in".into())
+            })?;
+            let config =
+                crate::oci::login::login(host, credential.clone(), &req.opts, &config).await?;
+            Outcome::LoggedIn {
+                host: host.clone(),
+                config,
+            }
+        }
+    })
+}
+
+fn render(outcome: &Outcome, json: bool, out: &mut Vec<u8>) -> std::io::Result<()> {
+    if json {
+        match outcome {
+            Outcome::Inspected(i) => serde_json::to_writer_pretty(&mut *out, i),
+            Outcome::Copied(c) => serde_json::to_writer_pretty(&mut *out, c),
+            Outcome::Tagged(t) => serde_json::to_writer_pretty(&mut *out, t),
+            Outcome::LoggedIn { host, config } => serde_json::to_writer_pretty(
+                &mut *out,
+                &serde_json::json!({"registry": host, "config": config}),
+            ),
+        }?;
+        return writeln!(out);
+    }
+    match outcome {
+        Outcome::Inspected(found) => {
+            writeln!(
+                out,
+                "{}\n  digest     {}\n  media type {}",
+                found.reference, found.digest, found.media_type
+            )?;
+            for m in &found.manifests {
+                writeln!(
+                    out,
+                    "  {:<16} {} ({} layers, {} bytes)",
+                    m.platform.as_deref().unwrap_or("-"),
+                    m.digest,
+                    m.layers.len(),
+                    m.total_size
+                )?;
+            }
+            for a in &found.attachments {
+                writeln!(out, "  attached   {} -> {}", a.tag, a.digest)?;
+            }
+            Ok(())
+        }
+        Outcome::Copied(c) => writeln!(
+            out,
+            "copied {} -> {}\n  digest {}\n  manifests {}, blobs copied {}, already there {}, mounted {}, attachments {}",
+            c.source,
+            c.destination,
+            c.digest,
+            c.manifests.len(),
+            c.blobs_copied,
+            c.blobs_skipped,
+            c.blobs_mounted,
+            c.attachments.len()
+        ),
+        Outcome::Tagged(t) => writeln!(out, "tagged {} as {}", t.digest, t.tags.join(", ")),
+        Outcome::LoggedIn { host, config } => writeln!(
+            out,
+            "logged in to {host}; credentials saved in {}",
+            config.display()
+        ),
+    }
+}
+
+/// The user from `--username` or `CICD_REGISTRY_USERNAME`, the password from stdin or
+/// `CICD_REGISTRY_PASSWORD`.
+fn login_credential(username: Option<&str>, from_stdin: bool) -> Result<Credential, OciError> {
+    let username = username
+        .map(str::to_owned)
+        .or_else(|| std::env::var(USERNAME_ENV).ok().filter(|v| !v.is_empty()))
+        .ok_or_else(|| {
+            OciError::Credentials(format!(
+                "no user name: pass --username or set {USERNAME_ENV}"
+            ))
+        })?;
+    let password = if from_stdin {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| OciError::Io {
+                path: PathBuf::from("<stdin>"),
+                source: e,
+            })?;
+        s.trim_end_matches(['\n', '\r']).to_owned()
+    } else {
+        std::env::var(PASSWORD_ENV).unwrap_or_default()
+    };
+    if password.is_empty() {
+        return Err(OciError::Credentials(format!(
+            "no password: pipe it to --password-stdin or set {PASSWORD_ENV}"
+        )));
+    }
+    Ok(Credential {
+        username,
+        password: SecretString::from(password),
+        source: "cicd image login".into(),
+    })
 }
 
 /// Progress bars for people: stderr is a terminal and this is not CI.
@@ -72,177 +334,4 @@ fn options(args: &RegistryArgs) -> Options {
         retry: Default::default(),
         chunk_size: args.chunk_size_mib.map(|m| m.saturating_mul(1 << 20)),
     }
-}
-
-async fn dispatch(cmd: &ImageCommand, offline: bool, out: &mut Vec<u8>) -> Result<(), OciError> {
-    let runtime = Runtime::from_env();
-    let io = |e: std::io::Error| OciError::Io {
-        path: PathBuf::from("<stdout>"),
-        source: e,
-    };
-    match cmd {
-        ImageCommand::Inspect(args) => {
-            let ctx = Context::new(options(&args.registry), Sources::from_env())?;
-            let loc = Location::parse(&args.reference)?;
-            refuse_offline(offline, &[&loc])?;
-            let store = ctx.store(&loc, false)?;
-            let found = inspect(&store, &loc).await?;
-            if args.json {
-                serde_json::to_writer_pretty(&mut *out, &found).map_err(|e| io(e.into()))?;
-                writeln!(out).map_err(io)?;
-            } else {
-                writeln!(
-                    out,
-                    "{}\n  digest     {}\n  media type {}",
-                    found.reference, found.digest, found.media_type
-                )
-                .map_err(io)?;
-                for m in &found.manifests {
-                    writeln!(
-                        out,
-                        "  {:<16} {} ({} layers, {} bytes)",
-                        m.platform.as_deref().unwrap_or("-"),
-                        m.digest,
-                        m.layers.len(),
-                        m.total_size
-                    )
-                    .map_err(io)?;
-                }
-                for a in &found.attachments {
-                    writeln!(out, "  attached   {} -> {}", a.tag, a.digest).map_err(io)?;
-                }
-            }
-            runtime.set_output("digest", &found.digest).map_err(io)?;
-        }
-        ImageCommand::Copy(args) => {
-            let ctx = Context::new(options(&args.registry), Sources::from_env())?;
-            let from = Location::parse(&args.source)?;
-            let to = Location::parse(&args.destination)?;
-            refuse_offline(offline, &[&from, &to])?;
-            if to.digest().is_some() {
-                return Err(OciError::Unsupported(format!(
-                    "destination {to} names a digest; give a repository or a tag (the digest is kept)"
-                )));
-            }
-            let platform = match &args.platform {
-                Some(p) => Some(Platform::parse(p).ok_or_else(|| {
-                    OciError::Unsupported(format!("--platform `{p}`: expected os/arch[/variant]"))
-                })?),
-                None => None,
-            };
-            let src = ctx.store(&from, false)?;
-            let dst = ctx.store(&to, true)?;
-            let mut copier = Copier::new(&src, &dst);
-            copier.progress = Progress::new(show_progress(&runtime));
-            let copied = copier.run(&from, &to, platform.as_ref()).await?;
-            if args.json {
-                serde_json::to_writer_pretty(&mut *out, &copied).map_err(|e| io(e.into()))?;
-                writeln!(out).map_err(io)?;
-            } else {
-                writeln!(
-                    out,
-                    "copied {} -> {}\n  digest {}\n  manifests {}, blobs copied {}, already there {}, mounted {}, attachments {}",
-                    copied.source,
-                    copied.destination,
-                    copied.digest,
-                    copied.manifests.len(),
-                    copied.blobs_copied,
-                    copied.blobs_skipped,
-                    copied.blobs_mounted,
-                    copied.attachments.len()
-                )
-                .map_err(io)?;
-            }
-            runtime.set_output("digest", &copied.digest).map_err(io)?;
-        }
-        ImageCommand::Tag(args) => {
-            let ctx = Context::new(options(&args.registry), Sources::from_env())?;
-            let loc = Location::parse(&args.reference)?;
-            refuse_offline(offline, &[&loc])?;
-            let store = ctx.store(&loc, false)?;
-            let root = store.resolve(&loc).await?;
-            let mut tagged = Vec::new();
-            for tag in &args.tags {
-                // Same syntax rules as a reference's tag.
-                crate::oci::reference::Reference::parse(&format!("x:{tag}")).map_err(|source| {
-                    OciError::Reference {
-                        input: tag.clone(),
-                        source,
-                    }
-                })?;
-                store.set_tag(&root, Some(tag)).await?;
-                tagged.push(tag.clone());
-            }
-            if args.json {
-                let v =
-                    json!({"digest": root.digest, "mediaType": root.media_type, "tags": tagged});
-                serde_json::to_writer_pretty(&mut *out, &v).map_err(|e| io(e.into()))?;
-                writeln!(out).map_err(io)?;
-            } else {
-                writeln!(out, "tagged {} as {}", root.digest, tagged.join(", ")).map_err(io)?;
-            }
-            runtime.set_output("digest", &root.digest).map_err(io)?;
-        }
-        ImageCommand::Login(args) => {
-            if offline {
-                return Err(OciError::Unsupported(
-                    "cicd image login checks the credential with the registry; --offline forbids that".into(),
-                ));
-            }
-            let username = args
-                .username
-                .clone()
-                .or_else(|| std::env::var(USERNAME_ENV).ok().filter(|v| !v.is_empty()))
-                .ok_or_else(|| {
-                    OciError::Credentials(format!(
-                        "no user name: pass --username or set {USERNAME_ENV}"
-                    ))
-                })?;
-            let password = if args.password_stdin {
-                let mut s = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut s)
-                    .map_err(|e| OciError::Io {
-                        path: PathBuf::from("<stdin>"),
-                        source: e,
-                    })?;
-                s.trim_end_matches(['\n', '\r']).to_owned()
-            } else {
-                std::env::var(PASSWORD_ENV).unwrap_or_default()
-            };
-            if password.is_empty() {
-                return Err(OciError::Credentials(format!(
-                    "no password: pipe it to --password-stdin or set {PASSWORD_ENV}"
-                )));
-            }
-            let password = SecretString::from(password);
-            let mut mask = Vec::new();
-            runtime
-                .mask(password.expose_secret(), &mut mask)
-                .map_err(io)?;
-            std::io::stdout().write_all(&mask).map_err(io)?;
-            let cred = Credential {
-                username,
-                password,
-                source: "cicd image login".into(),
-            };
-            let opts = options(&args.registry);
-            let http = crate::oci::registry::http_client(&opts)?;
-            let host = &args.registry_host;
-            let registry =
-                crate::oci::registry::Registry::new(host, http, &opts, Some(cred.clone()));
-            registry.check_login().await?;
-            let path = auth::docker_config_path().ok_or_else(|| {
-                OciError::Credentials("no HOME or DOCKER_CONFIG to find config.json in".into())
-            })?;
-            auth::save_to_docker_config(&path, host, &cred)?;
-            writeln!(
-                out,
-                "logged in to {host}; credentials saved in {}",
-                path.display()
-            )
-            .map_err(io)?;
-        }
-    }
-    Ok(())
 }

@@ -10,6 +10,7 @@ pub mod distribution;
 pub mod error;
 pub mod inspect;
 pub mod layout;
+pub mod login;
 pub mod manifest;
 pub mod progress;
 pub mod reference;

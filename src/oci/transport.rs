@@ -49,6 +49,10 @@ impl Location {
         Ok(Location::Registry(reference(input)?))
     }
 
+    pub fn is_layout(&self) -> bool {
+        matches!(self, Location::Layout { .. })
+    }
+
     /// The tag this location names, if any.
     pub fn tag(&self) -> Option<&str> {
         match self {
