@@ -17,6 +17,9 @@ use super::error::OciError;
 
 pub const USERNAME_ENV: &str = "CICD_REGISTRY_USERNAME";
 pub const PASSWORD_ENV: &str = "CICD_REGISTRY_PASSWORD";
+/// When set, the two variables above are for this `host[:port]` only (so a pull from
+/// Docker Hub does not send a private registry's password there).
+pub const HOST_ENV: &str = "CICD_REGISTRY_HOST";
 /// The key Docker files Docker Hub credentials under.
 pub const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
 
@@ -51,6 +54,7 @@ impl Credential {
 pub struct Sources {
     pub env_username: Option<String>,
     pub env_password: Option<SecretString>,
+    pub env_host: Option<String>,
     pub auth_file: Option<PathBuf>,
     pub docker_config: Option<PathBuf>,
     pub github_token: Option<SecretString>,
@@ -66,6 +70,7 @@ impl Sources {
         Self {
             env_username: var(USERNAME_ENV),
             env_password: var(PASSWORD_ENV).map(SecretString::from),
+            env_host: var(HOST_ENV),
             auth_file,
             docker_config: docker_config_path(),
             github_token: var("GITHUB_TOKEN").map(SecretString::from),
@@ -75,7 +80,9 @@ impl Sources {
 
     /// The credential for `registry` (`host[:port]`), or `None` for anonymous access.
     pub fn lookup(&self, registry: &str) -> Result<Option<Credential>, OciError> {
-        if let Some(password) = &self.env_password {
+        if let Some(password) = &self.env_password
+            && self.env_host.as_deref().is_none_or(|h| h == registry)
+        {
             return Ok(Some(Credential {
                 username: self.env_username.clone().unwrap_or_default(),
                 password: password.clone(),
@@ -390,6 +397,18 @@ mod tests {
         );
         let text = std::fs::read_to_string(&cfg).expect("read");
         assert!(text.contains("credHelpers"));
+    }
+
+    #[test]
+    fn env_credentials_can_be_scoped_to_one_host() {
+        let s = Sources {
+            env_username: Some("u".into()),
+            env_password: Some(SecretString::from("p")),
+            env_host: Some("ghcr.io".into()),
+            ..Sources::default()
+        };
+        assert!(s.lookup("ghcr.io").expect("ok").is_some());
+        assert!(s.lookup("docker.io").expect("ok").is_none());
     }
 
     #[test]

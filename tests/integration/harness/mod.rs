@@ -13,6 +13,7 @@ const ACTIONS_ENV: &[&str] = &[
     "GITHUB_STEP_SUMMARY",
     "GITHUB_TOKEN",
     "CICD_CONFIG",
+    "CICD_REGISTRY_HOST",
     "NO_COLOR",
 ];
 
