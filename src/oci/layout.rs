@@ -346,4 +346,28 @@ mod tests {
         assert!(!l.has_blob(&sha256(b"x"), 1));
         assert!(Layout::open(&dir.path().join("nope")).is_err());
     }
+
+    proptest::proptest! {
+        /// Whatever order tags are set in, each names the last manifest given to it, once.
+        #[test]
+        fn tags_name_the_last_manifest_set(ops in proptest::collection::vec((0u8..4, 0u8..3), 1..12)) {
+            let dir = tempfile::tempdir().expect("tmp");
+            let l = Layout::create(dir.path()).expect("create");
+            let mut expected = std::collections::HashMap::new();
+            for (tag, m) in &ops {
+                let bytes = format!("{{\"schemaVersion\":2,\"config\":{{\"mediaType\":\"c\",\"digest\":\"sha256:{m}\",\"size\":0}}}}");
+                let d = sha256(bytes.as_bytes());
+                l.write_blob(&d, bytes.as_bytes()).expect("blob");
+                let desc = Descriptor { media_type: crate::oci::manifest::OCI_MANIFEST.into(), digest: d.clone(), size: bytes.len() as u64, ..Descriptor::default() };
+                let name = format!("t{tag}");
+                l.set_ref(Some(&name), &desc).expect("tag");
+                expected.insert(name, d);
+            }
+            let entries = l.entries().expect("entries");
+            proptest::prop_assert_eq!(entries.len(), expected.len());
+            for (tag, d) in &expected {
+                proptest::prop_assert_eq!(&l.resolve(Some(tag), None).expect("tagged").digest, d);
+            }
+        }
+    }
 }
