@@ -39,6 +39,8 @@ pub struct Copied {
     pub media_type: String,
     /// Every manifest copied (root, children, attachments).
     pub manifests: Vec<String>,
+    /// Every blob (config or layer) those manifests reference, copied or already there.
+    pub blobs: Vec<String>,
     /// Attachment tags written at the destination.
     pub attachments: Vec<String>,
     pub blobs_copied: u64,
@@ -53,6 +55,7 @@ pub struct Copier<'a> {
     pub stats: Stats,
     pub progress: super::progress::Progress,
     manifests: std::sync::Mutex<Vec<String>>,
+    pub(super) blobs: std::sync::Mutex<Vec<String>>,
     attachments: std::sync::Mutex<Vec<String>>,
 }
 
@@ -64,6 +67,7 @@ impl<'a> Copier<'a> {
             stats: Stats::default(),
             progress: Default::default(),
             manifests: Default::default(),
+            blobs: Default::default(),
             attachments: Default::default(),
         }
     }
@@ -91,6 +95,7 @@ impl<'a> Copier<'a> {
             digest: root.digest.clone(),
             media_type: root.media_type.clone(),
             manifests: self.manifests.lock().map(|m| m.clone()).unwrap_or_default(),
+            blobs: self.blobs.lock().map(|m| m.clone()).unwrap_or_default(),
             attachments: self
                 .attachments
                 .lock()

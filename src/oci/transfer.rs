@@ -18,6 +18,11 @@ impl Copier<'_> {
     /// One blob, retried on broken connections and bad bytes, skipped when present.
     pub(super) async fn copy_blob(&self, desc: &Descriptor) -> Result<(), OciError> {
         sha256_hex(&desc.digest)?;
+        if let Ok(mut list) = self.blobs.lock()
+            && !list.contains(&desc.digest)
+        {
+            list.push(desc.digest.clone());
+        }
         if self.dst.has_blob(desc).await? {
             self.stats.blobs_skipped.fetch_add(1, Ordering::Relaxed);
             return Ok(());

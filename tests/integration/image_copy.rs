@@ -46,6 +46,8 @@ fn layout_to_registry_to_layout_keeps_every_digest_and_skopeo_agrees() {
     let copied = json_of(&["image", "copy", &oci(&src, "v1"), &dst, "--json"]);
     assert_eq!(copied["digest"], img.digest.as_str());
     assert_eq!(copied["manifests"].as_array().expect("list").len(), 3);
+    // Two platforms, each a config and a layer.
+    assert_eq!(copied["blobs"].as_array().expect("blobs").len(), 4);
     // skopeo sees the same bytes.
     let raw = skopeo(&["inspect", "--raw", "--tls-verify=false", &dst]);
     assert_eq!(cicd::oci::digest::sha256(raw.as_bytes()), img.digest);
