@@ -47,6 +47,8 @@ pub struct Copied {
     pub blobs_skipped: u64,
     pub blobs_mounted: u64,
     pub bytes_uploaded: u64,
+    /// Blob bytes received into a layout (resumed downloads count what actually arrived).
+    pub bytes_downloaded: u64,
 }
 
 pub struct Copier<'a> {
@@ -105,6 +107,7 @@ impl<'a> Copier<'a> {
             blobs_skipped: load(&self.stats.blobs_skipped),
             blobs_mounted: load(&self.stats.blobs_mounted),
             bytes_uploaded: load(&self.stats.bytes_uploaded),
+            bytes_downloaded: load(&self.stats.bytes_downloaded),
         })
     }
 
