@@ -78,10 +78,9 @@ impl Registry {
                 "{repo}:{reference} is larger than 4 MiB"
             )));
         }
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| self.network("reading a manifest", &e))?;
+        let bytes = self
+            .read_capped(resp, "reading a manifest", &format!("{repo}:{reference}"))
+            .await?;
         let actual = sha256(&bytes);
         let expected = if reference.contains(':') {
             Some(reference.to_owned())
@@ -104,7 +103,7 @@ impl Registry {
             .unwrap_or_default()
             .trim()
             .to_owned();
-        Ok(Some((bytes.to_vec(), content_type, actual)))
+        Ok(Some((bytes, content_type, actual)))
     }
 
     /// Whether a manifest exists (by tag or digest).
@@ -341,11 +340,31 @@ impl Registry {
         if !resp.status().is_success() || !is_index {
             return Ok(None);
         }
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| self.network("reading referrers", &e))?;
-        Ok(Some(bytes.to_vec()))
+        let bytes = self
+            .read_capped(
+                resp,
+                "reading referrers",
+                &format!("{repo} referrers of {digest}"),
+            )
+            .await?;
+        Ok(Some(bytes))
+    }
+
+    /// A manifest-sized body, refused past 4 MiB even when no `Content-Length` said so.
+    async fn read_capped(
+        &self,
+        mut resp: Response,
+        action: &str,
+        what: &str,
+    ) -> Result<Vec<u8>, OciError> {
+        let mut out = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.network(action, &e))? {
+            if out.len() + chunk.len() > MANIFEST_MAX {
+                return Err(OciError::Manifest(format!("{what} is larger than 4 MiB")));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
     }
 
     async fn absolute(&self, location: &str) -> Result<String, OciError> {
