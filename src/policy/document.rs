@@ -149,7 +149,8 @@ impl Document {
         }
     }
 
-    /// The `# comment` after a scalar on its last line, as `cicd pin` writes version comments.
+    /// The `# comment` after a scalar on its last line, where version comments of SHA pins
+    /// live (`uses: o/r@<sha> # v4.2.2`); kept for the rules that compare them.
     pub fn trailing_comment(&self, node: &Node) -> Option<String> {
         let end = node.span.end;
         let line = self.source.text.line(end.line)?;
@@ -158,5 +159,28 @@ impl Document {
         let rest = rest.strip_prefix(['"', '\'']).unwrap_or(rest).trim_start();
         let comment = rest.strip_prefix('#')?.trim().trim_end_matches('\r').trim();
         (!comment.is_empty()).then(|| comment.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::yaml;
+
+    #[test]
+    fn trailing_comments() {
+        let text = "a: o/r@abc # v4.2.2\nb: \"o/r@abc\"   #v1\r\nc: o/r@abc\nd: 'x' # \n";
+        let source = Arc::new(Source {
+            path: PathBuf::from("w.yml"),
+            text: Arc::new(Text::new(text)),
+            kind: Kind::Workflow,
+        });
+        let doc = Document::new(source);
+        let root = &yaml::parse(text).expect("yaml")[0];
+        let comment = |k: &str| doc.trailing_comment(root.get(k).expect(k));
+        assert_eq!(comment("a").as_deref(), Some("v4.2.2"));
+        assert_eq!(comment("b").as_deref(), Some("v1"));
+        assert_eq!(comment("c"), None);
+        assert_eq!(comment("d"), None);
     }
 }

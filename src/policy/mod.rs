@@ -13,11 +13,10 @@ pub mod uses;
 pub mod workflow;
 pub mod yaml;
 
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::report::{Finding, InputProblem, Report};
+use crate::report::{InputProblem, Report};
 use discover::Input;
 use document::Document;
 use rules::Context;
@@ -107,15 +106,5 @@ fn read_all(inputs: &[Input]) -> Vec<ReadResult> {
                 ))
             })
         })
-        .collect()
-}
-
-/// Findings and problems for one file path, for callers that check a single file.
-pub fn findings_for(report: &Report, file: &PathBuf) -> Vec<Finding> {
-    report
-        .findings
-        .iter()
-        .filter(|f| f.location.as_ref().is_some_and(|l| &l.file == file))
-        .cloned()
         .collect()
 }
