@@ -53,6 +53,14 @@ pub enum Command {
     /// Check workflows, actions, Dockerfiles and compose files for unpinned actions and images.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
+    /// Pin `uses:` refs to full commit SHAs with the version in a trailing comment.
+    ///
+    /// Refs are resolved over Git's smart HTTP protocol at `GITHUB_SERVER_URL` (default
+    /// https://github.com): no token and no API rate limit. Only the ref and its comment change
+    /// in each file; a second run changes nothing. Exits 3 only when no reference could be
+    /// resolved.
+    #[command(after_help = EXIT_CODES)]
+    Pin(PinArgs),
 }
 
 #[derive(Debug, Args)]
@@ -74,4 +82,25 @@ pub struct CheckArgs {
     /// Write the report to FILE instead of standard output (written whole or not at all).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Files or directories to rewrite (default: the current directory), found as `check` finds
+    /// them.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Print what changed as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Where `owner/repo` lives.
+    #[arg(
+        long,
+        env = "GITHUB_SERVER_URL",
+        default_value = "https://github.com",
+        value_name = "URL"
+    )]
+    pub server_url: String,
 }

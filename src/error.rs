@@ -26,6 +26,12 @@ pub enum Error {
     )]
     MissingPath(PathBuf),
 
+    #[error("`cicd {0}` needs the network; run it without --offline")]
+    NeedsNetwork(&'static str),
+
+    #[error("could not start: {0}")]
+    Runtime(String),
+
     #[error("could not write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -36,8 +42,8 @@ pub enum Error {
 impl Error {
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Config(_) | Error::MissingPath(_) => Exit::BadInput,
-            Error::Write { .. } => Exit::External,
+            Error::Config(_) | Error::MissingPath(_) | Error::NeedsNetwork(_) => Exit::BadInput,
+            Error::Write { .. } | Error::Runtime(_) => Exit::External,
         }
     }
 }

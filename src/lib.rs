@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod fs;
 pub mod github;
 pub mod oci;
 pub mod policy;
@@ -20,5 +21,6 @@ pub fn run(cli: &cli::Cli) -> Result<Exit, Error> {
         cli::Command::Check(args) => {
             commands::check::run(&commands::check::Request::new(cli, args, color))
         }
+        cli::Command::Pin(args) => commands::pin::run(cli, args),
     }
 }

@@ -9,7 +9,6 @@ use crate::cli::{CheckArgs, Cli};
 use crate::config::{ConfigError, Loaded};
 use crate::error::{Error, Exit};
 use crate::github::actions::Runtime;
-use crate::policy::discover::{IgnoreSet, discover};
 use crate::policy::rules::{self, Settings};
 use crate::policy::{CheckRequest, check};
 use crate::report::{self, Format, Report, Severity};
@@ -44,14 +43,7 @@ pub fn run(req: &Request) -> Result<Exit, Error> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let loaded = Loaded::find(req.config.as_deref(), &cwd)?;
     let rules = rule_settings(&loaded)?;
-    let ignore = IgnoreSet::new(&loaded.base, &loaded.config.policy.ignore).map_err(|(i, e)| {
-        loaded.error_at(
-            &["policy", "ignore"],
-            false,
-            format!("ignore pattern {} is not a valid glob: {e}", i + 1),
-        )
-    })?;
-    let inputs = discover(&req.paths, &ignore).map_err(|m| Error::MissingPath(m.0))?;
+    let inputs = super::inputs(&loaded, &req.paths)?;
     let report = check(&CheckRequest {
         inputs,
         rules,

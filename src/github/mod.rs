@@ -2,3 +2,4 @@
 //! client joins here when a command needs it.
 
 pub mod actions;
+pub mod git;

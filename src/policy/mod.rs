@@ -8,6 +8,7 @@ pub mod document;
 pub mod input;
 pub mod interpolate;
 pub mod matrix;
+pub mod pin;
 pub mod rules;
 pub mod uses;
 pub mod workflow;

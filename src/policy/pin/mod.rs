@@ -1,0 +1,241 @@
+//! `cicd pin`: rewrite mutable `uses:` refs to full commit SHAs with the version in a trailing
+//! comment, resolving refs over Git smart HTTP.
+
+pub mod resolve;
+pub mod rewrite;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::github::git::client::GitClient;
+use crate::github::git::refs::RefMap;
+use crate::policy::discover::Input;
+use crate::policy::document::Document;
+use crate::policy::input;
+use crate::policy::uses::{ActionRef, RefKind, classify};
+use crate::report::InputProblem;
+use rewrite::Edit;
+
+/// How many repositories are asked at once.
+const PARALLEL: usize = 16;
+
+pub struct PinRequest {
+    pub inputs: Vec<Input>,
+}
+
+/// One reference rewritten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub file: PathBuf,
+    pub line: usize,
+    pub from: String,
+    pub to: String,
+    pub comment: String,
+    /// A branch was pinned to its current head.
+    pub branch: bool,
+}
+
+/// A reference left as it was, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unresolved {
+    pub file: PathBuf,
+    pub line: usize,
+    pub reference: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct PinOutcome {
+    pub changes: Vec<Change>,
+    pub unresolved: Vec<Unresolved>,
+    pub problems: Vec<InputProblem>,
+    pub files_written: Vec<PathBuf>,
+    /// Repositories asked, one `ls-refs` each.
+    pub repositories: usize,
+    /// Container images without a digest, which this command does not pin yet.
+    pub images_left: usize,
+}
+
+/// Could not write a rewritten file.
+#[derive(Debug, thiserror::Error)]
+#[error("could not write {path}: {source}")]
+pub struct WriteError {
+    pub path: PathBuf,
+    pub source: std::io::Error,
+}
+
+pub async fn run(req: &PinRequest, client: &GitClient) -> Result<PinOutcome, WriteError> {
+    let mut outcome = PinOutcome::default();
+    let mut docs: Vec<(PathBuf, Document)> = Vec::new();
+    for inp in &req.inputs {
+        match input::read(&inp.path, &inp.shown, inp.kind) {
+            // Documents reached through compose `extends` belong to other files: skip them.
+            Ok(found) => {
+                if let Some(doc) = found.into_iter().next() {
+                    docs.push((inp.path.clone(), doc));
+                }
+            }
+            Err(p) => outcome.problems.push(p),
+        }
+    }
+    let mut repos: Vec<(String, String)> = Vec::new();
+    for (_, doc) in &docs {
+        outcome.images_left += doc
+            .images
+            .iter()
+            .filter(|i| !i.value.contains("@sha256:"))
+            .count();
+        for uses in &doc.uses {
+            if let ActionRef::Repository {
+                owner,
+                repo,
+                git_ref: Some(r),
+                ..
+            } = &uses.target
+                && classify(r) != RefKind::FullSha
+                && !repos.iter().any(|(o, n)| o == owner && n == repo)
+            {
+                repos.push((owner.clone(), repo.clone()));
+            }
+        }
+    }
+    outcome.repositories = repos.len();
+    let resolved = fetch_all(client, repos).await;
+
+    for (path, doc) in &docs {
+        let mut edits = Vec::new();
+        let mut changes = Vec::new();
+        for uses in &doc.uses {
+            let loc = &uses.location;
+            let unresolved = |reason: String| Unresolved {
+                file: loc.file.clone(),
+                line: loc.start.line,
+                reference: uses.raw.clone(),
+                reason,
+            };
+            let (owner, repo, git_ref) = match &uses.target {
+                ActionRef::Repository {
+                    owner,
+                    repo,
+                    git_ref,
+                    ..
+                } => (owner, repo, git_ref),
+                ActionRef::Invalid(_) => {
+                    outcome
+                        .unresolved
+                        .push(unresolved("not `owner/repo[/path]@ref`".into()));
+                    continue;
+                }
+                ActionRef::Local(_) | ActionRef::Docker(_) => continue,
+            };
+            let Some(git_ref) = git_ref else {
+                outcome
+                    .unresolved
+                    .push(unresolved("has no `@ref` to resolve".into()));
+                continue;
+            };
+            if classify(git_ref) == RefKind::FullSha {
+                continue;
+            }
+            let pin = match resolved.get(&(owner.clone(), repo.clone())) {
+                Some(Ok(refs)) => match resolve::resolve(refs, git_ref) {
+                    Some(pin) => pin,
+                    None => {
+                        outcome.unresolved.push(unresolved(format!(
+                            "{owner}/{repo} has no tag or branch `{git_ref}`"
+                        )));
+                        continue;
+                    }
+                },
+                Some(Err(e)) => {
+                    outcome.unresolved.push(unresolved(e.clone()));
+                    continue;
+                }
+                None => continue,
+            };
+            let prefix = uses
+                .raw
+                .rsplit_once('@')
+                .map_or(uses.raw.as_str(), |(p, _)| p);
+            changes.push(Change {
+                file: loc.file.clone(),
+                line: loc.start.line,
+                from: uses.raw.clone(),
+                to: format!("{prefix}@{}", pin.sha),
+                comment: pin.comment.clone(),
+                branch: pin.branch,
+            });
+            edits.push(Edit {
+                start: loc.start,
+                end: loc.end,
+                new_ref: pin.sha,
+                comment: pin.comment,
+            });
+        }
+        if edits.is_empty() {
+            continue;
+        }
+        let original = doc.source.text.as_str();
+        let (rewritten, skipped) = rewrite::apply(original, &edits);
+        for s in &skipped {
+            changes.retain(|c| c.line != s.start.line);
+            outcome.unresolved.push(Unresolved {
+                file: doc.source.path.clone(),
+                line: s.start.line,
+                reference: String::new(),
+                reason: "the line is not laid out in a way cicd can rewrite safely; pin it by hand"
+                    .into(),
+            });
+        }
+        // Aliases repeat a reference; its one rewrite is reported once.
+        changes.sort_by_key(|c| c.line);
+        changes.dedup_by(|a, b| a.line == b.line && a.from == b.from);
+        if rewritten != original {
+            crate::fs::write_atomically(path, rewritten.as_bytes()).map_err(|source| {
+                WriteError {
+                    path: doc.source.path.clone(),
+                    source,
+                }
+            })?;
+            outcome.files_written.push(doc.source.path.clone());
+        }
+        outcome.changes.extend(changes);
+    }
+    Ok(outcome)
+}
+
+/// The refs of every repository, asked concurrently (at most [`PARALLEL`] at a time);
+/// errors are kept as text per repository.
+async fn fetch_all(
+    client: &GitClient,
+    repos: Vec<(String, String)>,
+) -> HashMap<(String, String), Result<RefMap, String>> {
+    let limit = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
+    let mut set = tokio::task::JoinSet::new();
+    for (owner, repo) in repos {
+        let client = client.clone();
+        let limit = limit.clone();
+        set.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let result = client.refs(&owner, &repo).await.map_err(|e| e.to_string());
+            ((owner, repo), result)
+        });
+    }
+    let mut out = HashMap::new();
+    while let Some(joined) = set.join_next().await {
+        if let Ok((key, result)) = joined {
+            out.insert(key, result);
+        }
+    }
+    out
+}
+
+/// Changes grouped by file, for rendering.
+pub fn by_file(changes: &[Change]) -> BTreeMap<&PathBuf, Vec<&Change>> {
+    let mut out: BTreeMap<&PathBuf, Vec<&Change>> = BTreeMap::new();
+    for c in changes {
+        out.entry(&c.file).or_default().push(c);
+    }
+    out
+}
