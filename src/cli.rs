@@ -95,6 +95,15 @@ pub struct PinArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Also move existing SHA pins to the newest release tag (see --min-age).
+    #[arg(long)]
+    pub update: bool,
+
+    /// With --update: only releases whose commit is at least DAYS old (a cooldown against a
+    /// freshly hijacked tag).
+    #[arg(long, value_name = "DAYS", default_value_t = 0, requires = "update")]
+    pub min_age: u32,
+
     /// Where `owner/repo` lives.
     #[arg(
         long,

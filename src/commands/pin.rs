@@ -30,7 +30,14 @@ pub fn run(cli: &Cli, args: &PinArgs) -> Result<Exit, Error> {
         .build()
         .map_err(|e| Error::Runtime(e.to_string()))?;
     let outcome = runtime
-        .block_on(pin::run(&PinRequest { inputs }, &client))
+        .block_on(pin::run(
+            &PinRequest {
+                inputs,
+                update: args.update.then_some(args.min_age),
+                now: now(),
+            },
+            &client,
+        ))
         .map_err(|e| Error::Write {
             path: e.path,
             source: e.source,
@@ -125,4 +132,10 @@ fn render_json(o: &PinOutcome, out: &mut dyn Write) -> std::io::Result<()> {
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

@@ -217,3 +217,71 @@ fn nothing_resolvable_exits_3() {
         .expect("run");
     assert_eq!(offline.status.code(), Some(2));
 }
+
+fn days_ago(days: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    format!("{} +0000", now - days * 86_400)
+}
+
+/// `--update --min-age`: SHA pins move to the newest release at least that old, never to
+/// one inside the cooldown; with and without server-side filters.
+#[test]
+fn update_respects_the_cooldown() {
+    let server = GitServer::start();
+    let mut shas = Vec::new();
+    for (owner, filters) in [("filtered", true), ("plain", false)] {
+        server.repo_with(owner, "lib", filters, |r| {
+            let mut v = Vec::new();
+            v.push(r.commit("1.0.0", &days_ago(100)));
+            r.tag("v1.0.0");
+            v.push(r.commit("1.1.0", &days_ago(30)));
+            r.annotated_tag("v1.1.0");
+            r.tag("v1");
+            v.push(r.commit("1.2.0", &days_ago(2)));
+            r.tag("v1.2.0");
+            shas.push(v);
+        });
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wf = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&wf).expect("mkdir");
+    let text = format!(
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: filtered/lib@{} # v1.0.0\n      - uses: plain/lib@{} # v1.0.0\n      - uses: plain/lib@v1\n",
+        shas[0][0], shas[1][0]
+    );
+    std::fs::write(wf.join("ci.yml"), &text).expect("write");
+    let run = |args: &[&str]| {
+        let out = cicd()
+            .current_dir(dir.path())
+            .env("GITHUB_SERVER_URL", &server.url)
+            .arg("pin")
+            .args(args)
+            .output()
+            .expect("run");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read_to_string(wf.join("ci.yml")).expect("read")
+    };
+    let week = run(&["--update", "--min-age", "7"]);
+    let want = format!(
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: filtered/lib@{} # v1.1.0\n      - uses: plain/lib@{} # v1.1.0\n      - uses: plain/lib@{} # v1.1.0\n",
+        shas[0][1], shas[1][1], shas[1][1]
+    );
+    assert_eq!(week, want);
+    // Without --update, SHA pins stay where they are.
+    assert_eq!(run(&[]), want);
+    let now = run(&["--update", "--min-age", "0"]);
+    assert_eq!(
+        now,
+        want.replace(&shas[0][1], &shas[0][2])
+            .replace(&shas[1][1], &shas[1][2])
+            .replace("v1.1.0", "v1.2.0")
+    );
+}

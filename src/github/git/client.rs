@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+use std::collections::HashMap;
+
+use super::pack::{self, PackError};
 use super::refs::{self, RefMap, RefsError};
 
 /// Why the refs of a repository could not be had.
@@ -24,6 +27,12 @@ pub enum GitError {
         url: String,
         #[source]
         source: RefsError,
+    },
+    #[error("{url}: {source}")]
+    Pack {
+        url: String,
+        #[source]
+        source: PackError,
     },
 }
 
@@ -91,6 +100,47 @@ impl GitClient {
             source,
         })?;
         refs::parse_advertisement(&bytes).map_err(|source| GitError::Protocol { url, source })
+    }
+
+    /// Committer times (Unix seconds) of `commits`, in one `fetch` round trip (a second one
+    /// without the tree filter when the server does not allow filters).
+    pub async fn commit_times(
+        &self,
+        owner: &str,
+        repo: &str,
+        commits: &[String],
+    ) -> Result<HashMap<String, i64>, GitError> {
+        if commits.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let url = format!("{}/{owner}/{repo}.git/git-upload-pack", self.base);
+        let agent = concat!("cicd/", env!("CARGO_PKG_VERSION"));
+        let mut last = None;
+        for filter in [true, false] {
+            let body = pack::fetch_request(agent, commits, filter);
+            let response = self
+                .send(&url, || {
+                    self.http
+                        .post(&url)
+                        .header("Git-Protocol", "version=2")
+                        .header("Content-Type", "application/x-git-upload-pack-request")
+                        .header("Accept", "application/x-git-upload-pack-result")
+                        .body(body.clone())
+                })
+                .await?;
+            let bytes = response.bytes().await.map_err(|source| GitError::Network {
+                url: url.clone(),
+                source,
+            })?;
+            match pack::packfile(&bytes).and_then(|p| pack::commit_times(&p)) {
+                Ok(times) => return Ok(times),
+                Err(source) => last = Some(source),
+            }
+        }
+        Err(GitError::Pack {
+            url,
+            source: last.unwrap_or(PackError::Pack("no answer")),
+        })
     }
 
     /// Sends with retries on connection errors, 5xx and 429; maps 401/403/404 to not found

@@ -2,5 +2,6 @@
 //! token, the way `git ls-remote` asks.
 
 pub mod client;
+pub mod pack;
 pub mod pktline;
 pub mod refs;

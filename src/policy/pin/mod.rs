@@ -3,6 +3,7 @@
 
 pub mod resolve;
 pub mod rewrite;
+pub mod update;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -22,6 +23,10 @@ const PARALLEL: usize = 16;
 
 pub struct PinRequest {
     pub inputs: Vec<Input>,
+    /// `--update --min-age DAYS`: move SHA pins to the newest release at least DAYS old.
+    pub update: Option<u32>,
+    /// Unix seconds, for the cooldown.
+    pub now: i64,
 }
 
 /// One reference rewritten.
@@ -93,7 +98,7 @@ pub async fn run(req: &PinRequest, client: &GitClient) -> Result<PinOutcome, Wri
                 git_ref: Some(r),
                 ..
             } = &uses.target
-                && classify(r) != RefKind::FullSha
+                && (classify(r) != RefKind::FullSha || req.update.is_some())
                 && !repos.iter().any(|(o, n)| o == owner && n == repo)
             {
                 repos.push((owner.clone(), repo.clone()));
@@ -102,6 +107,10 @@ pub async fn run(req: &PinRequest, client: &GitClient) -> Result<PinOutcome, Wri
     }
     outcome.repositories = repos.len();
     let resolved = fetch_all(client, repos).await;
+    let times = match req.update {
+        Some(_) => fetch_times(client, &resolved).await,
+        None => HashMap::new(),
+    };
 
     for (path, doc) in &docs {
         let mut edits = Vec::new();
@@ -135,10 +144,49 @@ pub async fn run(req: &PinRequest, client: &GitClient) -> Result<PinOutcome, Wri
                     .push(unresolved("has no `@ref` to resolve".into()));
                 continue;
             };
+            let key = (owner.clone(), repo.clone());
             if classify(git_ref) == RefKind::FullSha {
+                let (Some(min_age), Some(Ok(refs))) = (req.update, resolved.get(&key)) else {
+                    continue;
+                };
+                let no_times = HashMap::new();
+                let repo_times = times.get(&key).unwrap_or(&no_times);
+                let Some(pin) = update::choose(
+                    refs,
+                    repo_times,
+                    git_ref,
+                    uses.comment.as_deref(),
+                    min_age,
+                    req.now,
+                ) else {
+                    continue;
+                };
+                let prefix = uses
+                    .raw
+                    .rsplit_once('@')
+                    .map_or(uses.raw.as_str(), |(p, _)| p);
+                let was = uses
+                    .comment
+                    .as_deref()
+                    .map(|c| format!(" # {c}"))
+                    .unwrap_or_default();
+                changes.push(Change {
+                    file: loc.file.clone(),
+                    line: loc.start.line,
+                    from: format!("{}{was}", uses.raw),
+                    to: format!("{prefix}@{}", pin.sha),
+                    comment: pin.comment.clone(),
+                    branch: false,
+                });
+                edits.push(Edit {
+                    start: loc.start,
+                    end: loc.end,
+                    new_ref: pin.sha,
+                    comment: pin.comment,
+                });
                 continue;
             }
-            let pin = match resolved.get(&(owner.clone(), repo.clone())) {
+            let pin = match resolved.get(&key) {
                 Some(Ok(refs)) => match resolve::resolve(refs, git_ref) {
                     Some(pin) => pin,
                     None => {
@@ -226,6 +274,37 @@ async fn fetch_all(
     while let Some(joined) = set.join_next().await {
         if let Ok((key, result)) = joined {
             out.insert(key, result);
+        }
+    }
+    out
+}
+
+/// Commit times of every release tag of every repository, one `fetch` per repository.
+async fn fetch_times(
+    client: &GitClient,
+    resolved: &HashMap<(String, String), Result<RefMap, String>>,
+) -> HashMap<(String, String), HashMap<String, i64>> {
+    let mut set = tokio::task::JoinSet::new();
+    for (key, refs) in resolved {
+        let Ok(refs) = refs else { continue };
+        let mut commits: Vec<String> = refs
+            .tags
+            .iter()
+            .filter(|(name, _)| resolve::version(name).is_some())
+            .map(|(_, sha)| sha.clone())
+            .collect();
+        commits.sort();
+        commits.dedup();
+        let (client, key) = (client.clone(), key.clone());
+        set.spawn(async move {
+            let times = client.commit_times(&key.0, &key.1, &commits).await;
+            (key, times)
+        });
+    }
+    let mut out = HashMap::new();
+    while let Some(joined) = set.join_next().await {
+        if let Ok((key, Ok(times))) = joined {
+            out.insert(key, times);
         }
     }
     out

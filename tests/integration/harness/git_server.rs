@@ -55,9 +55,17 @@ impl GitServer {
     /// A bare repository `owner/name` served by this server, filled by `fill` which gets a
     /// work tree whose pushes go to it.
     pub fn repo(&self, owner: &str, name: &str, fill: impl FnOnce(&Repo)) {
+        self.repo_with(owner, name, false, fill);
+    }
+
+    /// Like [`GitServer::repo`]; `filters` lets clients fetch with `filter` (as GitHub does).
+    pub fn repo_with(&self, owner: &str, name: &str, filters: bool, fill: impl FnOnce(&Repo)) {
         let bare = self.root.path().join(owner).join(format!("{name}.git"));
         std::fs::create_dir_all(&bare).expect("mkdir");
         git(&bare, &["init", "--quiet", "--bare"], &[]);
+        if filters {
+            git(&bare, &["config", "uploadpack.allowFilter", "true"], &[]);
+        }
         let work = tempfile::tempdir().expect("work tree");
         git(work.path(), &["init", "--quiet", "-b", "main"], &[]);
         let repo = Repo {
