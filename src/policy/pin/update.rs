@@ -8,7 +8,7 @@ use super::resolve::{Pin, most_specific_tag, version};
 use crate::github::git::refs::RefMap;
 
 /// Release tags (no pre-release suffix) in the pin's style, newest first.
-pub fn candidates<'a>(refs: &'a RefMap, v_style: bool) -> Vec<(Vec<u64>, &'a str, &'a str)> {
+pub fn candidates(refs: &RefMap, v_style: bool) -> Vec<(Vec<u64>, &str, &str)> {
     let mut tags: Vec<(Vec<u64>, &str, &str)> = refs
         .tags
         .iter()
