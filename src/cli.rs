@@ -37,6 +37,27 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// Where `owner/repo` lives, resolved over Git smart HTTP.
+    #[arg(
+        long,
+        global = true,
+        env = "GITHUB_SERVER_URL",
+        default_value = "https://github.com",
+        value_name = "URL"
+    )]
+    pub server_url: String,
+
+    /// GitHub's REST API, for what Git cannot answer (GHES: `https://HOST/api/v3`). A token
+    /// is read from `GITHUB_TOKEN`, never from the command line.
+    #[arg(
+        long,
+        global = true,
+        env = "GITHUB_API_URL",
+        default_value = "https://api.github.com",
+        value_name = "URL"
+    )]
+    pub api_url: String,
+
     #[command(subcommand)]
     pub command: Command,
 }

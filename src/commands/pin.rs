@@ -24,7 +24,7 @@ pub fn run(cli: &Cli, args: &PinArgs) -> Result<Exit, Error> {
         args.paths.clone()
     };
     let inputs = super::inputs(&loaded, &paths)?;
-    let client = GitClient::new(&args.server_url).map_err(|e| Error::Runtime(e.to_string()))?;
+    let client = GitClient::new(&cli.server_url).map_err(|e| Error::Runtime(e.to_string()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

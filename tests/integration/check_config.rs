@@ -61,7 +61,7 @@ fn rejected(config: &str) -> String {
 
 #[test]
 fn unknown_rule_and_bad_severity_are_located() {
-    insta::assert_snapshot!(rejected("policy:\n  rules:\n    unpinned-actions: {}\n"), @"error: cicd.yaml:3:5: unknown rule `unpinned-actions`; rules are: unpinned-action, unpinned-image");
+    insta::assert_snapshot!(rejected("policy:\n  rules:\n    unpinned-actions: {}\n"), @"error: cicd.yaml:3:5: unknown rule `unpinned-actions`; rules are: unpinned-action, unpinned-image, pin-comment-mismatch, impostor-commit");
     insta::assert_snapshot!(rejected("policy:\n  rules:\n    unpinned-image:\n      severity: severe\n"), @"error: cicd.yaml:4:17: unknown severity `severe`; use low, medium, high or critical");
     insta::assert_snapshot!(rejected("policy:\n  ignore: ['a/[b']\n"), @"error: cicd.yaml:2:11: ignore pattern 1 is not a valid glob: error parsing glob 'a/[b': unclosed character class; missing ']'");
 }

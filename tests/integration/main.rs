@@ -9,4 +9,5 @@ mod cli;
 mod docs;
 mod fixture_schemas;
 mod harness;
+mod online_rules;
 mod pin;

@@ -76,7 +76,7 @@ impl GitClient {
             })
             .await;
         match attempt {
-            Err(e @ GitError::NotFound { .. }) => return Err(e),
+            Err(e @ (GitError::NotFound { .. } | GitError::Network { .. })) => return Err(e),
             Ok(response)
                 if response
                     .headers()

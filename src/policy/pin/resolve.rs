@@ -32,14 +32,19 @@ pub fn resolve(refs: &RefMap, git_ref: &str) -> Option<Pin> {
 /// The version tag on `sha` with the most components (then the highest), written in the
 /// same style as `asked` (`v` prefix or not); `asked` itself when no version tag fits.
 pub fn most_specific_tag(refs: &RefMap, sha: &str, asked: &str) -> String {
+    tag_on(refs, sha, asked).unwrap_or_else(|| asked.to_owned())
+}
+
+/// The most specific version tag on `sha` in the style of `like`, if there is one.
+pub fn tag_on(refs: &RefMap, sha: &str, like: &str) -> Option<String> {
     // A version keeps its own style; any other tag (`stable`) gets the usual `v` style.
-    let wants_v = asked.starts_with('v') || version(asked).is_none();
+    let wants_v = like.starts_with('v') || version(like).is_none();
     refs.tags
         .iter()
         .filter(|(name, target)| *target == sha && name.starts_with('v') == wants_v)
         .filter_map(|(name, _)| version(name).map(|v| (v, name)))
         .max_by(|(a, _), (b, _)| a.len().cmp(&b.len()).then_with(|| a.cmp(b)))
-        .map_or_else(|| asked.to_owned(), |(_, name)| name.clone())
+        .map(|(_, name)| name.clone())
 }
 
 /// `v1.2.3` → [1, 2, 3]; pre-release and build suffixes are not versions to pin comments to.

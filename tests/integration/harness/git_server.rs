@@ -47,6 +47,11 @@ impl GitServer {
         }
     }
 
+    /// The bare repository behind `owner/name`.
+    pub fn bare(&self, owner: &str, name: &str) -> PathBuf {
+        self.root.path().join(owner).join(format!("{name}.git"))
+    }
+
     /// `METHOD /path?query` of every request so far.
     pub fn requests(&self) -> Vec<String> {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()
@@ -112,6 +117,15 @@ impl Repo {
 
     pub fn branch(&self, name: &str) {
         git(&self.dir, &["branch", "-f", name], &[]);
+    }
+
+    /// Points any ref (e.g. `refs/pull/1/head`, as a fork's pull request leaves behind) at `sha`.
+    pub fn update_ref(&self, name: &str, sha: &str) {
+        git(&self.dir, &["update-ref", name, sha], &[]);
+    }
+
+    pub fn reset_hard(&self, rev: &str) {
+        git(&self.dir, &["reset", "--quiet", "--hard", rev], &[]);
     }
 
     pub fn checkout_new(&self, name: &str) {
