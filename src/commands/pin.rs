@@ -98,6 +98,9 @@ fn render(o: &PinOutcome, out: &mut dyn Write) -> std::io::Result<()> {
             u.reason
         )?;
     }
+    for note in &o.notes {
+        writeln!(out, "note: {note}")?;
+    }
     if o.images_left > 0 {
         writeln!(
             out,
@@ -128,6 +131,7 @@ fn render_json(o: &PinOutcome, out: &mut dyn Write) -> std::io::Result<()> {
         "errors": o.problems,
         "files_written": o.files_written.iter().map(|p| slash_path(p)).collect::<Vec<_>>(),
         "repositories": o.repositories,
+        "notes": o.notes,
         "images_left": o.images_left,
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;

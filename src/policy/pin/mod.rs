@@ -1,6 +1,7 @@
 //! `cicd pin`: rewrite mutable `uses:` refs to full commit SHAs with the version in a trailing
 //! comment, resolving refs over Git smart HTTP.
 
+pub mod lockfile;
 pub mod resolve;
 pub mod rewrite;
 pub mod update;
@@ -60,6 +61,8 @@ pub struct PinOutcome {
     pub repositories: usize,
     /// Container images without a digest, which this command does not pin yet.
     pub images_left: usize,
+    /// Things worth saying that are neither changes nor failures (lockfile handling).
+    pub notes: Vec<String>,
 }
 
 /// Could not write a rewritten file.
@@ -112,6 +115,7 @@ pub async fn run(req: &PinRequest, client: &GitClient) -> Result<PinOutcome, Wri
         None => HashMap::new(),
     };
 
+    let mut locks = Locks::new();
     for (path, doc) in &docs {
         let mut edits = Vec::new();
         let mut changes = Vec::new();
@@ -186,8 +190,24 @@ pub async fn run(req: &PinRequest, client: &GitClient) -> Result<PinOutcome, Wri
                 });
                 continue;
             }
+            let locked = lock_of(&mut locks, path, &mut outcome.notes)
+                .and_then(|(_, lock)| lock.locked_commit(&uses.raw).map(str::to_owned));
             let pin = match resolved.get(&key) {
                 Some(Ok(refs)) => match resolve::resolve(refs, git_ref) {
+                    // What runs today is the locked commit: pin that, not where the tag went.
+                    Some(pin) if locked.as_ref().is_some_and(|l| *l != pin.sha) => {
+                        let sha = locked.unwrap_or_default();
+                        outcome.notes.push(format!(
+                            "{}: `{git_ref}` of {owner}/{repo} has moved since actions.lock locked it; pinned the locked commit {sha}",
+                            uses.raw
+                        ));
+                        resolve::Pin {
+                            comment: resolve::tag_on(refs, &sha, git_ref)
+                                .unwrap_or_else(|| git_ref.clone()),
+                            sha,
+                            branch: false,
+                        }
+                    }
                     Some(pin) => pin,
                     None => {
                         outcome.unresolved.push(unresolved(format!(
@@ -247,10 +267,66 @@ pub async fn run(req: &PinRequest, client: &GitClient) -> Result<PinOutcome, Wri
                 }
             })?;
             outcome.files_written.push(doc.source.path.clone());
+            if let Some((key, lock)) = lock_of(&mut locks, path, &mut outcome.notes) {
+                for c in &changes {
+                    lock.rename(&key, &c.from, &c.to, &c.comment);
+                }
+                if req.update.is_some() && lock.workflows.contains_key(&key) {
+                    outcome.notes.push(format!(
+                        "{key} is in actions.lock: run `gh actions-lock` to lock what the updated pins depend on"
+                    ));
+                }
+            }
         }
         outcome.changes.extend(changes);
     }
+    for (lock_path, state) in locks {
+        if let Ok((original, lock)) = state
+            && lock.render() != original
+        {
+            crate::fs::write_atomically(&lock_path, lock.render().as_bytes()).map_err(
+                |source| WriteError {
+                    path: lock_path.clone(),
+                    source,
+                },
+            )?;
+            outcome.files_written.push(lock_path);
+        }
+    }
     Ok(outcome)
+}
+
+/// Lockfiles by path: the text read and the parsed file, or why it is left alone.
+type Locks = HashMap<PathBuf, Result<(String, lockfile::Lockfile), ()>>;
+
+/// The lockfile beside a workflow (`.github/workflows/actions.lock`) and the workflow's key
+/// in it, loaded once; a lockfile cicd cannot read is noted and never written.
+fn lock_of<'a>(
+    locks: &'a mut Locks,
+    workflow: &std::path::Path,
+    notes: &mut Vec<String>,
+) -> Option<(String, &'a mut lockfile::Lockfile)> {
+    let dir = workflow.parent()?;
+    if !dir.ends_with(".github/workflows") {
+        return None;
+    }
+    let key = format!(
+        ".github/workflows/{}",
+        workflow.file_name()?.to_string_lossy()
+    );
+    let lock_path = dir.join(lockfile::FILE_NAME);
+    let state = locks.entry(lock_path.clone()).or_insert_with(|| {
+        let text = std::fs::read_to_string(&lock_path).map_err(|_| ())?;
+        lockfile::Lockfile::parse(&text)
+            .map(|l| (text, l))
+            .map_err(|why| {
+                notes.push(format!(
+                    "{} left alone ({why}): run `gh actions-lock` after pinning",
+                    lock_path.display()
+                ));
+            })
+    });
+    state.as_mut().ok().map(|(_, lock)| (key, lock))
 }
 
 /// The refs of every repository, asked concurrently (at most [`PARALLEL`] at a time);
