@@ -231,7 +231,7 @@ mod tests {
         assert!(!lock.dependencies.contains_key("actions/checkout@v6"));
         assert_eq!(
             lock.workflows[".github/workflows/release.yml"],
-            [to.clone()]
+            std::slice::from_ref(&to)
         );
     }
 
