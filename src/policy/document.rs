@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::policy::uses::ActionRef;
+use crate::policy::uses::{ActionRef, RefKind, classify};
 use crate::policy::yaml::{Node, Pos, Style, Value};
 use crate::report::Location;
 use crate::text::Text;
@@ -54,6 +54,21 @@ pub struct Uses {
     /// A trailing `# comment` on the same line, without the `#`.
     pub comment: Option<String>,
     pub context: UsesContext,
+}
+
+impl Uses {
+    /// `(owner, repo, sha)` when this pins another repository by full commit SHA.
+    pub fn sha_pin(&self) -> Option<(&str, &str, &str)> {
+        match &self.target {
+            ActionRef::Repository {
+                owner,
+                repo,
+                git_ref: Some(r),
+                ..
+            } if classify(r) == RefKind::FullSha => Some((owner, repo, r)),
+            _ => None,
+        }
+    }
 }
 
 /// Where an image reference was found; decides the wording of messages.

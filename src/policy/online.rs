@@ -9,7 +9,6 @@ use crate::github::git::client::GitClient;
 use crate::github::git::refs::RefMap;
 use crate::policy::document::Document;
 use crate::policy::pin::resolve::version;
-use crate::policy::uses::{ActionRef, RefKind, classify};
 
 /// How many branches and tags a commit is compared against before giving up.
 const MAX_COMPARES: usize = 60;
@@ -60,15 +59,8 @@ fn sha_pins(docs: &[&Document]) -> Vec<(String, String, String)> {
     let mut out: Vec<(String, String, String)> = Vec::new();
     for doc in docs {
         for uses in &doc.uses {
-            if let ActionRef::Repository {
-                owner,
-                repo,
-                git_ref: Some(r),
-                ..
-            } = &uses.target
-                && classify(r) == RefKind::FullSha
-            {
-                let key = (owner.clone(), repo.clone(), r.to_ascii_lowercase());
+            if let Some((owner, repo, sha)) = uses.sha_pin() {
+                let key = (owner.to_owned(), repo.to_owned(), sha.to_ascii_lowercase());
                 if !out.contains(&key) {
                     out.push(key);
                 }

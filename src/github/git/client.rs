@@ -65,16 +65,7 @@ impl GitClient {
         let repo_url = format!("{}/{owner}/{repo}.git", self.base);
         let url = format!("{repo_url}/git-upload-pack");
         let body = refs::ls_refs_request(concat!("cicd/", env!("CARGO_PKG_VERSION")));
-        let attempt = self
-            .send(&url, || {
-                self.http
-                    .post(&url)
-                    .header("Git-Protocol", "version=2")
-                    .header("Content-Type", "application/x-git-upload-pack-request")
-                    .header("Accept", "application/x-git-upload-pack-result")
-                    .body(body.clone())
-            })
-            .await;
+        let attempt = self.send(&url, || self.upload_pack(&url, &body)).await;
         match attempt {
             Err(e @ (GitError::NotFound { .. } | GitError::Network { .. })) => return Err(e),
             Ok(response)
@@ -118,16 +109,7 @@ impl GitClient {
         let mut last = None;
         for filter in [true, false] {
             let body = pack::fetch_request(agent, commits, filter);
-            let response = self
-                .send(&url, || {
-                    self.http
-                        .post(&url)
-                        .header("Git-Protocol", "version=2")
-                        .header("Content-Type", "application/x-git-upload-pack-request")
-                        .header("Accept", "application/x-git-upload-pack-result")
-                        .body(body.clone())
-                })
-                .await?;
+            let response = self.send(&url, || self.upload_pack(&url, &body)).await?;
             let bytes = response.bytes().await.map_err(|source| GitError::Network {
                 url: url.clone(),
                 source,
@@ -141,6 +123,16 @@ impl GitClient {
             url,
             source: last.unwrap_or(PackError::Pack("no answer")),
         })
+    }
+
+    /// A protocol-v2 request to `git-upload-pack`.
+    fn upload_pack(&self, url: &str, body: &[u8]) -> reqwest::RequestBuilder {
+        self.http
+            .post(url)
+            .header("Git-Protocol", "version=2")
+            .header("Content-Type", "application/x-git-upload-pack-request")
+            .header("Accept", "application/x-git-upload-pack-result")
+            .body(body.to_vec())
     }
 
     /// Sends with retries on connection errors, 5xx and 429; maps 401/403/404 to not found

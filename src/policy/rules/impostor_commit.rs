@@ -5,7 +5,6 @@
 use super::{Context, Rule, RuleMeta};
 use crate::policy::document::Uses;
 use crate::policy::online::Reach;
-use crate::policy::uses::{ActionRef, RefKind, classify};
 use crate::report::Severity;
 
 pub struct ImpostorCommit;
@@ -27,18 +26,9 @@ impl Rule for ImpostorCommit {
     }
 
     fn check_uses(&self, uses: &Uses, cx: &mut Context<'_>) {
-        let ActionRef::Repository {
-            owner,
-            repo,
-            git_ref: Some(sha),
-            ..
-        } = &uses.target
-        else {
+        let Some((owner, repo, sha)) = uses.sha_pin() else {
             return;
         };
-        if classify(sha) != RefKind::FullSha {
-            return;
-        }
         let Some(Reach::Impostor) = cx
             .facts()
             .and_then(|f| f.reach(owner, repo, &sha.to_ascii_lowercase()))

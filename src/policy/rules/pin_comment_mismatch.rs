@@ -4,7 +4,6 @@
 use super::{Context, Rule, RuleMeta};
 use crate::policy::document::Uses;
 use crate::policy::pin::resolve::{tag_on, version};
-use crate::policy::uses::{ActionRef, RefKind, classify};
 use crate::report::Severity;
 
 pub struct PinCommentMismatch;
@@ -27,18 +26,9 @@ impl Rule for PinCommentMismatch {
     }
 
     fn check_uses(&self, uses: &Uses, cx: &mut Context<'_>) {
-        let ActionRef::Repository {
-            owner,
-            repo,
-            git_ref: Some(sha),
-            ..
-        } = &uses.target
-        else {
+        let Some((owner, repo, sha)) = uses.sha_pin() else {
             return;
         };
-        if classify(sha) != RefKind::FullSha {
-            return;
-        }
         // The comment's first word, as Dependabot and Renovate write it (`# v4.2.2`).
         let Some(named) = uses
             .comment
