@@ -74,8 +74,22 @@ fn repo_dir() -> tempfile::TempDir {
     std::fs::create_dir_all(&wf).expect("mkdir");
     std::fs::write(wf.join("ci.yml"), WORKFLOW).expect("write");
     std::fs::write(wf.join("crlf.yml"), WORKFLOW.replace('\n', "\r\n")).expect("write");
+    let action = dir.path().join(".github/actions/build");
+    std::fs::create_dir_all(&action).expect("mkdir");
+    std::fs::write(action.join("action.yml"), ACTION).expect("write");
     dir
 }
+
+const ACTION: &str = "\
+name: build
+description: a composite action
+runs:
+  using: composite
+  steps:
+    - uses: actions/checkout@v4
+    - run: make
+      shell: bash
+";
 
 fn pin(world: &World, dir: &std::path::Path) -> (i32, String) {
     let out = cicd()
@@ -102,6 +116,8 @@ fn pins_actions_and_changes_nothing_else() {
     let (code, output) = pin(&world, dir.path());
     assert_eq!(code, 0, "{output}");
     insta::assert_snapshot!(output, @"
+    .github/actions/build/action.yml
+         6  actions/checkout@v4 -> actions/checkout@<checkout v4.2.2> # v4.2.2
     .github/workflows/ci.yml
          7  actions/checkout@v4 -> actions/checkout@<checkout v4.2.2> # v4.2.2
          8  actions/checkout@v4.1.0 -> actions/checkout@<checkout v4.1.0> # v4.1.0
@@ -118,7 +134,7 @@ fn pins_actions_and_changes_nothing_else() {
     not pinned: .github/workflows/ci.yml:16: actions/checkout@v9: actions/checkout has no tag or branch `v9`
     not pinned: .github/workflows/crlf.yml:15: missing/repo@v1: [server]/missing/repo.git/git-upload-pack: repository not found (check the owner/repo name, or that it is public)
     not pinned: .github/workflows/crlf.yml:16: actions/checkout@v9: actions/checkout has no tag or branch `v9`
-    pinned 10 reference(s) in 2 file(s) from 3 repositories; 4 not pinned
+    pinned 11 reference(s) in 3 file(s) from 3 repositories; 4 not pinned
     ");
 
     let after = std::fs::read_to_string(dir.path().join(".github/workflows/ci.yml")).expect("read");
@@ -187,17 +203,33 @@ fn pins_actions_and_changes_nothing_else() {
         .collect();
     assert_eq!(left, ["missing/repo@v1", "actions/checkout@v9"]);
 
-    let validator = require_tool("check-jsonschema", "pip install check-jsonschema");
-    let file = dir.path().join(".github/workflows/ci.yml");
-    let (ok, text) = run_tool(
-        &validator,
-        &[
-            OsStr::new("--builtin-schema"),
-            OsStr::new("vendor.github-workflows"),
-            file.as_os_str(),
-        ],
+    let action =
+        std::fs::read_to_string(dir.path().join(".github/actions/build/action.yml")).expect("read");
+    assert_eq!(
+        world.redact(&action),
+        ACTION.replace(
+            "actions/checkout@v4",
+            "actions/checkout@<checkout v4.2.2> # v4.2.2"
+        )
     );
-    assert!(ok, "{text}");
+
+    let validator = require_tool("check-jsonschema", "pip install check-jsonschema");
+    for (schema, file) in [
+        ("vendor.github-workflows", ".github/workflows/ci.yml"),
+        ("vendor.github-workflows", ".github/workflows/crlf.yml"),
+        ("vendor.github-actions", ".github/actions/build/action.yml"),
+    ] {
+        let path = dir.path().join(file);
+        let (ok, text) = run_tool(
+            &validator,
+            &[
+                OsStr::new("--builtin-schema"),
+                OsStr::new(schema),
+                path.as_os_str(),
+            ],
+        );
+        assert!(ok, "{file}: {text}");
+    }
 }
 
 #[test]
