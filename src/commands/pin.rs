@@ -37,6 +37,7 @@ pub fn run(cli: &Cli, args: &PinArgs) -> Result<Exit, Error> {
                 now: now(),
             },
             &client,
+            None::<std::sync::Arc<NoRegistry>>,
         ))
         .map_err(|e| Error::Write {
             path: e.path,
@@ -77,10 +78,15 @@ fn render(o: &PinOutcome, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "{}", slash_path(file))?;
         for c in changes {
             let note = if c.branch { " (branch head today)" } else { "" };
+            let comment = if c.comment.is_empty() {
+                String::new()
+            } else {
+                format!(" # {}", c.comment)
+            };
             writeln!(
                 out,
-                "  {:>4}  {} -> {} # {}{note}",
-                c.line, c.from, c.to, c.comment
+                "  {:>4}  {} -> {}{comment}{note}",
+                c.line, c.from, c.to
             )?;
         }
     }
@@ -142,4 +148,13 @@ fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Until the registry client lands, `cicd pin` pins actions only.
+struct NoRegistry;
+
+impl crate::policy::pin::images::DigestResolver for NoRegistry {
+    async fn digest(&self, _: crate::oci::reference::Reference) -> Result<String, String> {
+        Err("no registry client".into())
+    }
 }

@@ -1,6 +1,7 @@
 //! `cicd pin`: rewrite mutable `uses:` refs to full commit SHAs with the version in a trailing
 //! comment, resolving refs over Git smart HTTP.
 
+pub mod images;
 pub mod lockfile;
 pub mod resolve;
 pub mod rewrite;
@@ -17,7 +18,7 @@ use crate::policy::document::Document;
 use crate::policy::input;
 use crate::policy::uses::{ActionRef, RefKind, classify};
 use crate::report::InputProblem;
-use rewrite::Edit;
+use rewrite::{Edit, What};
 
 /// How many repositories are asked at once.
 const PARALLEL: usize = 16;
@@ -73,7 +74,12 @@ pub struct WriteError {
     pub source: std::io::Error,
 }
 
-pub async fn run(req: &PinRequest, client: &GitClient) -> Result<PinOutcome, WriteError> {
+/// Pins actions (over Git) and, given a `resolver`, images (over the registry).
+pub async fn run<R: images::DigestResolver>(
+    req: &PinRequest,
+    client: &GitClient,
+    resolver: Option<Arc<R>>,
+) -> Result<PinOutcome, WriteError> {
     let mut outcome = PinOutcome::default();
     let mut docs: Vec<(PathBuf, Document)> = Vec::new();
     for inp in &req.inputs {
@@ -89,11 +95,13 @@ pub async fn run(req: &PinRequest, client: &GitClient) -> Result<PinOutcome, Wri
     }
     let mut repos: Vec<(String, String)> = Vec::new();
     for (_, doc) in &docs {
-        outcome.images_left += doc
-            .images
-            .iter()
-            .filter(|i| !i.value.contains("@sha256:"))
-            .count();
+        if resolver.is_none() {
+            outcome.images_left += doc
+                .images
+                .iter()
+                .filter(|i| !i.value.contains("@sha256:"))
+                .count();
+        }
         for uses in &doc.uses {
             if let ActionRef::Repository {
                 owner,
@@ -110,6 +118,13 @@ pub async fn run(req: &PinRequest, client: &GitClient) -> Result<PinOutcome, Wri
     }
     outcome.repositories = repos.len();
     let resolved = fetch_all(client, repos).await;
+    let digests = match &resolver {
+        Some(r) => {
+            let all: Vec<&Document> = docs.iter().map(|(_, d)| d).collect();
+            images::resolve_all(r.clone(), images::wanted(&all, req.update.is_some())).await
+        }
+        None => HashMap::new(),
+    };
     let times = match req.update {
         Some(_) => fetch_times(client, &resolved).await,
         None => HashMap::new(),
@@ -185,8 +200,10 @@ pub async fn run(req: &PinRequest, client: &GitClient) -> Result<PinOutcome, Wri
                 edits.push(Edit {
                     start: loc.start,
                     end: loc.end,
-                    new_ref: pin.sha,
-                    comment: pin.comment,
+                    what: What::Ref {
+                        new_ref: pin.sha,
+                        comment: pin.comment,
+                    },
                 });
                 continue;
             }
@@ -237,9 +254,18 @@ pub async fn run(req: &PinRequest, client: &GitClient) -> Result<PinOutcome, Wri
             edits.push(Edit {
                 start: loc.start,
                 end: loc.end,
-                new_ref: pin.sha,
-                comment: pin.comment,
+                what: What::Ref {
+                    new_ref: pin.sha,
+                    comment: pin.comment,
+                },
             });
+        }
+        if resolver.is_some() {
+            let (image_edits, image_changes, unresolved) =
+                images::edits(doc, &digests, req.update.is_some());
+            edits.extend(image_edits);
+            changes.extend(image_changes);
+            outcome.unresolved.extend(unresolved);
         }
         if edits.is_empty() {
             continue;

@@ -1,16 +1,37 @@
-//! Rewrites a `uses:` ref in place: only the ref and the trailing comment change; quoting,
-//! indentation, other keys on the line, anchors and line endings stay byte for byte.
+//! Rewrites references in place: a `uses:` ref and its trailing comment, or an image reference
+//! gaining its digest. Quoting, indentation, other keys on the line, anchors and line endings
+//! stay byte for byte.
 
 use crate::policy::yaml::Pos;
 
-/// One rewrite: the `uses:` value at `start..end` (columns inside any quotes, as findings
-/// report them) gets `new_ref` after its last `@`, and the line's comment becomes `comment`.
+/// One rewrite of the value at `start..end` (columns inside any quotes, as findings report
+/// them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edit {
     pub start: Pos,
     pub end: Pos,
-    pub new_ref: String,
-    pub comment: String,
+    pub what: What,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum What {
+    /// A `uses:` value gets `new_ref` after its last `@`; the line's comment becomes `comment`.
+    Ref { new_ref: String, comment: String },
+    /// The value is replaced whole (an image reference with its digest added).
+    Value(String),
+}
+
+/// `name[:tag][@digest]` as written (a `docker://` prefix allowed) with `digest` in place of
+/// any old one; a missing tag is written as `latest`, the tag the digest was resolved from.
+pub fn with_digest(written: &str, digest: &str) -> String {
+    let base = written.split_once('@').map_or(written, |(b, _)| b);
+    let last = base.rsplit('/').next().unwrap_or(base);
+    let tagged = last.contains(':') && !base.ends_with("docker:");
+    if tagged {
+        format!("{base}@{digest}")
+    } else {
+        format!("{base}:latest@{digest}")
+    }
 }
 
 /// Applies edits to `text`; edits on lines that do not hold what they expect are skipped and
@@ -54,6 +75,10 @@ fn rewrite_line(line: &str, edit: &Edit) -> Option<String> {
     };
     let (from, to) = (byte(edit.start.column), byte(edit.end.column));
     let value = body.get(from..to)?;
+    let (new_ref, comment) = match &edit.what {
+        What::Value(v) => return Some(format!("{}{v}{}{cr}", &body[..from], &body[to..])),
+        What::Ref { new_ref, comment } => (new_ref, comment),
+    };
     let at = value.rfind('@')?;
     let mut after = to;
     // Step over the closing quote of a quoted value.
@@ -64,8 +89,8 @@ fn rewrite_line(line: &str, edit: &Edit) -> Option<String> {
         after += close.len_utf8();
     }
     let rest = &body[after..];
-    let new_value = format!("{}{}", &value[..=at], edit.new_ref);
-    let comment = format!("# {}", edit.comment);
+    let new_value = format!("{}{new_ref}", &value[..=at]);
+    let comment = format!("# {comment}");
     let tail = match rest.trim_start().strip_prefix('#') {
         // Only a comment follows: it is the version comment (or becomes it).
         Some(_) => {
@@ -123,8 +148,10 @@ mod tests {
                 line,
                 column: col + needle.chars().count(),
             },
-            new_ref: SHA.into(),
-            comment: "v4.2.2".into(),
+            what: What::Ref {
+                new_ref: SHA.into(),
+                comment: "v4.2.2".into(),
+            },
         };
         let (out, skipped) = apply(text, &[edit]);
         assert!(skipped.is_empty());
@@ -169,12 +196,45 @@ mod tests {
     }
 
     #[test]
+    fn image_digests() {
+        let d = "sha256:0000";
+        assert_eq!(with_digest("alpine:3.19", d), "alpine:3.19@sha256:0000");
+        assert_eq!(with_digest("alpine", d), "alpine:latest@sha256:0000");
+        assert_eq!(
+            with_digest("localhost:5000/app", d),
+            "localhost:5000/app:latest@sha256:0000"
+        );
+        assert_eq!(
+            with_digest("docker://ghcr.io/o/i:1@sha256:1111", d),
+            "docker://ghcr.io/o/i:1@sha256:0000"
+        );
+        let text = "  image: \"redis:7\" # cache\r\n";
+        let edit = Edit {
+            start: Pos {
+                line: 1,
+                column: 11,
+            },
+            end: Pos {
+                line: 1,
+                column: 18,
+            },
+            what: What::Value(with_digest("redis:7", d)),
+        };
+        assert_eq!(
+            apply(text, &[edit]).0,
+            "  image: \"redis:7@sha256:0000\" # cache\r\n"
+        );
+    }
+
+    #[test]
     fn mismatched_edits_are_skipped() {
         let edit = Edit {
             start: Pos { line: 1, column: 1 },
             end: Pos { line: 1, column: 4 },
-            new_ref: SHA.into(),
-            comment: "x".into(),
+            what: What::Ref {
+                new_ref: SHA.into(),
+                comment: "x".into(),
+            },
         };
         let (out, skipped) = apply("abc\n", &[edit]);
         assert_eq!(out, "abc\n");
