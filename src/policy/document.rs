@@ -80,6 +80,7 @@ pub enum ImageOrigin {
     ActionImage,
     DockerfileFrom,
     DockerfileCopyFrom,
+    DockerfileSyntax,
     Compose,
 }
 
@@ -92,6 +93,7 @@ impl ImageOrigin {
             ImageOrigin::ActionImage => "action image",
             ImageOrigin::DockerfileFrom => "base image",
             ImageOrigin::DockerfileCopyFrom => "`COPY --from` image",
+            ImageOrigin::DockerfileSyntax => "BuildKit frontend (`# syntax=`)",
             ImageOrigin::Compose => "compose service image",
         }
     }
