@@ -26,6 +26,13 @@ pub enum Error {
     )]
     MissingPath(PathBuf),
 
+    #[error("{path}: {reason}")]
+    BadInput { path: PathBuf, reason: String },
+
+    /// A flag or environment value that makes no sense.
+    #[error("{0}")]
+    Usage(String),
+
     #[error("could not write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -36,7 +43,9 @@ pub enum Error {
 impl Error {
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Config(_) | Error::MissingPath(_) => Exit::BadInput,
+            Error::Config(_) | Error::MissingPath(_) | Error::BadInput { .. } | Error::Usage(_) => {
+                Exit::BadInput
+            }
             Error::Write { .. } => Exit::External,
         }
     }

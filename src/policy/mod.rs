@@ -9,6 +9,7 @@ pub mod input;
 pub mod interpolate;
 pub mod matrix;
 pub mod rules;
+pub mod trivy;
 pub mod uses;
 pub mod workflow;
 pub mod yaml;
