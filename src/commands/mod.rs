@@ -23,12 +23,21 @@ pub fn color_enabled(choice: ColorChoice) -> bool {
 }
 
 /// Writes `contents` to `path` through a temporary file in the same directory, so the file
-/// is either the old one or the whole new one.
+/// is either the old one or the whole new one. A path that exists and is not a regular file
+/// (`/dev/null`, `/dev/stdout`, a FIFO) is written in place: renaming over it would replace
+/// the device with a file.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), Error> {
     let err = |source| Error::Write {
         path: path.to_path_buf(),
         source,
     };
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(contents))
+            .map_err(err);
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -3,7 +3,8 @@
 //! renderer shows. By default it fails like `trivy convert --exit-code 1` would: on any
 //! vulnerability, failed misconfiguration, secret or license at the fail-on severities.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
@@ -131,24 +132,19 @@ fn read_all(
             Err(p) => problems.push(p),
         }
     }
-    let mut seen = HashSet::new();
-    let mut keep = Vec::with_capacity(findings.len());
+    // Hash the key and compare only on a hash hit: no key is copied.
+    let mut seen: HashMap<u64, Vec<usize>> = HashMap::with_capacity(findings.len());
+    let mut keep: Vec<TrivyFinding> = Vec::with_capacity(findings.len());
     for f in findings {
-        let k = {
-            let (c, t, i, p, v, pp, a) = f.dedup_key();
-            (
-                c,
-                t.to_owned(),
-                i.to_owned(),
-                p.to_owned(),
-                v.to_owned(),
-                pp.to_owned(),
-                a.to_owned(),
-            )
-        };
-        if seen.insert(k) {
-            keep.push(f);
+        let key = f.dedup_key();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut h);
+        let slot = seen.entry(h.finish()).or_default();
+        if slot.iter().any(|&i| keep[i].dedup_key() == key) {
+            continue;
         }
+        slot.push(keep.len());
+        keep.push(f);
     }
     (keep, formats)
 }
@@ -249,12 +245,11 @@ pub fn run(req: Request) -> Outcome {
     }
     let n_ignored = ignored.iter().filter(|i| **i).count();
     let in_force: Vec<TrivyFinding> = findings
-        .iter()
-        .zip(&ignored)
-        .filter(|(_, ig)| !**ig)
-        .map(|(f, _)| f.clone())
+        .into_iter()
+        .zip(ignored)
+        .filter(|(_, ig)| !*ig)
+        .map(|(f, _)| f)
         .collect();
-    drop(findings);
 
     // The gate.
     let mut failing_by_class: BTreeMap<Class, usize> = BTreeMap::new();

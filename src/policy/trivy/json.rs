@@ -10,6 +10,30 @@ use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::{Class, Parsed, TrivyFinding, severity};
+use crate::report::Severity;
+
+/// A severity read without allocating (reports hold one per finding).
+#[derive(Default)]
+struct Sev(Option<Severity>);
+
+impl<'de> Deserialize<'de> for Sev {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Sev;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a severity")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Sev, E> {
+                Ok(Sev(Some(severity(s))))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Sev, E> {
+                Ok(Sev(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
 
 #[derive(Default, Deserialize)]
 #[serde(default)]
@@ -97,7 +121,7 @@ struct Vuln {
     installed_version: Option<String>,
     fixed_version: Option<String>,
     status: Option<String>,
-    severity: String,
+    severity: Sev,
     title: Option<String>,
     #[serde(rename = "PrimaryURL")]
     primary_url: Option<String>,
@@ -113,7 +137,7 @@ struct Misconf {
     aliases: Vec<String>,
     title: Option<String>,
     message: Option<String>,
-    severity: String,
+    severity: Sev,
     status: String,
     #[serde(rename = "PrimaryURL")]
     primary_url: Option<String>,
@@ -125,7 +149,7 @@ struct Misconf {
 struct Secret {
     #[serde(rename = "RuleID")]
     rule_id: String,
-    severity: String,
+    severity: Sev,
     title: Option<String>,
     start_line: usize,
     end_line: usize,
@@ -135,7 +159,7 @@ struct Secret {
 #[serde(default, rename_all = "PascalCase")]
 struct License {
     name: String,
-    severity: String,
+    severity: Sev,
     pkg_name: Option<String>,
     file_path: Option<String>,
     category: Option<String>,
@@ -172,7 +196,7 @@ impl RawResult {
             out.push(TrivyFinding {
                 class: Some(Class::Vulnerability),
                 id: v.vulnerability_id,
-                severity: Some(severity(&v.severity)),
+                severity: Some(v.severity.0.unwrap_or(Severity::Unknown)),
                 package: nonempty(v.pkg_name),
                 installed: nonempty(v.installed_version),
                 fixed: nonempty(v.fixed_version),
@@ -194,7 +218,7 @@ impl RawResult {
             out.push(TrivyFinding {
                 class: Some(Class::Misconfiguration),
                 id: m.id,
-                severity: Some(severity(&m.severity)),
+                severity: Some(m.severity.0.unwrap_or(Severity::Unknown)),
                 aliases,
                 title: nonempty(m.message).or(nonempty(m.title)),
                 url: nonempty(m.primary_url),
@@ -206,7 +230,7 @@ impl RawResult {
             out.push(TrivyFinding {
                 class: Some(Class::Secret),
                 id: s.rule_id,
-                severity: Some(severity(&s.severity)),
+                severity: Some(s.severity.0.unwrap_or(Severity::Unknown)),
                 title: nonempty(s.title),
                 lines: lines(&Lines {
                     start_line: s.start_line,
@@ -219,7 +243,7 @@ impl RawResult {
             out.push(TrivyFinding {
                 class: Some(Class::License),
                 id: l.name,
-                severity: Some(severity(&l.severity)),
+                severity: Some(l.severity.0.unwrap_or(Severity::Unknown)),
                 package: nonempty(l.pkg_name),
                 path: nonempty(l.file_path),
                 title: nonempty(l.category).map(|c| format!("license category: {c}")),

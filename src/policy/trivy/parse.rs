@@ -74,7 +74,10 @@ pub fn read(path: &Path, shown: &Path) -> Result<Parsed, Problem> {
 
 /// Parses a report from any reader (the fuzz target feeds bytes here).
 pub fn parse<R: Read>(reader: R, shown: &Path) -> Result<Parsed, Problem> {
-    let mut de = serde_json::Deserializer::from_reader(Utf8Check::new(reader));
+    // serde_json reads byte by byte: the outer BufReader makes that cheap, and the check
+    // beneath it sees whole blocks.
+    let reader = BufReader::with_capacity(BUF, Utf8Check::new(reader));
+    let mut de = serde_json::Deserializer::from_reader(reader);
     let top = Top::deserialize(&mut de).map_err(|e| json_problem(shown, &e))?;
     de.end().map_err(|e| json_problem(shown, &e))?;
     classify(top, shown)
@@ -175,11 +178,13 @@ fn json_problem(shown: &Path, e: &serde_json::Error) -> Problem {
 const NOT_UTF8: &str = "not valid UTF-8";
 
 /// Checks that the bytes passing through are UTF-8 (serde_json only checks the strings it
-/// keeps), counting lines so the error can say where.
+/// keeps), counting lines so the error can say where. Sits under a `BufReader`, so it sees
+/// large reads.
 struct Utf8Check<R> {
     inner: R,
-    /// Bytes of a sequence cut by the end of the last read.
-    carry: Vec<u8>,
+    /// The start of a sequence cut by the end of the last read.
+    carry: [u8; 4],
+    carried: usize,
     line: usize,
     offset: usize,
 }
@@ -188,7 +193,8 @@ impl<R: Read> Utf8Check<R> {
     fn new(inner: R) -> Self {
         Self {
             inner,
-            carry: Vec::new(),
+            carry: [0; 4],
+            carried: 0,
             line: 1,
             offset: 0,
         }
@@ -204,35 +210,62 @@ impl<R: Read> Utf8Check<R> {
             ),
         )
     }
+
+    /// Checks `bytes` (the continuation of any carried sequence); keeps a cut tail.
+    fn check(&mut self, bytes: &[u8], end: bool) -> std::io::Result<()> {
+        let mut start = 0;
+        if self.carried > 0 {
+            // Complete the carried sequence with the first bytes of this read.
+            let mut seq = [0u8; 4];
+            seq[..self.carried].copy_from_slice(&self.carry[..self.carried]);
+            let mut len = self.carried;
+            while len < 4 && start < bytes.len() {
+                seq[len] = bytes[start];
+                len += 1;
+                start += 1;
+                match std::str::from_utf8(&seq[..len]) {
+                    Ok(_) => break,
+                    Err(e) if e.error_len().is_some() => return Err(self.invalid(start)),
+                    Err(_) => {}
+                }
+            }
+            if std::str::from_utf8(&seq[..len]).is_err() {
+                if end || len == 4 {
+                    return Err(self.invalid(start));
+                }
+                self.carry[..len].copy_from_slice(&seq[..len]);
+                self.carried = len;
+                return Ok(());
+            }
+            self.carried = 0;
+        }
+        let rest = &bytes[start..];
+        match std::str::from_utf8(rest) {
+            Ok(_) => self.line += newlines(rest),
+            Err(e) => {
+                let valid = e.valid_up_to();
+                self.line += newlines(&rest[..valid]);
+                if e.error_len().is_some() || end {
+                    return Err(self.invalid(start + valid));
+                }
+                let tail = &rest[valid..];
+                self.carry[..tail.len()].copy_from_slice(tail);
+                self.carried = tail.len();
+            }
+        }
+        Ok(())
+    }
 }
 
 impl<R: Read> Read for Utf8Check<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let mut chunk = std::mem::take(&mut self.carry);
-        let base = chunk.len();
-        chunk.extend_from_slice(&buf[..n]);
-        let checked = match std::str::from_utf8(&chunk) {
-            Ok(_) => chunk.len(),
-            Err(e) => {
-                let valid = e.valid_up_to();
-                match e.error_len() {
-                    // A sequence cut at the end: keep it for the next read, unless the file ended.
-                    None if n > 0 => valid,
-                    _ => {
-                        self.line += memchr_count(&chunk[..valid]);
-                        return Err(self.invalid(valid.saturating_sub(base)));
-                    }
-                }
-            }
-        };
-        self.line += memchr_count(&chunk[..checked]);
+        self.check(&buf[..n], n == 0 && !buf.is_empty())?;
         self.offset += n;
-        self.carry = chunk[checked..].to_vec();
         Ok(n)
     }
 }
 
-fn memchr_count(bytes: &[u8]) -> usize {
+fn newlines(bytes: &[u8]) -> usize {
     bytes.iter().filter(|b| **b == b'\n').count()
 }
