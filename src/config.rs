@@ -199,13 +199,20 @@ impl Loaded {
         let docs = yaml::parse(&self.text).ok()?;
         let mut node = docs.first()?;
         let (last, parents) = keys.split_last()?;
+        // A numeric key indexes a sequence (`policy.trivy.ignores[2]`).
+        fn step<'n>(node: &'n yaml::Node, key: &str) -> Option<&'n yaml::Node> {
+            match &node.value {
+                yaml::Value::Seq(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+                _ => node.get(key),
+            }
+        }
         for key in parents {
-            node = node.get(key)?;
+            node = step(node, key)?;
         }
         if key_itself {
             node.key_node(last).map(|n| n.span.start)
         } else {
-            node.get(last).map(|n| n.span.start)
+            step(node, last).map(|n| n.span.start)
         }
     }
 }

@@ -9,3 +9,4 @@ mod cli;
 mod docs;
 mod fixture_schemas;
 mod harness;
+mod trivy;

@@ -207,9 +207,13 @@ pub fn run(req: Request) -> Outcome {
                     String::new()
                 } else {
                     format!(
-                        " and {} {} count again",
+                        " and {} {} again",
                         matched.len(),
-                        crate::report::plural(matched.len(), "finding")
+                        if matched.len() == 1 {
+                            "finding counts"
+                        } else {
+                            "findings count"
+                        }
                     )
                 }
             )),

@@ -49,10 +49,14 @@ pub fn read(path: &Path, shown: &Path) -> Result<Parsed, Problem> {
     let head = reader
         .fill_buf()
         .map_err(|e| problem(format!("could not be read: {e}")))?;
-    let (utf16, bom, blank) = (
+    let bom = head.starts_with(&[0xEF, 0xBB, 0xBF]);
+    let (utf16, blank, first) = (
         head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]),
-        head.starts_with(&[0xEF, 0xBB, 0xBF]),
         head.iter().all(u8::is_ascii_whitespace),
+        head.iter()
+            .skip(if bom { 3 } else { 0 })
+            .find(|b| !b.is_ascii_whitespace())
+            .copied(),
     );
     if utf16 {
         return Err(problem(
@@ -67,6 +71,11 @@ pub fn read(path: &Path, shown: &Path) -> Result<Parsed, Problem> {
     if blank {
         return Err(problem(
             "is empty: expected a Trivy report (JSON, SARIF or CycloneDX)".into(),
+        ));
+    }
+    if first != Some(b'{') {
+        return Err(problem(
+            "is not a JSON object: expected a Trivy report (JSON, SARIF or CycloneDX)".into(),
         ));
     }
     parse(reader, shown)
