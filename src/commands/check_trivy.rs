@@ -88,7 +88,11 @@ fn ignores(
     args: &TrivyArgs,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Ignore>, Error> {
-    let mut out = ignore::from_config(&loaded.config.policy.trivy.ignores).map_err(
+    let config = loaded
+        .path
+        .as_ref()
+        .map_or_else(|| "cicd.yaml".to_owned(), |p| p.display().to_string());
+    let mut out = ignore::from_config(&loaded.config.policy.trivy.ignores, &config).map_err(
         |(i, key, m)| -> ConfigError {
             let index = i.to_string();
             loaded.error_at(&["policy", "trivy", "ignores", &index, key], false, m)

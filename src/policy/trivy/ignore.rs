@@ -204,7 +204,10 @@ pub fn parse_yaml(text: &str, shown: &str) -> Result<Vec<Ignore>, String> {
 }
 
 /// cicd's own ignores; errors name the entry (`policy.trivy.ignores[i]`) and why.
-pub fn from_config(entries: &[CicdIgnore]) -> Result<Vec<Ignore>, (usize, &'static str, String)> {
+pub fn from_config(
+    entries: &[CicdIgnore],
+    config: &str,
+) -> Result<Vec<Ignore>, (usize, &'static str, String)> {
     entries
         .iter()
         .enumerate()
@@ -242,7 +245,7 @@ pub fn from_config(entries: &[CicdIgnore]) -> Result<Vec<Ignore>, (usize, &'stat
                 expires: Some(expires),
                 reason: Some(e.reason.clone()),
                 owner: e.owner.clone(),
-                source: format!("cicd.yaml: policy.trivy.ignores[{i}]"),
+                source: format!("{config}: policy.trivy.ignores[{i}]"),
                 origin: Origin::Cicd,
             })
         })

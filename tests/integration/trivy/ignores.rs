@@ -219,3 +219,35 @@ fn trivyignore_yaml_paths_and_purls() {
     );
     assert_eq!(json["gate"]["failing"], 3);
 }
+
+/// The `cicd.yaml` example in the README is valid and does what it says.
+#[test]
+fn readme_config_example() {
+    let readme =
+        std::fs::read_to_string(crate::harness::repo_root().join("README.md")).expect("README");
+    let start = readme.find("## `cicd.yaml`").expect("cicd.yaml section");
+    let block = &readme[start..];
+    let body = block
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("yaml block");
+    let dir = repo(body);
+    std::fs::copy(fixture("fs.json"), dir.path().join("fs.json")).expect("copy");
+    let (code, json, stderr) = gate_at(dir.path(), "2026-01-01", &["image.json", "fs.json"]);
+    assert_eq!(code, 1, "{stderr}");
+    let gate = &json["gate"];
+    assert_eq!(gate["fail_on"], serde_json::json!(["CRITICAL", "HIGH"]));
+    assert_eq!(
+        gate["failing_by_class"],
+        serde_json::json!({"vulnerability": 5, "secret": 2})
+    );
+    assert!(
+        json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| f["class"] != "license" && f["severity"] != "low"),
+        "licenses are off and LOW is not reported"
+    );
+}
