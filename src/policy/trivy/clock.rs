@@ -57,8 +57,9 @@ pub fn rfc3339(t: i64) -> String {
     )
 }
 
+/// A small decimal number (at most four digits, so arithmetic on it cannot overflow).
 fn num(s: &str) -> Option<i64> {
-    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+    (!s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()))
         .then(|| s.parse().ok())
         .flatten()
 }
@@ -72,7 +73,11 @@ pub fn parse(s: &str) -> Option<i64> {
     };
     let mut it = date_part.split('-');
     let (y, m, d) = (num(it.next()?)?, num(it.next()?)?, num(it.next()?)?);
-    if it.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    if it.next().is_some()
+        || !(1..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&d)
+    {
         return None;
     }
     let mut t = days_from_civil(y, m, d) * DAY;
@@ -83,7 +88,11 @@ pub fn parse(s: &str) -> Option<i64> {
             let (c, o) = time.split_at(i);
             let sign = if o.starts_with('-') { -1 } else { 1 };
             let (oh, om) = o[1..].split_once(':')?;
-            (c, sign * (num(oh)? * 3600 + num(om)? * 60))
+            let (oh, om) = (num(oh)?, num(om)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            (c, sign * (oh * 3600 + om * 60))
         } else {
             return None;
         };

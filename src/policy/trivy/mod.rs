@@ -4,6 +4,7 @@
 pub mod baseline;
 pub mod clock;
 pub mod cyclonedx;
+pub mod finding;
 pub mod gate;
 pub mod ignore;
 pub mod json;

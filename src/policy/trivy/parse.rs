@@ -278,3 +278,67 @@ impl<R: Read> Read for Utf8Check<R> {
 fn newlines(bytes: &[u8]) -> usize {
     bytes.iter().filter(|b| **b == b'\n').count()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::path::Path;
+
+    use super::{Utf8Check, parse};
+
+    /// Hands out its bytes `step` at a time, so sequences are cut at every position.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    fn check(bytes: &[u8], step: usize) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        Utf8Check::new(Trickle { bytes, step })
+            .read_to_end(&mut out)
+            .map(|_| out)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn utf8_check_across_reads() {
+        let text = "a€b😀c\nö".as_bytes();
+        for step in 1..8 {
+            assert_eq!(check(text, step).as_deref(), Ok(text), "step {step}");
+        }
+        for bad in [
+            &b"ab\n\xF6c"[..],
+            b"\xE2\x82",
+            b"x\xF0\x9F\x98",
+            b"\xC3\x28",
+        ] {
+            for step in 1..5 {
+                let err = check(bad, step).expect_err("invalid");
+                assert!(err.starts_with("not valid UTF-8"), "{err}");
+            }
+        }
+        assert!(check(b"ab\n\xF6c", 64).expect_err("bad").contains("line 2"));
+    }
+
+    #[test]
+    fn detects_formats() {
+        let p = Path::new("r.json");
+        let json = br#"{"SchemaVersion":2,"ArtifactName":"a","Results":[{"Target":"t","Class":"secret","Secrets":[{"RuleID":"x","Severity":"HIGH"}]}]}"#;
+        let parsed = parse(&json[..], p).expect("trivy json");
+        assert_eq!((parsed.format, parsed.findings.len()), ("trivy-json", 1));
+        let sarif = br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"Trivy","rules":[]}},"results":[]}]}"#;
+        assert_eq!(parse(&sarif[..], p).expect("sarif").format, "sarif");
+        let cdx = br#"{"bomFormat":"CycloneDX","version":1,"vulnerabilities":[]}"#;
+        assert_eq!(parse(&cdx[..], p).expect("cdx").format, "cyclonedx");
+        assert!(parse(&b"{}"[..], p).is_err());
+    }
+}
