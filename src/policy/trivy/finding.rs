@@ -85,7 +85,7 @@ pub fn to_finding(f: TrivyFinding, is_new: Option<bool>, fails: bool) -> Finding
     }
     let fix = match (&f.fixed, &f.package) {
         (Some(v), Some(p)) => Some(format!("upgrade {p} to {v}")),
-        _ => None,
+        _ => f.resolution.clone(),
     };
     let file = match class {
         Class::License => f.path.as_deref().filter(|p| repo_path(p)),

@@ -141,6 +141,7 @@ struct Misconf {
     status: String,
     #[serde(rename = "PrimaryURL")]
     primary_url: Option<String>,
+    resolution: Option<String>,
     cause_metadata: Lines,
 }
 
@@ -222,6 +223,7 @@ impl RawResult {
                 aliases,
                 title: nonempty(m.message).or(nonempty(m.title)),
                 url: nonempty(m.primary_url),
+                resolution: nonempty(m.resolution),
                 lines: lines(&m.cause_metadata),
                 ..base.clone()
             });

@@ -91,6 +91,8 @@ pub struct TrivyFinding {
     pub aliases: Vec<String>,
     pub title: Option<String>,
     pub url: Option<String>,
+    /// How to fix a misconfiguration (Trivy's `Resolution`).
+    pub resolution: Option<String>,
     /// Lines in `target` (misconfigurations, secrets, lockfile packages).
     pub lines: Option<(usize, usize)>,
     /// The report file and the artifact it describes (an image, a platform, a directory).

@@ -277,8 +277,8 @@ fn github_annotations_point_at_lines() {
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout), @"
     ::error file=config.py,line=1,col=1,endLine=1,endColumn=1,title=trivy-secret (critical)::secret aws-access-key-id in config.py: AWS Access Key ID
     ::error file=config.py,line=2,col=1,endLine=2,endColumn=1,title=trivy-secret (critical)::secret github-pat in config.py: GitHub Personal Access Token
-    ::error file=Dockerfile,line=3,col=1,endLine=3,endColumn=1,title=trivy-misconfiguration (high)::DS-0002 in Dockerfile: Last USER command in Dockerfile should not be 'root'
-    ::error file=Dockerfile,line=2,col=1,endLine=2,endColumn=1,title=trivy-misconfiguration (high)::DS-0025 in Dockerfile: '--no-cache' is missed: apk add curl
+    ::error file=Dockerfile,line=3,col=1,endLine=3,endColumn=1,title=trivy-misconfiguration (high)::DS-0002 in Dockerfile: Last USER command in Dockerfile should not be 'root'%0AFix: Add 'USER <non root user name>' line to the Dockerfile
+    ::error file=Dockerfile,line=2,col=1,endLine=2,endColumn=1,title=trivy-misconfiguration (high)::DS-0025 in Dockerfile: '--no-cache' is missed: apk add curl%0AFix: Add '--no-cache' to 'apk add' in Dockerfile
     ");
 }
 
