@@ -185,7 +185,11 @@ pub fn findings(runs: Vec<Run>, _shown: &Path) -> Parsed {
                 fixed: line_value(text, "Fixed Version:").map(str::to_owned),
                 target: loc.physical.artifact.uri,
                 target_class: match class {
-                    Class::Vulnerability => "",
+                    // Trivy names vulnerability rules by the class of their target.
+                    Class::Vulnerability => match rule.map(|x| x.name.as_str()) {
+                        Some("OsPackageVulnerability") => "os-pkgs",
+                        _ => "lang-pkgs",
+                    },
                     Class::Misconfiguration => "config",
                     Class::Secret => "secret",
                     Class::License => "license",

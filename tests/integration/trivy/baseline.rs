@@ -80,3 +80,20 @@ fn only_new_findings_fail() {
     assert_eq!(json["gate"]["new"], 0);
     assert_eq!(json["findings"].as_array().map(Vec::len), Some(12));
 }
+
+/// A baseline in another format matches: the base branch's SARIF or CycloneDX against the
+/// pull request's JSON finds nothing new.
+#[test]
+fn baseline_in_another_format() {
+    for base in ["image.sarif", "image.cdx.json"] {
+        let (code, json, stderr) = gate_json(
+            &crate::harness::data("trivy"),
+            &["--baseline", base, "image.json"],
+        );
+        assert_eq!(
+            (code, &json["gate"]["new"]),
+            (0, &json!(0)),
+            "{base}: {stderr}"
+        );
+    }
+}

@@ -113,6 +113,49 @@ fn format_is_told_from_content() {
     assert_eq!(sets[0].1, sets[2].1, "CycloneDX differs from JSON");
 }
 
+/// Trivy's own SARIF of misconfigurations, secrets and licenses reads back as the same
+/// findings as its JSON.
+#[test]
+fn sarif_from_real_trivy_matches_its_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(trivy())
+        .current_dir(dir.path())
+        .args([
+            "convert",
+            "--quiet",
+            "--format",
+            "sarif",
+            "--cache-dir",
+            "cache",
+        ])
+        .args(["--output", "fs.sarif"])
+        .arg(fixture("fs.json"))
+        .output()
+        .expect("trivy");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::copy(fixture("fs.json"), dir.path().join("fs.json")).expect("copy");
+    let classes = |name: &str| {
+        let (code, json, _) = gate_json(dir.path(), &[name]);
+        assert_eq!(code, 1, "{name}");
+        let mut v: Vec<(String, String, String, String)> = json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                let s = |k: &str| f[k].as_str().unwrap_or("").to_owned();
+                (s("class"), s("id"), s("severity"), s("target"))
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(classes("fs.sarif"), classes("fs.json"));
+}
+
 /// A report written now by the real Trivy (secrets, misconfigurations, licenses: the
 /// scanners that work offline) is gated the way Trivy's own exit code says.
 #[test]
@@ -333,4 +376,42 @@ fn sarif_validates_against_the_schema() {
     // Two secrets, two Dockerfile misconfigurations, lodash's two in the lockfile; DS-0026
     // (no HEALTHCHECK) has no line and image packages have no file.
     assert_eq!(located, 6);
+}
+
+/// One report per platform: gated together, each finding keeps its platform.
+#[test]
+fn platform_reports_aggregate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture("image.json")).expect("read")).expect("json");
+    super::write_json(&dir.path().join("trivy-amd64.json"), &doc);
+    doc["Metadata"]["ImageConfig"]["architecture"] = serde_json::json!("arm64");
+    doc["Metadata"]["ImageConfig"]["variant"] = serde_json::json!("v8");
+    super::write_json(&dir.path().join("trivy-arm64.json"), &doc);
+    let (code, json, _) = gate_json(
+        dir.path(),
+        &[
+            "--fail-on",
+            "CRITICAL",
+            "trivy-amd64.json",
+            "trivy-arm64.json",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(json["gate"]["failing"], 4);
+    let mut artifacts: Vec<&str> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["artifact"].as_str().unwrap_or(""))
+        .collect();
+    artifacts.sort_unstable();
+    artifacts.dedup();
+    assert_eq!(
+        artifacts,
+        [
+            "ghcr.io/example/app:1.4.2 (linux/amd64)",
+            "ghcr.io/example/app:1.4.2 (linux/arm64/v8)"
+        ]
+    );
 }
