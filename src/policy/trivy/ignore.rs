@@ -366,3 +366,107 @@ pub fn apply(
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vuln(id: &str, target: &str, path: Option<&str>, purl: Option<&str>) -> TrivyFinding {
+        TrivyFinding {
+            class: Some(Class::Vulnerability),
+            id: id.into(),
+            target: target.into(),
+            path: path.map(Into::into),
+            purl: purl.map(Into::into),
+            ..TrivyFinding::default()
+        }
+    }
+
+    #[test]
+    fn trivyignore_lines_and_bad_dates() {
+        let mut notes = Vec::new();
+        let ig = parse_lines(
+            "# c\n\nCVE-1\nCVE-2 exp:2026-01-31\nCVE-3 exp:31/01/2026\n",
+            ".trivyignore",
+            &mut notes,
+        );
+        let ids: Vec<&str> = ig.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, ["CVE-1", "CVE-2"]);
+        assert_eq!(ig[1].source, ".trivyignore:4");
+        assert_eq!(ig[1].expires, clock::parse("2026-01-31"));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].starts_with(".trivyignore:5:"), "{notes:?}");
+    }
+
+    #[test]
+    fn paths_are_doublestar_globs_on_target_or_package_path() {
+        let ig = parse_yaml(
+            "vulnerabilities:\n  - id: CVE-1\n    paths: [\"app/*.json\", \"**/METADATA\"]\n",
+            "y",
+        )
+        .expect("parses");
+        let m = |t: &str, p: Option<&str>| ig[0].matches(&vuln("CVE-1", t, p, None));
+        assert!(m("app/package-lock.json", None));
+        assert!(!m("app/sub/package-lock.json", None), "`*` stops at `/`");
+        assert!(m("Python", Some("usr/lib/x-1.0.dist-info/METADATA")));
+        assert!(!m("Python", None));
+        assert!(!ig[0].matches(&vuln("CVE-2", "app/a.json", None, None)));
+    }
+
+    #[test]
+    fn purls_match_like_trivy() {
+        let ig = parse_yaml(
+            "vulnerabilities:\n  - id: CVE-1\n    purls: [\"pkg:deb/debian/libc6?arch=amd64\"]\n",
+            "y",
+        )
+        .expect("parses");
+        let m = |purl: Option<&str>| ig[0].matches(&vuln("CVE-1", "img", None, purl));
+        assert!(m(Some(
+            "pkg:deb/debian/libc6@2.36?arch=amd64&distro=debian-12"
+        )));
+        assert!(!m(Some("pkg:deb/debian/libc6@2.36?arch=arm64")));
+        assert!(m(None), "a finding without a purl is not narrowed by purls");
+        assert!(parse_yaml("vulnerabilities:\n  - id: x\n    purls: [nope]\n", "y").is_err());
+        assert!(parse_yaml("secrets:\n  - id: x\n    paths: [\"a[\"]\n", "y").is_err());
+    }
+
+    #[test]
+    fn states() {
+        let day = clock::DAY;
+        let mk = |id: &str, expires: Option<i64>| Ignore {
+            id: id.into(),
+            classes: Class::ALL.to_vec(),
+            paths: Vec::new(),
+            purls: Vec::new(),
+            expires,
+            reason: None,
+            owner: None,
+            source: id.into(),
+            origin: Origin::Cicd,
+        };
+        let findings = [vuln("A", "t", None, None), vuln("B", "t", None, None)];
+        let now = 100 * day;
+        let (ignored, applied) = apply(
+            vec![
+                mk("A", Some(now + 3 * day)),
+                mk("B", Some(now - 1)),
+                mk("C", None),
+                mk("A", None),
+            ],
+            &findings,
+            now,
+            14,
+        );
+        assert_eq!(ignored, [true, false]);
+        assert_eq!(
+            applied.states,
+            [
+                State::Expiring(3),
+                State::Expired,
+                State::Stale,
+                State::Applied
+            ]
+        );
+        assert_eq!(applied.matched[1], [1]);
+    }
+}
