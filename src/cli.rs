@@ -37,6 +37,27 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// Where `owner/repo` lives, resolved over Git smart HTTP.
+    #[arg(
+        long,
+        global = true,
+        env = "GITHUB_SERVER_URL",
+        default_value = "https://github.com",
+        value_name = "URL"
+    )]
+    pub server_url: String,
+
+    /// GitHub's REST API, for what Git cannot answer (GHES: `https://HOST/api/v3`). A token
+    /// is read from `GITHUB_TOKEN`, never from the command line.
+    #[arg(
+        long,
+        global = true,
+        env = "GITHUB_API_URL",
+        default_value = "https://api.github.com",
+        value_name = "URL"
+    )]
+    pub api_url: String,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -53,6 +74,14 @@ pub enum Command {
     /// Check workflows, actions, Dockerfiles and compose files for unpinned actions and images.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
+    /// Pin `uses:` refs to full commit SHAs with the version in a trailing comment.
+    ///
+    /// Refs are resolved over Git's smart HTTP protocol at `GITHUB_SERVER_URL` (default
+    /// https://github.com): no token and no API rate limit. Only the ref and its comment change
+    /// in each file; a second run changes nothing. Exits 3 only when no reference could be
+    /// resolved.
+    #[command(after_help = EXIT_CODES)]
+    Pin(PinArgs),
 }
 
 #[derive(Debug, Args)]
@@ -141,4 +170,34 @@ pub struct TrivyArgs {
     /// Write the report to FILE instead of standard output (written whole or not at all).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Files or directories to rewrite (default: the current directory), found as `check` finds
+    /// them.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Print what changed as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also move existing SHA pins to the newest release tag (see --min-age).
+    #[arg(long)]
+    pub update: bool,
+
+    /// With --update: only releases whose commit is at least DAYS old (a cooldown against a
+    /// freshly hijacked tag).
+    #[arg(long, value_name = "DAYS", default_value_t = 0, requires = "update")]
+    pub min_age: u32,
+
+    /// Where `owner/repo` lives.
+    #[arg(
+        long,
+        env = "GITHUB_SERVER_URL",
+        default_value = "https://github.com",
+        value_name = "URL"
+    )]
+    pub server_url: String,
 }

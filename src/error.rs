@@ -26,6 +26,12 @@ pub enum Error {
     )]
     MissingPath(PathBuf),
 
+    #[error("`cicd {0}` needs the network; run it without --offline")]
+    NeedsNetwork(&'static str),
+
+    #[error("could not start: {0}")]
+    Runtime(String),
+
     #[error("{path}: {reason}")]
     BadInput { path: PathBuf, reason: String },
 
@@ -43,10 +49,12 @@ pub enum Error {
 impl Error {
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Config(_) | Error::MissingPath(_) | Error::BadInput { .. } | Error::Usage(_) => {
-                Exit::BadInput
-            }
-            Error::Write { .. } => Exit::External,
+            Error::Config(_)
+            | Error::MissingPath(_)
+            | Error::NeedsNetwork(_)
+            | Error::BadInput { .. }
+            | Error::Usage(_) => Exit::BadInput,
+            Error::Write { .. } | Error::Runtime(_) => Exit::External,
         }
     }
 }

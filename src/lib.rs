@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod fs;
 pub mod github;
 pub mod oci;
 pub mod policy;
@@ -21,5 +22,6 @@ pub fn run(cli: &cli::Cli) -> Result<Exit, Error> {
             Some(cli::CheckCommand::Trivy(trivy)) => commands::check_trivy::run(cli, trivy, color),
             None => commands::check::run(&commands::check::Request::new(cli, args, color)),
         },
+        cli::Command::Pin(args) => commands::pin::run(cli, args),
     }
 }

@@ -155,10 +155,6 @@ impl Report {
             plural(self.inputs, "file")
         )
     }
-
-    pub fn rule(&self, id: &str) -> Option<&RuleInfo> {
-        self.rules.iter().find(|r| r.id == id)
-    }
 }
 
 pub fn plural(n: usize, word: &str) -> String {

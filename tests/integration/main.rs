@@ -9,4 +9,6 @@ mod cli;
 mod docs;
 mod fixture_schemas;
 mod harness;
+mod online_rules;
+mod pin;
 mod trivy;
