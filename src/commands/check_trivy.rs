@@ -179,7 +179,9 @@ fn emit(
         Format::Plain => table::render(report, &COLUMNS, &mut rendered, color),
         Format::Json => report::json::render(report, &mut rendered),
         Format::Sarif => report::sarif::render(report, &mut rendered),
-        Format::Github => report::github::render(report, &mut rendered),
+        Format::Github => {
+            report::github::render_with(report, &mut rendered, report::github::leveled_annotation)
+        }
     }
     .map_err(io)?;
     let runtime = Runtime::from_env();
@@ -188,7 +190,7 @@ fn emit(
         // packages have no line to annotate and are in the summary instead.
         let mut annotations = Vec::new();
         for f in report.findings.iter().filter(|f| f.location.is_some()) {
-            writeln!(annotations, "{}", report::github::annotation(f)).map_err(io)?;
+            writeln!(annotations, "{}", report::github::leveled_annotation(f)).map_err(io)?;
         }
         std::io::stderr().write_all(&annotations).map_err(io)?;
     }

@@ -29,12 +29,18 @@ fn outputs_summary_and_annotations() {
     assert_eq!(out.status.code(), Some(1));
     serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("stdout stays SARIF");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let annotations: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("::error "))
+    // Only findings with a file and line; the level follows the severity.
+    let annotations: Vec<&str> = stderr.lines().filter(|l| l.starts_with("::")).collect();
+    let levels: Vec<&str> = annotations
+        .iter()
+        .filter_map(|a| a[2..].split(' ').next())
         .collect();
-    assert_eq!(annotations.len(), 6, "{stderr}");
-    assert!(annotations.iter().all(|a| a.contains("file=")), "{stderr}");
+    assert_eq!(
+        levels,
+        ["error", "error", "error", "error", "error", "warning"],
+        "{stderr}"
+    );
+    assert!(annotations.iter().all(|a| a.contains(" file=")), "{stderr}");
     assert_eq!(
         std::fs::read_to_string(&output).expect("output"),
         "critical=4\nhigh=6\nmedium=4\nlow=3\nnew=6\nfailed=true\n"
