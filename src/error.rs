@@ -32,6 +32,13 @@ pub enum Error {
     #[error("could not start: {0}")]
     Runtime(String),
 
+    #[error("{path}: {reason}")]
+    BadInput { path: PathBuf, reason: String },
+
+    /// A flag or environment value that makes no sense.
+    #[error("{0}")]
+    Usage(String),
+
     #[error("could not write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -42,7 +49,11 @@ pub enum Error {
 impl Error {
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Config(_) | Error::MissingPath(_) | Error::NeedsNetwork(_) => Exit::BadInput,
+            Error::Config(_)
+            | Error::MissingPath(_)
+            | Error::NeedsNetwork(_)
+            | Error::BadInput { .. }
+            | Error::Usage(_) => Exit::BadInput,
             Error::Write { .. } | Error::Runtime(_) => Exit::External,
         }
     }

@@ -5,7 +5,15 @@ use std::path::Path;
 
 /// Writes through a temporary file in the same directory, keeping the old file's
 /// permissions, then renames: the file is either the old one or the whole new one.
+/// A path that exists and is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO) is
+/// written in place: renaming over it would replace the device with a file.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)?
+            .write_all(contents);
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -2,6 +2,7 @@
 //! the outcome to the reporter and the Actions runtime. No policy is decided here.
 
 pub mod check;
+pub mod check_trivy;
 pub mod pin;
 
 use std::io::IsTerminal;

@@ -11,6 +11,7 @@ pub mod matrix;
 pub mod online;
 pub mod pin;
 pub mod rules;
+pub mod trivy;
 pub mod uses;
 pub mod workflow;
 pub mod yaml;

@@ -20,7 +20,7 @@ fn wrong_type_names_file_line_column() {
 
 #[test]
 fn unknown_key_names_file_line_column() {
-    insta::assert_snapshot!(config_error("bad/config-unknown-key/cicd.yaml"), @"error: bad/config-unknown-key/cicd.yaml:5:3: policy: unknown field `rulez`, expected `ignore` or `rules`");
+    insta::assert_snapshot!(config_error("bad/config-unknown-key/cicd.yaml"), @"error: bad/config-unknown-key/cicd.yaml:5:3: policy: unknown field `rulez`, expected one of `ignore`, `rules`, `trivy`");
 }
 
 fn repo_with_config(config: &str) -> tempfile::TempDir {

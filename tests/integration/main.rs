@@ -11,3 +11,4 @@ mod fixture_schemas;
 mod harness;
 mod online_rules;
 mod pin;
+mod trivy;

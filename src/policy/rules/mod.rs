@@ -35,6 +35,7 @@ impl RuleMeta {
             help: Cow::Borrowed(self.help),
             help_url: Cow::Borrowed(self.help_url),
             default_severity: self.default_severity,
+            tags: &["security", "supply-chain"],
         }
     }
 }
@@ -137,6 +138,7 @@ impl<'a> Context<'a> {
             location: Some(location.clone()),
             fix: Some(fix),
             subject: Some(subject.to_owned()),
+            fields: Vec::new(),
         });
     }
 }
