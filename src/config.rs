@@ -26,6 +26,38 @@ pub struct PolicyConfig {
     /// Per-rule settings, keyed by rule id.
     #[serde(default)]
     pub rules: BTreeMap<String, RuleConfig>,
+    /// The `cicd check trivy` gate.
+    #[serde(default)]
+    pub trivy: TrivyConfig,
+}
+
+/// `policy.trivy`: flags given on the command line win over these.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TrivyConfig {
+    /// Severities that fail the gate (default: all, as `trivy --exit-code 1`).
+    pub fail_on: Option<Vec<String>>,
+    /// Severities shown (default: all).
+    pub report: Option<Vec<String>>,
+    pub ignore_unfixed: Option<bool>,
+    /// Ignores expiring within this many days are warnings (default 14).
+    pub expiry_warning_days: Option<u32>,
+    /// Per class (`vulnerability`, `misconfiguration`, `secret`, `license`).
+    #[serde(default)]
+    pub classes: BTreeMap<String, TrivyClassConfig>,
+    /// Ignores with a reason and an expiry date.
+    #[serde(default)]
+    pub ignores: Vec<crate::policy::trivy::ignore::CicdIgnore>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TrivyClassConfig {
+    pub enabled: Option<bool>,
+    /// Severities that fail the gate for this class.
+    pub fail_on: Option<Vec<String>>,
+    /// How many failing findings of this class are tolerated (default 0).
+    pub max: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -167,13 +199,20 @@ impl Loaded {
         let docs = yaml::parse(&self.text).ok()?;
         let mut node = docs.first()?;
         let (last, parents) = keys.split_last()?;
+        // A numeric key indexes a sequence (`policy.trivy.ignores[2]`).
+        fn step<'n>(node: &'n yaml::Node, key: &str) -> Option<&'n yaml::Node> {
+            match &node.value {
+                yaml::Value::Seq(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+                _ => node.get(key),
+            }
+        }
         for key in parents {
-            node = node.get(key)?;
+            node = step(node, key)?;
         }
         if key_itself {
             node.key_node(last).map(|n| n.span.start)
         } else {
-            node.get(last).map(|n| n.span.start)
+            step(node, last).map(|n| n.span.start)
         }
     }
 }

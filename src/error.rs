@@ -29,6 +29,19 @@ pub enum Error {
     #[error(transparent)]
     Image(#[from] crate::oci::error::OciError),
 
+    #[error("`cicd {0}` needs the network; run it without --offline")]
+    NeedsNetwork(&'static str),
+
+    #[error("could not start: {0}")]
+    Runtime(String),
+
+    #[error("{path}: {reason}")]
+    BadInput { path: PathBuf, reason: String },
+
+    /// A flag or environment value that makes no sense.
+    #[error("{0}")]
+    Usage(String),
+
     #[error("could not write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -39,8 +52,12 @@ pub enum Error {
 impl Error {
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Config(_) | Error::MissingPath(_) => Exit::BadInput,
-            Error::Write { .. } => Exit::External,
+            Error::Config(_)
+            | Error::MissingPath(_)
+            | Error::NeedsNetwork(_)
+            | Error::BadInput { .. }
+            | Error::Usage(_) => Exit::BadInput,
+            Error::Write { .. } | Error::Runtime(_) => Exit::External,
             Error::Image(e) if e.is_bad_input() => Exit::BadInput,
             Error::Image(_) => Exit::External,
         }

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod fs;
 pub mod github;
 pub mod oci;
 pub mod policy;
@@ -17,9 +18,11 @@ pub use error::{Error, Exit};
 pub fn run(cli: &cli::Cli) -> Result<Exit, Error> {
     let color = commands::color_enabled(cli.color);
     match &cli.command {
-        cli::Command::Check(args) => {
-            commands::check::run(&commands::check::Request::new(cli, args, color))
-        }
+        cli::Command::Check(args) => match &args.sub {
+            Some(cli::CheckCommand::Trivy(trivy)) => commands::check_trivy::run(cli, trivy, color),
+            None => commands::check::run(&commands::check::Request::new(cli, args, color)),
+        },
+        cli::Command::Pin(args) => commands::pin::run(cli, args),
         cli::Command::Image(args) => commands::image::run(&args.command, cli.offline),
     }
 }

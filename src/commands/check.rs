@@ -9,17 +9,21 @@ use crate::cli::{CheckArgs, Cli};
 use crate::config::{ConfigError, Loaded};
 use crate::error::{Error, Exit};
 use crate::github::actions::Runtime;
-use crate::policy::discover::{IgnoreSet, discover};
+use crate::github::api::ApiClient;
+use crate::github::git::client::GitClient;
+use crate::policy::online::Endpoints;
 use crate::policy::rules::{self, Settings};
 use crate::policy::{CheckRequest, check};
 use crate::report::{self, Format, Report, Severity};
+use secrecy::SecretString;
 
 pub struct Request {
     pub config: Option<PathBuf>,
     pub paths: Vec<PathBuf>,
     pub format: Format,
     pub output: Option<PathBuf>,
-    pub offline: bool,
+    /// `None` with `--offline`.
+    pub online: Option<(String, String)>,
     pub color: bool,
 }
 
@@ -34,7 +38,7 @@ impl Request {
             },
             format: if args.json { Format::Json } else { args.format },
             output: args.output.clone(),
-            offline: cli.offline,
+            online: (!cli.offline).then(|| (cli.server_url.clone(), cli.api_url.clone())),
             color: color && args.output.is_none(),
         }
     }
@@ -44,18 +48,15 @@ pub fn run(req: &Request) -> Result<Exit, Error> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let loaded = Loaded::find(req.config.as_deref(), &cwd)?;
     let rules = rule_settings(&loaded)?;
-    let ignore = IgnoreSet::new(&loaded.base, &loaded.config.policy.ignore).map_err(|(i, e)| {
-        loaded.error_at(
-            &["policy", "ignore"],
-            false,
-            format!("ignore pattern {} is not a valid glob: {e}", i + 1),
-        )
-    })?;
-    let inputs = discover(&req.paths, &ignore).map_err(|m| Error::MissingPath(m.0))?;
+    let inputs = super::inputs(&loaded, &req.paths)?;
+    let endpoints = match &req.online {
+        Some((server, api)) => Some(endpoints(server, api)?),
+        None => None,
+    };
     let report = check(&CheckRequest {
         inputs,
         rules,
-        offline: req.offline,
+        endpoints,
     });
     for problem in &report.problems {
         eprintln!("error: {problem}");
@@ -67,6 +68,20 @@ pub fn run(req: &Request) -> Result<Exit, Error> {
         Exit::Ok
     } else {
         Exit::Violation
+    })
+}
+
+/// Clients for the online rules; `GITHUB_TOKEN`, when set, is masked in Actions logs.
+fn endpoints(server: &str, api: &str) -> Result<Endpoints, Error> {
+    let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
+    if let Some(token) = &token {
+        // On stderr: the runner reads workflow commands there too, and stdout may carry JSON.
+        let _ = Runtime::from_env().mask(token, &mut std::io::stderr());
+    }
+    Ok(Endpoints {
+        git: GitClient::new(server).map_err(|e| Error::Runtime(e.to_string()))?,
+        api: ApiClient::new(api, token.map(SecretString::from))
+            .map_err(|e| Error::Runtime(e.to_string()))?,
     })
 }
 

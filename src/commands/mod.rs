@@ -2,13 +2,17 @@
 //! the outcome to the reporter and the Actions runtime. No policy is decided here.
 
 pub mod check;
+pub mod check_trivy;
 pub mod image;
+pub mod pin;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 
 use crate::cli::ColorChoice;
+use crate::config::Loaded;
 use crate::error::Error;
+use crate::policy::discover::{IgnoreSet, Input, discover};
 
 pub fn color_enabled(choice: ColorChoice) -> bool {
     match choice {
@@ -22,20 +26,22 @@ pub fn color_enabled(choice: ColorChoice) -> bool {
     }
 }
 
-/// Writes `contents` to `path` through a temporary file in the same directory, so the file
-/// is either the old one or the whole new one.
+/// Writes a command's output file whole or not at all.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), Error> {
-    let err = |source| Error::Write {
+    crate::fs::write_atomically(path, contents).map_err(|source| Error::Write {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    tmp.write_all(contents).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    })
+}
+
+/// The inputs under `paths`, minus what `policy.ignore` names.
+pub fn inputs(loaded: &Loaded, paths: &[std::path::PathBuf]) -> Result<Vec<Input>, Error> {
+    let ignore = IgnoreSet::new(&loaded.base, &loaded.config.policy.ignore).map_err(|(i, e)| {
+        loaded.error_at(
+            &["policy", "ignore"],
+            false,
+            format!("ignore pattern {} is not a valid glob: {e}", i + 1),
+        )
+    })?;
+    discover(paths, &ignore).map_err(|m| Error::MissingPath(m.0))
 }

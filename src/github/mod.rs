@@ -2,3 +2,5 @@
 //! client joins here when a command needs it.
 
 pub mod actions;
+pub mod api;
+pub mod git;

@@ -16,16 +16,13 @@ pub struct ComposeError {
     pub message: String,
 }
 
-/// A document produced by following `extends.file` into a file that is not itself an input.
-pub type Extra = Document;
-
 /// Collects every service image. `dir` is the compose file's directory, for `extends.file`
 /// (`None`: other files are not followed).
 pub fn read_compose(
     doc: &mut Document,
     roots: &[Node],
     dir: Option<&Path>,
-    extra: &mut Vec<Extra>,
+    extra: &mut Vec<Document>,
 ) -> Result<(), ComposeError> {
     for root in roots {
         let Some(services) = root.get("services") else {
@@ -59,7 +56,7 @@ fn read_service(
     name: &str,
     service: &Node,
     dir: Option<&Path>,
-    extra: &mut Vec<Extra>,
+    extra: &mut Vec<Document>,
     depth: usize,
 ) {
     // With `build:`, `image:` names what is built: nothing is pulled.
@@ -103,7 +100,7 @@ fn follow_file(
     dir: &Path,
     file: &str,
     base: &str,
-    extra: &mut Vec<Extra>,
+    extra: &mut Vec<Document>,
     depth: usize,
 ) {
     let path = dir.join(file);

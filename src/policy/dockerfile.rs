@@ -1,4 +1,4 @@
-//! Reads Dockerfiles/Containerfiles: the images of `FROM` and `COPY --from`, with global `ARG`
+//! Reads Dockerfiles/Containerfiles: the images of `# syntax=`, `FROM` and `COPY --from`, with global `ARG`
 //! defaults expanded, parser directives (`# escape=`), line continuations and heredocs handled.
 
 use std::collections::HashMap;
@@ -44,7 +44,18 @@ impl Instruction {
 
 /// Collects the images a Dockerfile pulls.
 pub fn read_dockerfile(doc: &mut Document, text: &str) -> Result<(), DockerfileError> {
-    let (escape, instructions) = split(text);
+    let (escape, syntax, instructions) = split(text);
+    if let Some(s) = syntax {
+        let location =
+            doc.line_location(s.line, s.column, s.image.chars().count(), "syntax".into());
+        doc.images.push(Image {
+            value: s.image,
+            origin: ImageOrigin::DockerfileSyntax,
+            location,
+            via: None,
+            unresolved: None,
+        });
+    }
     let mut global_args: HashMap<String, Option<String>> = HashMap::new();
     let mut stages: Vec<String> = Vec::new();
     let mut seen_from = false;
@@ -204,13 +215,21 @@ fn tokens(s: &str) -> Vec<(usize, &str)> {
     out
 }
 
-/// Splits the file into instructions; returns the escape character in force.
-fn split(text: &str) -> (char, Vec<Instruction>) {
+/// A `# syntax=<image>` directive: the BuildKit frontend image the build pulls first.
+struct Syntax {
+    line: usize,
+    column: usize,
+    image: String,
+}
+
+/// Splits the file into instructions; returns the escape character and `# syntax=` directive.
+fn split(text: &str) -> (char, Option<Syntax>, Vec<Instruction>) {
     let lines: Vec<&str> = text
         .lines()
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
         .collect();
     let mut escape = '\\';
+    let mut syntax = None;
     let mut i = 0;
     // Parser directives: `# key=value` lines at the very top.
     while let Some(line) = lines.get(i) {
@@ -226,6 +245,17 @@ fn split(text: &str) -> (char, Vec<Instruction>) {
         }
         if key == "escape" && value.trim() == "`" {
             escape = '`';
+        }
+        if key == "syntax" && !value.trim().is_empty() {
+            let image = value.trim().to_owned();
+            let column = line
+                .find(image.as_str())
+                .map_or(1, |b| line[..b].chars().count() + 1);
+            syntax = Some(Syntax {
+                line: i + 1,
+                column,
+                image,
+            });
         }
         i += 1;
     }
@@ -297,7 +327,7 @@ fn split(text: &str) -> (char, Vec<Instruction>) {
             pieces,
         });
     }
-    (escape, out)
+    (escape, syntax, out)
 }
 
 /// Heredoc markers in an instruction: `<<WORD`, `<<-WORD`, `<<"WORD"`, `<<'WORD'`.
@@ -341,8 +371,15 @@ mod tests {
     #[test]
     fn splits_continuations_and_heredocs() {
         let text = "# escape=`\nFROM `\n  alpine:3 AS a\nRUN <<EOF\nFROM nope\nEOF\nfrom b\n";
-        let (escape, ins) = split(text);
+        let (escape, syntax, ins) = split(text);
         assert_eq!(escape, '`');
+        assert!(syntax.is_none());
+        let (_, syntax, _) = split("# syntax = docker/dockerfile:1\nFROM x\n");
+        let syntax = syntax.expect("directive");
+        assert_eq!(
+            (syntax.line, syntax.column, syntax.image.as_str()),
+            (1, 12, "docker/dockerfile:1")
+        );
         let kws: Vec<_> = ins.iter().map(|i| i.keyword.as_str()).collect();
         assert_eq!(kws, ["FROM", "RUN", "FROM"]);
         let first = &ins[0];

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::policy::uses::ActionRef;
+use crate::policy::uses::{ActionRef, RefKind, classify};
 use crate::policy::yaml::{Node, Pos, Style, Value};
 use crate::report::Location;
 use crate::text::Text;
@@ -56,6 +56,21 @@ pub struct Uses {
     pub context: UsesContext,
 }
 
+impl Uses {
+    /// `(owner, repo, sha)` when this pins another repository by full commit SHA.
+    pub fn sha_pin(&self) -> Option<(&str, &str, &str)> {
+        match &self.target {
+            ActionRef::Repository {
+                owner,
+                repo,
+                git_ref: Some(r),
+                ..
+            } if classify(r) == RefKind::FullSha => Some((owner, repo, r)),
+            _ => None,
+        }
+    }
+}
+
 /// Where an image reference was found; decides the wording of messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ImageOrigin {
@@ -65,6 +80,7 @@ pub enum ImageOrigin {
     ActionImage,
     DockerfileFrom,
     DockerfileCopyFrom,
+    DockerfileSyntax,
     Compose,
 }
 
@@ -77,6 +93,7 @@ impl ImageOrigin {
             ImageOrigin::ActionImage => "action image",
             ImageOrigin::DockerfileFrom => "base image",
             ImageOrigin::DockerfileCopyFrom => "`COPY --from` image",
+            ImageOrigin::DockerfileSyntax => "BuildKit frontend (`# syntax=`)",
             ImageOrigin::Compose => "compose service image",
         }
     }
@@ -149,7 +166,8 @@ impl Document {
         }
     }
 
-    /// The `# comment` after a scalar on its last line, as `cicd pin` writes version comments.
+    /// The `# comment` after a scalar on its last line, where version comments of SHA pins
+    /// live (`uses: o/r@<sha> # v4.2.2`); kept for the rules that compare them.
     pub fn trailing_comment(&self, node: &Node) -> Option<String> {
         let end = node.span.end;
         let line = self.source.text.line(end.line)?;
@@ -158,5 +176,28 @@ impl Document {
         let rest = rest.strip_prefix(['"', '\'']).unwrap_or(rest).trim_start();
         let comment = rest.strip_prefix('#')?.trim().trim_end_matches('\r').trim();
         (!comment.is_empty()).then(|| comment.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::yaml;
+
+    #[test]
+    fn trailing_comments() {
+        let text = "a: o/r@abc # v4.2.2\nb: \"o/r@abc\"   #v1\r\nc: o/r@abc\nd: 'x' # \n";
+        let source = Arc::new(Source {
+            path: PathBuf::from("w.yml"),
+            text: Arc::new(Text::new(text)),
+            kind: Kind::Workflow,
+        });
+        let doc = Document::new(source);
+        let root = &yaml::parse(text).expect("yaml")[0];
+        let comment = |k: &str| doc.trailing_comment(root.get(k).expect(k));
+        assert_eq!(comment("a").as_deref(), Some("v4.2.2"));
+        assert_eq!(comment("b").as_deref(), Some("v1"));
+        assert_eq!(comment("c"), None);
+        assert_eq!(comment("d"), None);
     }
 }

@@ -8,16 +8,18 @@ pub mod document;
 pub mod input;
 pub mod interpolate;
 pub mod matrix;
+pub mod online;
+pub mod pin;
 pub mod rules;
+pub mod trivy;
 pub mod uses;
 pub mod workflow;
 pub mod yaml;
 
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::report::{Finding, InputProblem, Report};
+use crate::report::{InputProblem, Report};
 use discover::Input;
 use document::Document;
 use rules::Context;
@@ -27,8 +29,8 @@ pub struct CheckRequest {
     pub inputs: Vec<Input>,
     /// The rules to run, each with its settings.
     pub rules: Vec<rules::Configured>,
-    /// No network: online rules are skipped.
-    pub offline: bool,
+    /// Where online rules ask; `None` means `--offline`: they are skipped.
+    pub endpoints: Option<online::Endpoints>,
 }
 
 /// Reads every input and runs every enabled rule over it.
@@ -38,38 +40,63 @@ pub fn check(req: &CheckRequest) -> Report {
         inputs: req.inputs.len(),
         ..Report::default()
     };
+    let offline = req.endpoints.is_none();
     let active: Vec<&rules::Configured> = req
         .rules
         .iter()
-        .filter(|(rule, settings)| settings.enabled && !(req.offline && rule.meta().online))
+        .filter(|(rule, settings)| settings.enabled && !(offline && rule.meta().online))
         .collect();
-    if req.offline && req.rules.iter().any(|(r, s)| s.enabled && r.meta().online) {
+    if offline && req.rules.iter().any(|(r, s)| s.enabled && r.meta().online) {
         report
             .notes
             .push("--offline: rules that need the network were skipped".into());
     }
     report.rules = active.iter().map(|(r, _)| r.meta().info()).collect();
 
-    let results = read_all(&req.inputs);
-    for result in results {
+    let mut docs = Vec::new();
+    for result in read_all(&req.inputs) {
         match result {
-            Ok(docs) => {
-                for doc in docs {
-                    for (rule, settings) in &active {
-                        let mut cx = Context::new(rule.meta(), settings, &mut report.findings);
-                        rule.check(&doc, &mut cx);
-                    }
-                    report
-                        .sources
-                        .entry(doc.source.path.clone())
-                        .or_insert_with(|| doc.source.text.clone());
-                }
-            }
+            Ok(found) => docs.extend(found),
             Err(problem) => report.problems.push(problem),
         }
     }
+    let facts = match &req.endpoints {
+        Some(endpoints) if active.iter().any(|(r, _)| r.meta().online) => {
+            let facts = gather_facts(&docs, endpoints);
+            report.notes.extend(facts.notes.iter().cloned());
+            Some(facts)
+        }
+        _ => None,
+    };
+    for doc in docs {
+        for (rule, settings) in &active {
+            let mut cx = Context::new(rule.meta(), settings, &mut report.findings, facts.as_ref());
+            rule.check(&doc, &mut cx);
+        }
+        report
+            .sources
+            .entry(doc.source.path.clone())
+            .or_insert_with(|| doc.source.text.clone());
+    }
     report.normalize();
     report
+}
+
+/// Runs the online look-ups on a runtime of their own; a failure to start one is a note.
+fn gather_facts(docs: &[Document], endpoints: &online::Endpoints) -> online::Facts {
+    let refs: Vec<&Document> = docs.iter().collect();
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(online::gather(&refs, endpoints)),
+        Err(e) => online::Facts {
+            notes: vec![format!(
+                "online rules skipped: could not start a runtime: {e}"
+            )],
+            ..online::Facts::default()
+        },
+    }
 }
 
 type ReadResult = Result<Vec<Document>, InputProblem>;
@@ -107,15 +134,5 @@ fn read_all(inputs: &[Input]) -> Vec<ReadResult> {
                 ))
             })
         })
-        .collect()
-}
-
-/// Findings and problems for one file path, for callers that check a single file.
-pub fn findings_for(report: &Report, file: &PathBuf) -> Vec<Finding> {
-    report
-        .findings
-        .iter()
-        .filter(|f| f.location.as_ref().is_some_and(|l| &l.file == file))
-        .cloned()
         .collect()
 }

@@ -70,6 +70,8 @@ pub struct RuleInfo {
     pub help: Cow<'static, str>,
     pub help_url: Cow<'static, str>,
     pub default_severity: Severity,
+    /// SARIF `properties.tags` (code scanning filters by them).
+    pub tags: &'static [&'static str],
 }
 
 /// Where in a file a finding is.
@@ -94,9 +96,21 @@ pub struct Finding {
     pub fix: Option<String>,
     /// The offending value as written (a `uses:` ref, an image reference …).
     pub subject: Option<String>,
+    /// Extra named facts a check attaches (the Trivy gate's `id`, `package`, `installed`,
+    /// `fixed`, `target` …), in order. The JSON renderer adds them as keys of the finding,
+    /// SARIF as result properties; empty for `cicd check`, whose output they leave unchanged.
+    pub fields: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl Finding {
+    /// The value of an extra field, when it is a string.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| *k == name)
+            .and_then(|(_, v)| v.as_str())
+    }
+
     /// A stable identity that survives the finding moving to another line, for SARIF
     /// `partialFingerprints` and de-duplication.
     pub fn fingerprint(&self) -> String {

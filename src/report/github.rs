@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{Finding, Report, slash_path};
+use super::{Finding, Report, Severity, slash_path};
 
 /// Escapes a workflow-command message (`%`, CR, LF).
 pub fn escape_data(s: &str) -> String {
@@ -17,7 +17,23 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// `::error` for every finding, as `cicd check` reports them.
 pub fn annotation(f: &Finding) -> String {
+    annotation_at(f, "error")
+}
+
+/// The workflow command whose level follows the severity (`error` for critical and high,
+/// `warning` for medium, `notice` below), as the Trivy gate annotates.
+pub fn leveled_annotation(f: &Finding) -> String {
+    let level = match f.severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Unknown => "notice",
+    };
+    annotation_at(f, level)
+}
+
+fn annotation_at(f: &Finding, level: &str) -> String {
     let mut props = Vec::new();
     if let Some(loc) = &f.location {
         props.push(format!("file={}", escape_property(&slash_path(&loc.file))));
@@ -37,12 +53,21 @@ pub fn annotation(f: &Finding) -> String {
         message.push_str("\nFix: ");
         message.push_str(fix);
     }
-    format!("::error {}::{}", props.join(","), escape_data(&message))
+    format!("::{level} {}::{}", props.join(","), escape_data(&message))
 }
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    render_with(report, out, annotation)
+}
+
+/// Like [`render`], each finding as `annotate` writes it.
+pub fn render_with(
+    report: &Report,
+    out: &mut dyn Write,
+    annotate: fn(&Finding) -> String,
+) -> io::Result<()> {
     for f in &report.findings {
-        writeln!(out, "{}", annotation(f))?;
+        writeln!(out, "{}", annotate(f))?;
     }
     for p in &report.problems {
         let mut props = vec![format!("file={}", escape_property(&slash_path(&p.file)))];

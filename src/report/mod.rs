@@ -2,10 +2,12 @@
 //! workflow-command annotations or a Markdown step summary. Renderers never decide policy.
 
 mod finding;
+mod gate;
 pub mod github;
 pub mod json;
 pub mod sarif;
 pub mod summary;
+pub mod table;
 pub mod terminal;
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,6 +17,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 pub use finding::{Finding, Location, RuleInfo, Severity};
+pub use gate::Gate;
 
 use crate::policy::yaml::Pos;
 use crate::text::Text;
@@ -69,6 +72,8 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Source text by shown path, for snippets.
     pub sources: HashMap<PathBuf, Arc<Text>>,
+    /// The pass/fail decision of a gate (`cicd check trivy`); `None` for plain checks.
+    pub gate: Option<Gate>,
 }
 
 /// The output formats every findings-producing command offers.
@@ -149,10 +154,6 @@ impl Report {
             self.inputs,
             plural(self.inputs, "file")
         )
-    }
-
-    pub fn rule(&self, id: &str) -> Option<&RuleInfo> {
-        self.rules.iter().find(|r| r.id == id)
     }
 }
 

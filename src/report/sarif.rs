@@ -44,7 +44,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 "helpUri": r.help_url,
                 "defaultConfiguration": { "level": level(r.default_severity) },
                 "properties": {
-                    "tags": ["security", "supply-chain"],
+                    "tags": r.tags,
                     "security-severity": r.default_severity.security_score(),
                 },
             })
@@ -64,6 +64,9 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                     "security-severity": f.severity.security_score(),
                 },
             });
+            for (k, v) in &f.fields {
+                result["properties"][*k] = v.clone();
+            }
             if let Some(index) = report.rules.iter().position(|r| r.id == f.rule) {
                 result["ruleIndex"] = json!(index);
             }

@@ -20,7 +20,7 @@ fn wrong_type_names_file_line_column() {
 
 #[test]
 fn unknown_key_names_file_line_column() {
-    insta::assert_snapshot!(config_error("bad/config-unknown-key/cicd.yaml"), @"error: bad/config-unknown-key/cicd.yaml:5:3: policy: unknown field `rulez`, expected `ignore` or `rules`");
+    insta::assert_snapshot!(config_error("bad/config-unknown-key/cicd.yaml"), @"error: bad/config-unknown-key/cicd.yaml:5:3: policy: unknown field `rulez`, expected one of `ignore`, `rules`, `trivy`");
 }
 
 fn repo_with_config(config: &str) -> tempfile::TempDir {
@@ -47,24 +47,23 @@ fn repo_with_config(config: &str) -> tempfile::TempDir {
     dir
 }
 
+/// Runs `cicd check` in a repository with `config`; expects exit 2 and returns stderr.
+fn rejected(config: &str) -> String {
+    let dir = repo_with_config(config);
+    let out = cicd()
+        .current_dir(dir.path())
+        .arg("check")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn unknown_rule_and_bad_severity_are_located() {
-    let dir = repo_with_config("policy:\n  rules:\n    unpinned-actions: {}\n");
-    let out = cicd()
-        .current_dir(dir.path())
-        .arg("check")
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr), @"error: cicd.yaml:3:5: unknown rule `unpinned-actions`; rules are: unpinned-action, unpinned-image");
-    let dir = repo_with_config("policy:\n  rules:\n    unpinned-image:\n      severity: severe\n");
-    let out = cicd()
-        .current_dir(dir.path())
-        .arg("check")
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr), @"error: cicd.yaml:4:17: unknown severity `severe`; use low, medium, high or critical");
+    insta::assert_snapshot!(rejected("policy:\n  rules:\n    unpinned-actions: {}\n"), @"error: cicd.yaml:3:5: unknown rule `unpinned-actions`; rules are: unpinned-action, unpinned-image, pin-comment-mismatch, impostor-commit");
+    insta::assert_snapshot!(rejected("policy:\n  rules:\n    unpinned-image:\n      severity: severe\n"), @"error: cicd.yaml:4:17: unknown severity `severe`; use low, medium, high or critical");
+    insta::assert_snapshot!(rejected("policy:\n  ignore: ['a/[b']\n"), @"error: cicd.yaml:2:11: ignore pattern 1 is not a valid glob: error parsing glob 'a/[b': unclosed character class; missing ']'");
 }
 
 #[test]

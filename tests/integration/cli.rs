@@ -5,7 +5,11 @@ use crate::harness::cicd;
 
 #[test]
 fn help_documents_exit_codes() {
-    for args in [&["--help"][..], &["check", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["check", "--help"],
+        &["check", "trivy", "--help"],
+    ] {
         let out = cicd().args(args).output().expect("run");
         assert_eq!(out.status.code(), Some(0));
         let text = String::from_utf8_lossy(&out.stdout);
@@ -57,4 +61,13 @@ fn usage_errors_exit_2() {
         Some(2)
     );
     assert_eq!(cicd().output().expect("run").status.code(), Some(2));
+    // `cicd check trivy` needs a report, and severities Trivy knows.
+    for args in [
+        &["check", "trivy"][..],
+        &["check", "trivy", "--fail-on", "SEVERE", "r.json"],
+        &["check", "trivy", "--format", "table", "r.json"],
+    ] {
+        let out = cicd().args(args).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
 }

@@ -13,3 +13,6 @@ mod image_auth;
 mod image_copy;
 mod image_faults;
 mod image_output;
+mod online_rules;
+mod pin;
+mod trivy;

@@ -1,6 +1,8 @@
 //! The rule seam: one file per rule, each declaring its metadata once and implementing
 //! [`Rule`]; [`all`] is the only list that names them.
 
+mod impostor_commit;
+mod pin_comment_mismatch;
 mod unpinned_action;
 mod unpinned_image;
 
@@ -9,6 +11,7 @@ use std::borrow::Cow;
 use globset::GlobSet;
 
 use crate::policy::document::{Document, Image, Uses};
+use crate::policy::online::Facts;
 use crate::report::{Finding, Location, RuleInfo, Severity};
 
 /// What a rule is, declared once in the rule's own file.
@@ -32,6 +35,7 @@ impl RuleMeta {
             help: Cow::Borrowed(self.help),
             help_url: Cow::Borrowed(self.help_url),
             default_severity: self.default_severity,
+            tags: &["security", "supply-chain"],
         }
     }
 }
@@ -63,6 +67,8 @@ pub fn all() -> Vec<Box<dyn Rule>> {
     vec![
         Box::new(unpinned_action::UnpinnedAction),
         Box::new(unpinned_image::UnpinnedImage),
+        Box::new(pin_comment_mismatch::PinCommentMismatch),
+        Box::new(impostor_commit::ImpostorCommit),
     ]
 }
 
@@ -89,11 +95,12 @@ impl Settings {
     }
 }
 
-/// What a rule reports into.
+/// What a rule reports into, and what it may consult.
 pub struct Context<'a> {
     meta: &'static RuleMeta,
     pub settings: &'a Settings,
     findings: &'a mut Vec<Finding>,
+    facts: Option<&'a Facts>,
 }
 
 impl<'a> Context<'a> {
@@ -101,12 +108,19 @@ impl<'a> Context<'a> {
         meta: &'static RuleMeta,
         settings: &'a Settings,
         findings: &'a mut Vec<Finding>,
+        facts: Option<&'a Facts>,
     ) -> Self {
         Self {
             meta,
             settings,
             findings,
+            facts,
         }
+    }
+
+    /// Facts fetched for the online rules; `None` when offline.
+    pub fn facts(&self) -> Option<&'a Facts> {
+        self.facts
     }
 
     pub fn report(
@@ -124,6 +138,7 @@ impl<'a> Context<'a> {
             location: Some(location.clone()),
             fix: Some(fix),
             subject: Some(subject.to_owned()),
+            fields: Vec::new(),
         });
     }
 }

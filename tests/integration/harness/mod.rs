@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod git_server;
+pub mod github_api;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -17,12 +20,19 @@ const ACTIONS_ENV: &[&str] = &[
     "NO_COLOR",
 ];
 
-/// The `cicd` binary, with a clean environment for Actions variables.
+/// Where GitHub is for tests that do not start a stand-in: a closed loopback port, so no
+/// test can reach the internet by accident.
+pub const NOWHERE: &str = "http://127.0.0.1:9";
+
+/// The `cicd` binary, with a clean environment for Actions variables and GitHub pointed at
+/// [`NOWHERE`].
 pub fn cicd() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_cicd"));
     for var in ACTIONS_ENV {
         cmd.env_remove(var);
     }
+    cmd.env("GITHUB_SERVER_URL", NOWHERE)
+        .env("GITHUB_API_URL", NOWHERE);
     cmd
 }
 

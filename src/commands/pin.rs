@@ -1,0 +1,160 @@
+//! `cicd pin [PATH…]`: config → inputs → resolve refs over Git → rewrite → report.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use crate::cli::{Cli, PinArgs};
+use crate::config::Loaded;
+use crate::error::{Error, Exit};
+use crate::github::git::client::GitClient;
+use crate::policy::pin::{self, PinOutcome, PinRequest};
+use crate::report::slash_path;
+
+pub fn run(cli: &Cli, args: &PinArgs) -> Result<Exit, Error> {
+    if cli.offline {
+        return Err(Error::NeedsNetwork("pin"));
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let loaded = Loaded::find(cli.config.as_deref(), &cwd)?;
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let inputs = super::inputs(&loaded, &paths)?;
+    let client = GitClient::new(&cli.server_url).map_err(|e| Error::Runtime(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Runtime(e.to_string()))?;
+    let outcome = runtime
+        .block_on(pin::run(
+            &PinRequest {
+                inputs,
+                update: args.update.then_some(args.min_age),
+                now: now(),
+            },
+            &client,
+            None::<std::sync::Arc<NoRegistry>>,
+        ))
+        .map_err(|e| Error::Write {
+            path: e.path,
+            source: e.source,
+        })?;
+
+    for problem in &outcome.problems {
+        eprintln!("error: {problem}");
+    }
+    let mut out = Vec::new();
+    let io = |source| Error::Write {
+        path: PathBuf::from("<stdout>"),
+        source,
+    };
+    if args.json {
+        render_json(&outcome, &mut out)
+    } else {
+        render(&outcome, &mut out)
+    }
+    .map_err(io)?;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(&out)
+        .and_then(|()| stdout.flush())
+        .map_err(io)?;
+
+    Ok(if !outcome.problems.is_empty() {
+        Exit::BadInput
+    } else if outcome.changes.is_empty() && !outcome.unresolved.is_empty() {
+        Exit::External
+    } else {
+        Exit::Ok
+    })
+}
+
+fn render(o: &PinOutcome, out: &mut dyn Write) -> std::io::Result<()> {
+    for (file, changes) in pin::by_file(&o.changes) {
+        writeln!(out, "{}", slash_path(file))?;
+        for c in changes {
+            let note = if c.branch { " (branch head today)" } else { "" };
+            let comment = if c.comment.is_empty() {
+                String::new()
+            } else {
+                format!(" # {}", c.comment)
+            };
+            writeln!(
+                out,
+                "  {:>4}  {} -> {}{comment}{note}",
+                c.line, c.from, c.to
+            )?;
+        }
+    }
+    for u in &o.unresolved {
+        let what = if u.reference.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", u.reference)
+        };
+        writeln!(
+            out,
+            "not pinned: {}:{}: {what}{}",
+            slash_path(&u.file),
+            u.line,
+            u.reason
+        )?;
+    }
+    for note in &o.notes {
+        writeln!(out, "note: {note}")?;
+    }
+    if o.images_left > 0 {
+        writeln!(
+            out,
+            "note: {} container image reference(s) without a digest were left alone: `cicd pin` pins actions only so far",
+            o.images_left
+        )?;
+    }
+    writeln!(
+        out,
+        "pinned {} reference(s) in {} file(s) from {} repositor{}; {} not pinned",
+        o.changes.len(),
+        o.files_written.len(),
+        o.repositories,
+        if o.repositories == 1 { "y" } else { "ies" },
+        o.unresolved.len()
+    )
+}
+
+fn render_json(o: &PinOutcome, out: &mut dyn Write) -> std::io::Result<()> {
+    let doc = json!({
+        "changes": o.changes.iter().map(|c| json!({
+            "file": slash_path(&c.file), "line": c.line, "from": c.from, "to": c.to,
+            "comment": c.comment, "branch": c.branch,
+        })).collect::<Vec<_>>(),
+        "unresolved": o.unresolved.iter().map(|u| json!({
+            "file": slash_path(&u.file), "line": u.line, "reference": u.reference, "reason": u.reason,
+        })).collect::<Vec<_>>(),
+        "errors": o.problems,
+        "files_written": o.files_written.iter().map(|p| slash_path(p)).collect::<Vec<_>>(),
+        "repositories": o.repositories,
+        "notes": o.notes,
+        "images_left": o.images_left,
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Until the registry client lands, `cicd pin` pins actions only.
+struct NoRegistry;
+
+impl crate::policy::pin::images::DigestResolver for NoRegistry {
+    async fn digest(&self, _: crate::oci::reference::Reference) -> Result<String, String> {
+        Err("no registry client".into())
+    }
+}
