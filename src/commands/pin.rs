@@ -37,7 +37,7 @@ pub fn run(cli: &Cli, args: &PinArgs) -> Result<Exit, Error> {
                 now: now(),
             },
             &client,
-            None::<std::sync::Arc<NoRegistry>>,
+            Some(std::sync::Arc::new(RegistryResolver::new()?)),
         ))
         .map_err(|e| Error::Write {
             path: e.path,
@@ -150,11 +150,34 @@ fn now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Until the registry client lands, `cicd pin` pins actions only.
-struct NoRegistry;
+/// Image tags resolved by the registry client: the digest the registry serves for the tag
+/// (for a multi-arch image, the index), checked against the bytes it sent.
+struct RegistryResolver {
+    context: crate::oci::store::Context,
+}
 
-impl crate::policy::pin::images::DigestResolver for NoRegistry {
-    async fn digest(&self, _: crate::oci::reference::Reference) -> Result<String, String> {
-        Err("no registry client".into())
+impl RegistryResolver {
+    fn new() -> Result<Self, Error> {
+        let mut opts = crate::oci::registry::Options::default();
+        if let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
+            opts.ca_certs.push(PathBuf::from(file));
+        }
+        let context = crate::oci::store::Context::new(opts, crate::oci::auth::Sources::from_env())?;
+        Ok(Self { context })
+    }
+}
+
+impl crate::policy::pin::images::DigestResolver for RegistryResolver {
+    async fn digest(&self, reference: crate::oci::reference::Reference) -> Result<String, String> {
+        let registry = self
+            .context
+            .registry(&reference.registry)
+            .map_err(|e| e.to_string())?;
+        let tag = reference.effective_tag().unwrap_or("latest");
+        match registry.get_manifest(&reference.repository, tag).await {
+            Ok(Some((_, _, digest))) => Ok(digest),
+            Ok(None) => Err(format!("{reference}: the registry has no such tag")),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }

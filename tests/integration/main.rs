@@ -15,4 +15,5 @@ mod image_faults;
 mod image_output;
 mod online_rules;
 mod pin;
+mod pin_images;
 mod trivy;
