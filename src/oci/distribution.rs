@@ -39,8 +39,9 @@ impl Registry {
         let mut attempt = 0;
         loop {
             match self.get_manifest_once(repo, reference).await {
-                Err(OciError::Network { .. } | OciError::DigestMismatch { .. })
-                    if attempt + 1 < MISMATCH_ATTEMPTS.min(self.retry.attempts) =>
+                Err(e @ (OciError::Network { .. } | OciError::DigestMismatch { .. }))
+                    if attempt + 1 < MISMATCH_ATTEMPTS.min(self.retry.attempts)
+                        && !e.is_permanent_network() =>
                 {
                     tokio::time::sleep(self.retry.delay(attempt, None)).await;
                     attempt += 1;

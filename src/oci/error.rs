@@ -51,7 +51,8 @@ pub enum OciError {
     },
 
     #[error(
-        "could not reach registry {registry} ({action}): {message}; check the address, or pass --ca-cert FILE (or SSL_CERT_FILE) for a private CA"
+        "could not reach registry {registry} ({action}): {message}; {}",
+        network_hint(message)
     )]
     Network {
         registry: String,
@@ -78,7 +79,24 @@ pub enum OciError {
     CaCert { path: PathBuf, message: String },
 }
 
+/// What to do about a network failure, judged from what went wrong.
+fn network_hint(message: &str) -> &'static str {
+    let m = message.to_ascii_lowercase();
+    if m.contains("dns error") || m.contains("failed to lookup") {
+        "check the registry host name (and that this machine can resolve it)"
+    } else if m.contains("certificate") || m.contains("unknownissuer") || m.contains("tls") {
+        "pass --ca-cert FILE (or set SSL_CERT_FILE) when the registry uses a private CA"
+    } else {
+        "check the address and that the registry is up, or pass --ca-cert FILE (or SSL_CERT_FILE) for a private CA"
+    }
+}
+
 impl OciError {
+    /// A failure no retry can fix (the host name does not resolve).
+    pub fn is_permanent_network(&self) -> bool {
+        matches!(self, OciError::Network { message, .. } if network_hint(message).starts_with("check the registry host"))
+    }
+
     /// Whether the user can fix this by changing what they typed (exit 2) rather than an
     /// outside failure (exit 3).
     pub fn is_bad_input(&self) -> bool {
@@ -96,5 +114,35 @@ impl OciError {
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> OciError {
         let path = path.into();
         move |source| OciError::Io { path, source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn network(message: &str) -> OciError {
+        OciError::Network {
+            registry: "r.example".into(),
+            action: "GET manifest".into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn network_errors_say_what_to_do() {
+        let dns =
+            network("client error (Connect): dns error: failed to lookup address information");
+        assert!(dns.is_permanent_network());
+        assert!(
+            dns.to_string()
+                .ends_with("check the registry host name (and that this machine can resolve it)")
+        );
+        let tls = network("invalid peer certificate: UnknownIssuer");
+        assert!(!tls.is_permanent_network());
+        assert!(tls.to_string().contains("--ca-cert FILE"));
+        let reset = network("connection reset by peer");
+        assert!(!reset.is_permanent_network());
+        assert!(reset.to_string().contains("that the registry is up"));
     }
 }

@@ -209,8 +209,10 @@ impl Registry {
             }
             let resp = match req.send().await {
                 Ok(r) => r,
-                Err(e) if attempt + 1 < self.retry.attempts => {
-                    let _ = e;
+                Err(e)
+                    if attempt + 1 < self.retry.attempts
+                        && !self.network("fetching a token", &e).is_permanent_network() =>
+                {
                     tokio::time::sleep(self.retry.delay(attempt, None)).await;
                     attempt += 1;
                     continue;
@@ -299,7 +301,8 @@ impl Registry {
             let resp = match req.send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    if attempt + 1 < self.retry.attempts && !e.is_builder() {
+                    let permanent = self.network(action, &e).is_permanent_network();
+                    if attempt + 1 < self.retry.attempts && !e.is_builder() && !permanent {
                         tokio::time::sleep(self.retry.delay(attempt, None)).await;
                         attempt += 1;
                         continue;

@@ -359,7 +359,7 @@ fn interrupted(host: &str, digest: &str, e: &reqwest::Error) -> OciError {
 /// Worth another try: the network or a server error (damaged bytes are handled apart).
 fn transient(e: &OciError) -> bool {
     match e {
-        OciError::Network { .. } => true,
+        OciError::Network { .. } => !e.is_permanent_network(),
         OciError::Http { status, .. } => super::retry::retryable_status(*status),
         _ => false,
     }
