@@ -20,6 +20,7 @@ pub const PASSWORD_ENV: &str = "CICD_REGISTRY_PASSWORD";
 /// When set, the two variables above are for this `host[:port]` only (so a pull from
 /// Docker Hub does not send a private registry's password there).
 pub const HOST_ENV: &str = "CICD_REGISTRY_HOST";
+const IDENTITY_TOKEN_USER: &str = "<token>";
 /// The key Docker files Docker Hub credentials under.
 pub const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
 
@@ -42,6 +43,11 @@ impl fmt::Debug for Credential {
 }
 
 impl Credential {
+    /// Docker marks an identity (OAuth refresh) token with the user name `<token>`.
+    pub fn is_identity_token(&self) -> bool {
+        self.username == IDENTITY_TOKEN_USER
+    }
+
     /// `Basic base64(user:password)`.
     pub fn basic_header(&self) -> String {
         let raw = format!("{}:{}", self.username, self.password.expose_secret());
@@ -222,7 +228,7 @@ fn from_auths(cfg: &Value, registry: &str, path: &Path) -> Result<Option<Credent
     }
     if let Some(token) = text("identitytoken") {
         return Ok(Some(Credential {
-            username: "<token>".into(),
+            username: IDENTITY_TOKEN_USER.into(),
             password: SecretString::from(token.to_owned()),
             source,
         }));

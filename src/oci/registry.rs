@@ -14,6 +14,8 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, RETRY_AFTER};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use tokio::sync::{Mutex, OnceCell};
 
+use secrecy::ExposeSecret;
+
 use super::auth::{Credential, PASSWORD_ENV, USERNAME_ENV};
 use super::challenge::{Challenge, parse_challenge};
 use super::error::OciError;
@@ -203,10 +205,29 @@ impl Registry {
         }
         let mut attempt = 0;
         loop {
-            let mut req = self.http.get(realm).query(&query);
-            if let Some(c) = &self.credential {
-                req = req.header(AUTHORIZATION, c.basic_header());
-            }
+            let req = match &self.credential {
+                // An identity token (what `docker login` stores for OAuth registries) is a
+                // refresh token: Docker's OAuth2 POST flow.
+                Some(c) if c.is_identity_token() => {
+                    let scope = scopes.join(" ");
+                    let mut form = vec![
+                        ("grant_type", "refresh_token"),
+                        ("client_id", "cicd"),
+                        ("refresh_token", c.password.expose_secret()),
+                        ("scope", scope.as_str()),
+                    ];
+                    if let Some(s) = service {
+                        form.push(("service", s));
+                    }
+                    self.http.post(realm).form(&form)
+                }
+                Some(c) => self
+                    .http
+                    .get(realm)
+                    .query(&query)
+                    .header(AUTHORIZATION, c.basic_header()),
+                None => self.http.get(realm).query(&query),
+            };
             let resp = match req.send().await {
                 Ok(r) => r,
                 Err(e)

@@ -318,3 +318,53 @@ fn registry_auth_file_is_read() {
     );
     assert!(ok, "{text}");
 }
+
+/// An identity token in Docker's config (what `docker login` stores for OAuth registries)
+/// goes through the OAuth2 refresh-token POST; a stale one is exit 3 and never printed.
+#[test]
+fn identity_tokens_use_the_oauth2_flow() {
+    use crate::harness::token::IDENTITY_TOKEN;
+    let reg = crate::harness::registry::token();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    let img = images::single(&src, "v1", 1000, 96);
+    let run = |token: &str, repo: &str| {
+        let docker = tmp.path().join(format!("docker-{repo}"));
+        std::fs::create_dir_all(&docker).expect("mkdir");
+        std::fs::write(
+            docker.join("config.json"),
+            format!(
+                r#"{{"auths":{{"{}":{{"identitytoken":"{token}"}}}}}}"#,
+                reg.addr
+            ),
+        )
+        .expect("config");
+        cicd()
+            .env("DOCKER_CONFIG", &docker)
+            .env_remove("CICD_REGISTRY_USERNAME")
+            .env_remove("CICD_REGISTRY_PASSWORD")
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("XDG_RUNTIME_DIR")
+            .args([
+                "image",
+                "copy",
+                &format!("oci:{}:v1", src.display()),
+                &format!("docker://{}/oauth/{repo}:v1", reg.addr),
+                "--json",
+            ])
+            .output()
+            .expect("run")
+    };
+    let ok = run(IDENTITY_TOKEN, "ok");
+    assert!(ok.status.success(), "{}", all_output(&ok));
+    assert!(all_output(&ok).contains(&img.digest));
+    assert!(!all_output(&ok).contains(IDENTITY_TOKEN));
+    let stale = run("refresh-revoked-xyz", "stale");
+    assert_eq!(stale.status.code(), Some(3));
+    let text = all_output(&stale);
+    assert!(
+        text.contains(&format!("registry {} answered 401", reg.addr)),
+        "{text}"
+    );
+    assert!(!text.contains("refresh-revoked-xyz"));
+}

@@ -18,6 +18,8 @@ use super::require_tool;
 
 pub const SERVICE: &str = "cicd-test-registry";
 pub const ISSUER: &str = "cicd-test-issuer";
+/// The refresh token the OAuth2 (POST) flow accepts, as `docker login` would store it.
+pub const IDENTITY_TOKEN: &str = "refresh-7c1e-never-print-me";
 
 pub struct TokenServer {
     pub realm: String,
@@ -80,6 +82,7 @@ fn serve(
     let mut start = String::new();
     reader.read_line(&mut start)?;
     let mut auth = None;
+    let mut length = 0usize;
     loop {
         let mut line = String::new();
         reader.read_line(&mut line)?;
@@ -87,34 +90,55 @@ fn serve(
         if line.is_empty() {
             break;
         }
-        if let Some((k, v)) = line.split_once(':')
-            && k.eq_ignore_ascii_case("authorization")
-        {
-            auth = Some(v.trim().to_owned());
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("authorization") {
+                auth = Some(v.trim().to_owned());
+            } else if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().unwrap_or(0);
+            }
         }
     }
-    let want = format!("Basic {}", STANDARD.encode(format!("{USER}:{PASSWORD}")));
-    if auth.as_deref() != Some(want.as_str()) {
+    let mut body = vec![0u8; length];
+    std::io::Read::read_exact(&mut reader, &mut body)?;
+    let target = start.split(' ').nth(1).unwrap_or_default();
+    let (allowed, scopes) = if start.starts_with("POST ") {
+        // OAuth2: a refresh token in a form body, scopes space-separated.
+        let form = decode_form(&String::from_utf8_lossy(&body));
+        let ok = form
+            .iter()
+            .any(|(k, v)| k == "grant_type" && v == "refresh_token")
+            && form
+                .iter()
+                .any(|(k, v)| k == "refresh_token" && v == IDENTITY_TOKEN);
+        let scopes: Vec<String> = form
+            .iter()
+            .filter(|(k, _)| k == "scope")
+            .flat_map(|(_, v)| v.split(' ').map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        (ok, scopes)
+    } else {
+        let want = format!("Basic {}", STANDARD.encode(format!("{USER}:{PASSWORD}")));
+        let query = target.split_once('?').map_or("", |(_, q)| q);
+        let scopes = decode_form(query)
+            .into_iter()
+            .filter(|(k, _)| k == "scope")
+            .map(|(_, v)| v)
+            .collect();
+        (auth.as_deref() == Some(want.as_str()), scopes)
+    };
+    if !allowed {
         return conn.write_all(
             b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
         );
     }
-    let target = start.split(' ').nth(1).unwrap_or_default();
-    let query = target.split_once('?').map_or("", |(_, q)| q);
     let mut access = Vec::new();
-    for pair in query.split('&') {
-        if let Some(scope) = pair.strip_prefix("scope=") {
-            let scope = scope
-                .replace("%3A", ":")
-                .replace("%2F", "/")
-                .replace("%2C", ",");
-            let parts: Vec<&str> = scope.split(':').collect();
-            if parts.len() == 3 {
-                access.push(serde_json::json!({
-                    "type": parts[0], "name": parts[1],
-                    "actions": parts[2].split(',').collect::<Vec<_>>(),
-                }));
-            }
+    for scope in scopes.iter().filter(|s| !s.is_empty()) {
+        let parts: Vec<&str> = scope.split(':').collect();
+        if parts.len() == 3 {
+            access.push(serde_json::json!({
+                "type": parts[0], "name": parts[1],
+                "actions": parts[2].split(',').collect::<Vec<_>>(),
+            }));
         }
     }
     let now = SystemTime::now()
@@ -151,7 +175,8 @@ fn serve(
     }
     let sig = child.wait_with_output()?.stdout;
     let token = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig));
-    let body = serde_json::json!({"token": token, "expires_in": 300}).to_string();
+    let body =
+        serde_json::json!({"token": token, "access_token": token, "expires_in": 300}).to_string();
     conn.write_all(
         format!(
             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -159,4 +184,30 @@ fn serve(
         )
         .as_bytes(),
     )
+}
+
+/// `application/x-www-form-urlencoded` pairs.
+fn decode_form(s: &str) -> Vec<(String, String)> {
+    let decode = |v: &str| {
+        let bytes = v.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < bytes.len() => {
+                    let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                    out.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
+                    i += 2;
+                }
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    s.split('&')
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
 }
