@@ -368,7 +368,16 @@ impl Registry {
         if status.is_success() {
             return Ok(resp);
         }
-        let text = resp.text().await.unwrap_or_default();
+        // Error bodies are small; read no more than 64 KiB of one.
+        let mut resp = resp;
+        let mut body = Vec::new();
+        while let Ok(Some(chunk)) = resp.chunk().await {
+            body.extend_from_slice(&chunk);
+            if body.len() > 64 << 10 {
+                break;
+            }
+        }
+        let text = String::from_utf8_lossy(&body).into_owned();
         let message = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
             .and_then(|v| {
