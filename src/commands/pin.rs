@@ -37,7 +37,7 @@ pub fn run(cli: &Cli, args: &PinArgs) -> Result<Exit, Error> {
                 now: now(),
             },
             &client,
-            Some(std::sync::Arc::new(RegistryResolver::new()?)),
+            std::sync::Arc::new(RegistryResolver::new()?),
         ))
         .map_err(|e| Error::Write {
             path: e.path,
@@ -107,13 +107,6 @@ fn render(o: &PinOutcome, out: &mut dyn Write) -> std::io::Result<()> {
     for note in &o.notes {
         writeln!(out, "note: {note}")?;
     }
-    if o.images_left > 0 {
-        writeln!(
-            out,
-            "note: {} container image reference(s) without a digest were left alone: `cicd pin` pins actions only so far",
-            o.images_left
-        )?;
-    }
     writeln!(
         out,
         "pinned {} reference(s) in {} file(s) from {} repositor{}; {} not pinned",
@@ -138,7 +131,6 @@ fn render_json(o: &PinOutcome, out: &mut dyn Write) -> std::io::Result<()> {
         "files_written": o.files_written.iter().map(|p| slash_path(p)).collect::<Vec<_>>(),
         "repositories": o.repositories,
         "notes": o.notes,
-        "images_left": o.images_left,
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)

@@ -60,8 +60,6 @@ pub struct PinOutcome {
     pub files_written: Vec<PathBuf>,
     /// Repositories asked, one `ls-refs` each.
     pub repositories: usize,
-    /// Container images without a digest, which this command does not pin yet.
-    pub images_left: usize,
     /// Things worth saying that are neither changes nor failures (lockfile handling).
     pub notes: Vec<String>,
 }
@@ -74,11 +72,11 @@ pub struct WriteError {
     pub source: std::io::Error,
 }
 
-/// Pins actions (over Git) and, given a `resolver`, images (over the registry).
+/// Pins actions (over Git) and images (through `resolver`, the registry).
 pub async fn run<R: images::DigestResolver>(
     req: &PinRequest,
     client: &GitClient,
-    resolver: Option<Arc<R>>,
+    resolver: Arc<R>,
 ) -> Result<PinOutcome, WriteError> {
     let mut outcome = PinOutcome::default();
     let mut docs: Vec<(PathBuf, Document)> = Vec::new();
@@ -95,13 +93,6 @@ pub async fn run<R: images::DigestResolver>(
     }
     let mut repos: Vec<(String, String)> = Vec::new();
     for (_, doc) in &docs {
-        if resolver.is_none() {
-            outcome.images_left += doc
-                .images
-                .iter()
-                .filter(|i| !i.value.contains("@sha256:"))
-                .count();
-        }
         for uses in &doc.uses {
             if let ActionRef::Repository {
                 owner,
@@ -118,13 +109,8 @@ pub async fn run<R: images::DigestResolver>(
     }
     outcome.repositories = repos.len();
     let resolved = fetch_all(client, repos).await;
-    let digests = match &resolver {
-        Some(r) => {
-            let all: Vec<&Document> = docs.iter().map(|(_, d)| d).collect();
-            images::resolve_all(r.clone(), images::wanted(&all, req.update.is_some())).await
-        }
-        None => HashMap::new(),
-    };
+    let all: Vec<&Document> = docs.iter().map(|(_, d)| d).collect();
+    let digests = images::resolve_all(resolver, images::wanted(&all, req.update.is_some())).await;
     let times = match req.update {
         Some(_) => fetch_times(client, &resolved).await,
         None => HashMap::new(),
@@ -260,13 +246,11 @@ pub async fn run<R: images::DigestResolver>(
                 },
             });
         }
-        if resolver.is_some() {
-            let (image_edits, image_changes, unresolved) =
-                images::edits(doc, &digests, req.update.is_some());
-            edits.extend(image_edits);
-            changes.extend(image_changes);
-            outcome.unresolved.extend(unresolved);
-        }
+        let (image_edits, image_changes, unresolved) =
+            images::edits(doc, &digests, req.update.is_some());
+        edits.extend(image_edits);
+        changes.extend(image_changes);
+        outcome.unresolved.extend(unresolved);
         if edits.is_empty() {
             continue;
         }
