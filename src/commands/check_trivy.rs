@@ -194,16 +194,7 @@ fn emit(
         }
         std::io::stderr().write_all(&annotations).map_err(io)?;
     }
-    match output {
-        Some(path) => super::write_atomically(path, &rendered)?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(&rendered)
-                .and_then(|()| stdout.flush())
-                .map_err(io)?;
-        }
-    }
+    super::deliver(output, &rendered)?;
     if runtime.active {
         let runtime_err = |source| Error::Write {
             path: PathBuf::from("$GITHUB_OUTPUT / $GITHUB_STEP_SUMMARY"),

@@ -167,11 +167,7 @@ pub fn run(cmd: &ImageCommand, offline: bool) -> Result<Exit, Error> {
                 source,
             })?;
     }
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(&out)
-        .and_then(|()| stdout.flush())
-        .map_err(stdout_err)?;
+    super::deliver(None, &out)?;
     Ok(Exit::Ok)
 }
 

@@ -45,3 +45,21 @@ pub fn inputs(loaded: &Loaded, paths: &[std::path::PathBuf]) -> Result<Vec<Input
     })?;
     discover(paths, &ignore).map_err(|m| Error::MissingPath(m.0))
 }
+
+/// Writes a rendered report to `--output FILE` (whole or not at all) or to standard output.
+pub fn deliver(output: Option<&Path>, rendered: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    match output {
+        Some(path) => write_atomically(path, rendered),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(rendered)
+                .and_then(|()| stdout.flush())
+                .map_err(|source| Error::Write {
+                    path: std::path::PathBuf::from("<stdout>"),
+                    source,
+                })
+        }
+    }
+}

@@ -58,11 +58,7 @@ pub fn run(cli: &Cli, args: &PinArgs) -> Result<Exit, Error> {
         render(&outcome, &mut out)
     }
     .map_err(io)?;
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(&out)
-        .and_then(|()| stdout.flush())
-        .map_err(io)?;
+    super::deliver(None, &out)?;
 
     Ok(if !outcome.problems.is_empty() {
         Exit::BadInput
