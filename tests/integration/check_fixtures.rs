@@ -144,7 +144,7 @@ fn terminal_output() {
     7 |       - uses: actions/checkout@v4.2.2
       |               ^^^^^^^^^^^^^^^^^^^^^^^ `actions/checkout@v4.2.2`
       |
-      = help: pin `actions/checkout` to the full commit SHA `v4.2.2` points to: `actions/checkout@<sha> # v4.2.2`
+      = help: run `cicd pin`, or pin `actions/checkout` to the full commit SHA `v4.2.2` points to: `actions/checkout@<sha> # v4.2.2`
 
     warning[unpinned-action]: action `actions/setup-python@v5` is pinned to tag `v5`, which can be moved (medium)
      --> workflows/quoting.yml:8:16
@@ -152,7 +152,7 @@ fn terminal_output() {
     8 |       - uses: 'actions/setup-python@v5'
       |                ^^^^^^^^^^^^^^^^^^^^^^^ `actions/setup-python@v5`
       |
-      = help: pin `actions/setup-python` to the full commit SHA `v5` points to: `actions/setup-python@<sha> # v5`
+      = help: run `cicd pin`, or pin `actions/setup-python` to the full commit SHA `v5` points to: `actions/setup-python@<sha> # v5`
 
     warning[unpinned-action]: action `actions/cache@v4.2.0` is pinned to tag `v4.2.0`, which can be moved (medium)
       --> workflows/quoting.yml:11:16
@@ -160,7 +160,7 @@ fn terminal_output() {
     11 |       - uses: "actions/cache@v4.2.0"
        |                ^^^^^^^^^^^^^^^^^^^^ `actions/cache@v4.2.0`
        |
-       = help: pin `actions/cache` to the full commit SHA `v4.2.0` points to: `actions/cache@<sha> # v4.2.0`
+       = help: run `cicd pin`, or pin `actions/cache` to the full commit SHA `v4.2.0` points to: `actions/cache@<sha> # v4.2.0`
 
     note: --offline: rules that need the network were skipped
     3 findings (3 medium) in 1 file
@@ -181,7 +181,7 @@ fn json_output() {
           "end_line": 4,
           "file": "dockerfiles/arg-base/Dockerfile",
           "fingerprint": "e063863c8c9c4d1a",
-          "fix": "add the digest: `debian:12@sha256:<digest>` (`skopeo inspect --format '{{.Digest}}' docker://debian:12` prints it)",
+          "fix": "run `cicd pin`, or add the digest: `debian:12@sha256:<digest>` (`skopeo inspect --format '{{.Digest}}' docker://debian:12` prints it)",
           "line": 4,
           "message": "base image `debian:12` (from `${BASE}`) is pinned to tag `12`, not a digest",
           "path": "stages[0](base).from",
@@ -195,7 +195,7 @@ fn json_output() {
           "end_line": 7,
           "file": "dockerfiles/arg-base/Dockerfile",
           "fingerprint": "6d67f833d56fd5c6",
-          "fix": "add the digest: `python:3.12-slim@sha256:<digest>` (`skopeo inspect --format '{{.Digest}}' docker://python:3.12-slim` prints it)",
+          "fix": "run `cicd pin`, or add the digest: `python:3.12-slim@sha256:<digest>` (`skopeo inspect --format '{{.Digest}}' docker://python:3.12-slim` prints it)",
           "line": 7,
           "message": "base image `python:3.12-slim` (from `python:${PY_VERSION}-slim`) is pinned to tag `3.12-slim`, not a digest",
           "path": "stages[1](deps).from",
@@ -209,7 +209,7 @@ fn json_output() {
           "end_line": 11,
           "file": "dockerfiles/arg-base/Dockerfile",
           "fingerprint": "1f3297fc17193f80",
-          "fix": "add the digest: `debian:12@sha256:<digest>` (`skopeo inspect --format '{{.Digest}}' docker://debian:12` prints it)",
+          "fix": "run `cicd pin`, or add the digest: `debian:12@sha256:<digest>` (`skopeo inspect --format '{{.Digest}}' docker://debian:12` prints it)",
           "line": 11,
           "message": "base image `debian:12` (from `$BASE`) is pinned to tag `12`, not a digest",
           "path": "stages[2].from",

@@ -62,7 +62,7 @@ impl Rule for UnpinnedAction {
         let path_name = uses.raw.split('@').next().unwrap_or(&uses.raw);
         let fix_with = |version: &str| {
             format!(
-                "pin `{path_name}` to the full commit SHA `{git_ref}` points to: `{path_name}@<sha> # {version}`"
+                "run `cicd pin`, or pin `{path_name}` to the full commit SHA `{git_ref}` points to: `{path_name}@<sha> # {version}`"
             )
         };
         match classify(git_ref) {

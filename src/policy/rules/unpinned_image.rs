@@ -70,7 +70,7 @@ impl Rule for UnpinnedImage {
             _ => image.value.as_str(),
         };
         let fix = format!(
-            "add the digest: `{}@sha256:<digest>` (`skopeo inspect --format '{{{{.Digest}}}}' docker://{}` prints it)",
+            "run `cicd pin`, or add the digest: `{}@sha256:<digest>` (`skopeo inspect --format '{{{{.Digest}}}}' docker://{}` prints it)",
             image.value, image.value
         );
         match reference.tag.as_deref() {
