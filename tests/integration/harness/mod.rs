@@ -50,13 +50,18 @@ pub fn require_tool(name: &str, install: &str) -> PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();
     for dir in std::env::split_paths(&path) {
         let candidate = dir.join(name);
-        if candidate.is_file() {
+        if is_executable(&candidate) {
             return candidate;
         }
     }
     panic!(
         "`{name}` is needed by this test and is not on PATH: run `scripts/test` (it installs it) or {install}"
     );
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// Runs a tool and returns (success, stdout+stderr).
