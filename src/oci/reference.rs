@@ -56,7 +56,7 @@ impl Reference {
         }
         let (registry, repository) = split_registry(name);
         validate_repository(repository).map_err(|()| ReferenceError::Name(name.to_owned()))?;
-        if registry.is_empty() || registry.chars().any(|c| c.is_whitespace() || c == '/') {
+        if !valid_host(registry) {
             return Err(ReferenceError::Name(name.to_owned()));
         }
         let registry = match registry {
@@ -119,6 +119,47 @@ fn split_registry(name: &str) -> (&str, &str) {
         }
         _ => (DEFAULT_REGISTRY, name),
     }
+}
+
+/// Docker's `domain`: dot-separated components of letters, digits and inner `-`, or a
+/// bracketed IPv6 address, with an optional `:port`.
+fn valid_host(host: &str) -> bool {
+    let (name, port) = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((v6, after)) => {
+                if v6.is_empty()
+                    || !v6
+                        .chars()
+                        .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+                {
+                    return false;
+                }
+                let port = match (after.is_empty(), after.strip_prefix(':')) {
+                    (true, _) => None,
+                    (false, Some(p)) => Some(p),
+                    (false, None) => return false,
+                };
+                (None, port)
+            }
+            None => return false,
+        },
+        None => match host.split_once(':') {
+            Some((n, p)) => (Some(n), Some(p)),
+            None => (Some(host), None),
+        },
+    };
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    let name_ok = name.is_none_or(|n| {
+        !n.is_empty()
+            && n.split('.').all(|c| {
+                !c.is_empty()
+                    && !c.starts_with('-')
+                    && !c.ends_with('-')
+                    && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
+    });
+    port_ok && name_ok
 }
 
 fn validate_digest(d: &str) -> Result<(), ReferenceError> {
