@@ -27,7 +27,7 @@ fn world() -> World {
         r.reset_hard(&c[3]);
     });
     let text = format!(
-        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: octo/tool@{one} # v1.0.0\n      - uses: octo/tool@{one} # v1.1.0\n      - uses: octo/tool@{three} # v9.9.9\n      - uses: octo/tool@{two}\n      - uses: octo/tool@{fork} # v1.1.0\n      - uses: octo/tool@{four} # main\n",
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: octo/tool@{one} # v1.0.0\n      - uses: octo/tool@{one} # v1.1.0\n      - uses: octo/tool@{three} # v9.9.9\n      - uses: octo/tool@{two}\n      - uses: octo/tool@{fork} # v1.1.0\n      - uses: octo/tool@{four} # main\n      - uses: octo/tool@{one} # tag=v1.1.0\n",
         one = c[0],
         two = c[1],
         three = c[2],
@@ -97,6 +97,7 @@ fn without_a_token_git_answers_what_it_can() {
         "7:pin-comment-mismatch medium the comment says `v1.1.0`, but `v1.1.0` of octo/tool is <three>, not the pinned commit",
         "8:pin-comment-mismatch medium the comment says `v9.9.9`, but octo/tool has no tag `v9.9.9`",
         "10:pin-comment-mismatch medium the comment says `v1.1.0`, but `v1.1.0` of octo/tool is <three>, not the pinned commit",
+        "12:pin-comment-mismatch medium the comment says `v1.1.0`, but `v1.1.0` of octo/tool is <three>, not the pinned commit",
     ]
     "#);
     insta::assert_debug_snapshot!(json["summary"]["notes"], @r#"
@@ -129,6 +130,7 @@ fn with_a_token_the_api_decides_reachability_and_every_request_matches_the_opena
         "8:pin-comment-mismatch medium the comment says `v9.9.9`, but octo/tool has no tag `v9.9.9`",
         "10:impostor-commit high <fork> is not on any branch or tag of octo/tool: it may come from a fork",
         "10:pin-comment-mismatch medium the comment says `v1.1.0`, but `v1.1.0` of octo/tool is <three>, not the pinned commit",
+        "12:pin-comment-mismatch medium the comment says `v1.1.0`, but `v1.1.0` of octo/tool is <three>, not the pinned commit",
     ]
     "#);
 

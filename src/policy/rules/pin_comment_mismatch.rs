@@ -29,11 +29,13 @@ impl Rule for PinCommentMismatch {
         let Some((owner, repo, sha)) = uses.sha_pin() else {
             return;
         };
-        // The comment's first word, as Dependabot and Renovate write it (`# v4.2.2`).
+        // The comment's first word, as Dependabot writes it (`# v4.2.2`) or older Renovate
+        // (`# tag=v4.2.2`).
         let Some(named) = uses
             .comment
             .as_deref()
             .and_then(|c| c.split_whitespace().next())
+            .map(|w| w.strip_prefix("tag=").unwrap_or(w))
         else {
             return;
         };
