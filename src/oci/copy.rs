@@ -193,8 +193,22 @@ impl<'a> Copier<'a> {
             Ok::<_, OciError>(found.map(|f| (tag, f)))
         });
         let found = futures_util::future::try_join_all(probes).await?;
+        let fallback_tag = format!("sha256-{hex}");
         for (tag, found) in found.into_iter().flatten() {
             Box::pin(self.copy_tree(&found, false)).await?;
+            let found = if tag == fallback_tag {
+                // A referrers list: merged into the destination's own, never replacing it.
+                let Some(bytes) = self.fallback_list(&tag, found.bytes).await? else {
+                    continue;
+                };
+                Fetched {
+                    digest: super::digest::sha256(&bytes),
+                    bytes,
+                    media_type: found.media_type,
+                }
+            } else {
+                found
+            };
             self.dst.set_tag(&found, Some(&tag)).await?;
             if let Ok(mut list) = self.attachments.lock() {
                 list.push(tag);
@@ -226,10 +240,13 @@ impl<'a> Copier<'a> {
                 .lock()
                 .map(|l| l.contains(&tag))
                 .unwrap_or(false);
-            if !dst_has_api && !already {
+            if !dst_has_api
+                && !already
+                && let Some(bytes) = self.fallback_list(&tag, index).await?
+            {
                 let fallback = Fetched {
-                    digest: super::digest::sha256(&index),
-                    bytes: index,
+                    digest: super::digest::sha256(&bytes),
+                    bytes,
                     media_type: super::manifest::OCI_INDEX.into(),
                 };
                 self.dst.put_manifest(&fallback).await?;
@@ -240,5 +257,41 @@ impl<'a> Copier<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The `sha256-<hex>` list to write at a destination without the referrers API, as
+    /// distribution-spec 1.1 has clients maintain it: the destination's current list with the
+    /// source's referrers appended (none twice). `None` when nothing needs writing: every
+    /// referrer is already listed, or the tag holds something other than an index (left alone
+    /// rather than clobbered). With no list there yet, the source's index is written as is.
+    async fn fallback_list(&self, tag: &str, source: Vec<u8>) -> Result<Option<Vec<u8>>, OciError> {
+        let Some(current) = self.dst.manifest(tag).await? else {
+            return Ok(Some(source));
+        };
+        let mut current: serde_json::Value = match serde_json::from_slice(&current.bytes) {
+            Ok(v) => v,
+            Err(_) => return Ok(None),
+        };
+        let Some(list) = current
+            .get_mut("manifests")
+            .and_then(serde_json::Value::as_array_mut)
+        else {
+            return Ok(None);
+        };
+        let incoming: serde_json::Value = serde_json::from_slice(&source)
+            .map_err(|e| OciError::Manifest(format!("referrers index: {e}")))?;
+        let mut added = false;
+        for d in incoming["manifests"].as_array().into_iter().flatten() {
+            if !list.iter().any(|e| e["digest"] == d["digest"]) {
+                list.push(d.clone());
+                added = true;
+            }
+        }
+        if !added {
+            return Ok(None);
+        }
+        serde_json::to_vec(&current)
+            .map(Some)
+            .map_err(|e| OciError::Manifest(format!("referrers index: {e}")))
     }
 }

@@ -13,6 +13,7 @@ mod image_auth;
 mod image_copy;
 mod image_faults;
 mod image_output;
+mod image_referrers;
 mod online_rules;
 mod pin;
 mod pin_images;

@@ -1,8 +1,13 @@
 //! A fault-injecting HTTP reverse proxy between cicd and a registry: answers 5xx/429 with
 //! `Retry-After`, cuts blob bodies off mid-way, truncates them, flips a byte of a blob or a
 //! manifest, and counts the blob bytes uploaded through it. One request per connection.
+//!
+//! Opt-in (`Faults::serve_referrers`), it also plays a registry with the OCI 1.1 referrers API
+//! (distribution-spec v1.1 "Listing Referrers") in front of docker-registry, which has none:
+//! `GET /v2/<name>/referrers/<digest>` is answered by the proxy from manifests read back from
+//! the real registry, and manifest `PUT`s with a `subject` get the `OCI-Subject` header.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +29,8 @@ pub struct Faults {
     pub flip_blobs: bool,
     /// Every manifest download has one byte flipped.
     pub flip_manifests: bool,
+    /// Answer the OCI 1.1 referrers API instead of passing it on (the registry's 404).
+    pub serve_referrers: bool,
 }
 
 pub struct Proxy {
@@ -35,40 +42,59 @@ pub struct Proxy {
     pub faults: Arc<Mutex<Faults>>,
     pub uploaded: Arc<AtomicU64>,
     pub requests: Arc<AtomicU64>,
+    /// Referrers API requests the proxy answered itself.
+    pub referrers_served: Arc<AtomicU64>,
+    /// Per repository, the digests of manifests with a `subject` pushed through the proxy:
+    /// where the referrers API looks for candidates (each is read back from the registry).
+    pub with_subject: Arc<Mutex<BTreeMap<String, BTreeSet<String>>>>,
+}
+
+/// What the connection threads share.
+#[derive(Clone)]
+struct Shared {
+    upstream: String,
+    faults: Arc<Mutex<Faults>>,
+    uploaded: Arc<AtomicU64>,
+    requests: Arc<AtomicU64>,
+    ranged: Arc<AtomicU64>,
+    patches: Arc<AtomicU64>,
+    referrers_served: Arc<AtomicU64>,
+    with_subject: Arc<Mutex<BTreeMap<String, BTreeSet<String>>>>,
 }
 
 impl Proxy {
     pub fn start(upstream: &str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let addr = listener.local_addr().expect("addr").to_string();
-        let faults = Arc::new(Mutex::new(Faults::default()));
-        let uploaded = Arc::new(AtomicU64::new(0));
-        let requests = Arc::new(AtomicU64::new(0));
-        let patches = Arc::new(AtomicU64::new(0));
-        let ranged = Arc::new(AtomicU64::new(0));
-        let (f, u, r, p, up) = (
-            faults.clone(),
-            uploaded.clone(),
-            (requests.clone(), ranged.clone()),
-            patches.clone(),
-            upstream.to_owned(),
-        );
+        let shared = Shared {
+            upstream: upstream.to_owned(),
+            faults: Arc::new(Mutex::new(Faults::default())),
+            uploaded: Arc::new(AtomicU64::new(0)),
+            requests: Arc::new(AtomicU64::new(0)),
+            ranged: Arc::new(AtomicU64::new(0)),
+            patches: Arc::new(AtomicU64::new(0)),
+            referrers_served: Arc::new(AtomicU64::new(0)),
+            with_subject: Arc::new(Mutex::new(BTreeMap::new())),
+        };
+        let proxy = Self {
+            addr,
+            patches: shared.patches.clone(),
+            ranged: shared.ranged.clone(),
+            faults: shared.faults.clone(),
+            uploaded: shared.uploaded.clone(),
+            requests: shared.requests.clone(),
+            referrers_served: shared.referrers_served.clone(),
+            with_subject: shared.with_subject.clone(),
+        };
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
-                let (f, u, r, p, up) = (f.clone(), u.clone(), r.clone(), p.clone(), up.clone());
+                let shared = shared.clone();
                 std::thread::spawn(move || {
-                    let _ = serve(conn, &up, &f, &u, &r, &p);
+                    let _ = serve(conn, &shared);
                 });
             }
         });
-        Self {
-            addr,
-            patches,
-            ranged,
-            faults,
-            uploaded,
-            requests,
-        }
+        proxy
     }
 
     pub fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
@@ -147,14 +173,16 @@ fn read_message(
     Ok(Some(m))
 }
 
-fn serve(
-    client: TcpStream,
-    upstream: &str,
-    faults: &Mutex<Faults>,
-    uploaded: &AtomicU64,
-    (requests, ranged): &(Arc<AtomicU64>, Arc<AtomicU64>),
-    patches: &AtomicU64,
-) -> std::io::Result<()> {
+fn serve(client: TcpStream, shared: &Shared) -> std::io::Result<()> {
+    let Shared {
+        upstream,
+        faults,
+        uploaded,
+        requests,
+        ranged,
+        patches,
+        ..
+    } = shared;
     let mut reader = BufReader::new(client.try_clone()?);
     let Some(req) = read_message(&mut reader, true, false)? else {
         return Ok(());
@@ -175,6 +203,13 @@ fn serve(
         }
         head.push_str("\r\n");
         return client.write_all(head.as_bytes());
+    }
+    if method == "GET"
+        && faults.lock().expect("faults").serve_referrers
+        && let Some((name, rest)) = split_v2(&path, "/referrers/")
+    {
+        shared.referrers_served.fetch_add(1, Ordering::Relaxed);
+        return referrers(&mut client, upstream, shared, &name, &rest);
     }
     if method == "PATCH" {
         let n = patches.fetch_add(1, Ordering::Relaxed);
@@ -214,6 +249,23 @@ fn serve(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
+    let mut oci_subject = None;
+    if method == "PUT"
+        && (200..300).contains(&status)
+        && let Some((name, _)) = split_v2(&path, "/manifests/")
+        && let Some(subject) = subject_of(&req.body)
+    {
+        shared
+            .with_subject
+            .lock()
+            .expect("with_subject")
+            .entry(name)
+            .or_default()
+            .insert(cicd::oci::digest::sha256(&req.body));
+        if faults.lock().expect("faults").serve_referrers {
+            oci_subject = Some(subject);
+        }
+    }
     let is_blob = method == "GET" && path.contains("/blobs/sha256:") && status == 200;
     let is_manifest = method == "GET" && path.contains("/manifests/") && status == 200;
     let mut cut = false;
@@ -255,6 +307,10 @@ fn serve(
     if method != "HEAD" {
         head.push_str(&format!("Content-Length: {}\r\n", resp.body.len()));
     }
+    if let Some(subject) = oci_subject {
+        // A registry with the referrers API says it processed the subject.
+        head.push_str(&format!("OCI-Subject: {subject}\r\n"));
+    }
     head.push_str("Connection: close\r\n\r\n");
     client.write_all(head.as_bytes())?;
     if cut {
@@ -262,5 +318,200 @@ fn serve(
         return client.shutdown(std::net::Shutdown::Both);
     }
     client.write_all(&resp.body)?;
+    client.flush()
+}
+
+/// `/v2/<name><marker><rest>` → (name, rest), the name being everything before the last marker.
+fn split_v2(path: &str, marker: &str) -> Option<(String, String)> {
+    let inner = path.strip_prefix("/v2/")?;
+    let at = inner.rfind(marker)?;
+    Some((
+        inner[..at].to_owned(),
+        inner[at + marker.len()..].to_owned(),
+    ))
+}
+
+/// The `subject.digest` of a manifest body, if it has one.
+fn subject_of(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v["subject"]["digest"].as_str().map(str::to_owned)
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(x) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(x);
+            i += 3;
+        } else {
+            out.push(if b[i] == b'+' { b' ' } else { b[i] });
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// An HTTP answer: status, headers, body.
+pub type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// One plain HTTP/1.1 exchange (one request per connection): status, headers, body.
+pub fn roundtrip(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Answer> {
+    let mut conn = TcpStream::connect(addr)?;
+    let mut out = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n");
+    for (k, v) in headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    conn.write_all(out.as_bytes())?;
+    conn.write_all(body)?;
+    let mut r = BufReader::new(conn);
+    let m = read_message(&mut r, method != "HEAD", true)?
+        .ok_or_else(|| std::io::Error::other("no answer"))?;
+    let status = m
+        .start
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, m.headers, m.body))
+}
+
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json";
+
+/// `GET /v2/<name>/referrers/<digest>[?artifactType=…]` per distribution-spec v1.1: `200` and an
+/// image index of descriptors (`mediaType`, `digest`, `size`, `artifactType` — the manifest's,
+/// else its config's media type, omitted for an index without one — and its `annotations`) of
+/// every manifest in `<name>` whose `subject.digest` is `<digest>`; an empty list when none;
+/// `400` for a malformed digest; `OCI-Filters-Applied: artifactType` when the filter was
+/// applied. Candidates are the manifests with a subject pushed through this proxy and those
+/// listed in the registry's `sha256-<hex>` fallback tag ("Enabling the Referrers API"); each
+/// is read back from the registry by digest and checked, so the answer is the registry's.
+fn referrers(
+    client: &mut TcpStream,
+    upstream: &str,
+    shared: &Shared,
+    name: &str,
+    rest: &str,
+) -> std::io::Result<()> {
+    let (digest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let hex = digest.strip_prefix("sha256:").unwrap_or_default();
+    if hex.len() != 64
+        || !hex
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
+        let body = r#"{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}"#;
+        return client.write_all(
+            format!(
+                "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        );
+    }
+    let filter = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "artifactType")
+        .map(|(_, v)| percent_decode(v))
+        .filter(|v| !v.is_empty());
+    let mut candidates: BTreeSet<String> = shared
+        .with_subject
+        .lock()
+        .expect("with_subject")
+        .get(name)
+        .cloned()
+        .unwrap_or_default();
+    let tag_path = format!("/v2/{name}/manifests/sha256-{hex}");
+    if let Ok((200, _, body)) = roundtrip(upstream, "GET", &tag_path, &[("Accept", OCI_INDEX)], b"")
+        && let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body)
+    {
+        for d in v["manifests"].as_array().into_iter().flatten() {
+            if let Some(d) = d["digest"].as_str() {
+                candidates.insert(d.to_owned());
+            }
+        }
+    }
+    let mut manifests = Vec::new();
+    for candidate in candidates {
+        let path = format!("/v2/{name}/manifests/{candidate}");
+        let Ok((200, headers, body)) =
+            roundtrip(upstream, "GET", &path, &[("Accept", MANIFEST_ACCEPT)], b"")
+        else {
+            continue; // deleted, or never made it
+        };
+        if cicd::oci::digest::sha256(&body) != candidate {
+            continue;
+        }
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) else {
+            continue;
+        };
+        if v["subject"]["digest"].as_str() != Some(digest) {
+            continue;
+        }
+        let media_type = v["mediaType"]
+            .as_str()
+            .map(str::to_owned)
+            .or_else(|| {
+                headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                    .map(|(_, t)| t.clone())
+            })
+            .unwrap_or_default();
+        let artifact_type = v["artifactType"]
+            .as_str()
+            .filter(|t| !t.is_empty())
+            .or_else(|| v["config"]["mediaType"].as_str())
+            .map(str::to_owned);
+        if let Some(f) = &filter
+            && artifact_type.as_deref() != Some(f.as_str())
+        {
+            continue;
+        }
+        let mut d = serde_json::json!({
+            "mediaType": media_type,
+            "digest": candidate,
+            "size": body.len(),
+        });
+        if let Some(t) = artifact_type {
+            d["artifactType"] = t.into();
+        }
+        if let Some(a) = v["annotations"].as_object().filter(|a| !a.is_empty()) {
+            d["annotations"] = a.clone().into();
+        }
+        manifests.push(d);
+    }
+    let body = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": manifests,
+    })
+    .to_string();
+    let mut head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {OCI_INDEX}\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if filter.is_some() {
+        head.push_str("OCI-Filters-Applied: artifactType\r\n");
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    client.write_all(head.as_bytes())?;
+    client.write_all(body.as_bytes())?;
     client.flush()
 }
