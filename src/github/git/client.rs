@@ -16,12 +16,8 @@ pub enum GitError {
     NotFound { url: String },
     #[error("{url}: server answered HTTP {status}")]
     Status { url: String, status: u16 },
-    #[error("{url}: {source}")]
-    Network {
-        url: String,
-        #[source]
-        source: reqwest::Error,
-    },
+    #[error("{url}: {reason}")]
+    Network { url: String, reason: String },
     #[error("{url}: {source}")]
     Protocol {
         url: String,
@@ -37,6 +33,28 @@ pub enum GitError {
 }
 
 const ATTEMPTS: u32 = 3;
+
+/// A host name that does not resolve: no retry will change that.
+fn unresolvable(e: &reqwest::Error) -> bool {
+    let text = cause(e);
+    text.contains("dns error") || text.contains("failed to lookup address")
+}
+
+/// An error with its causes: reqwest's own message only says a request failed; hyper and
+/// rustls say why.
+fn cause(e: &reqwest::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = std::error::Error::source(e);
+    while let Some(err) = cur {
+        let text = err.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = err.source();
+    }
+    out
+}
 
 /// A smart-HTTP client for one Git server (`GITHUB_SERVER_URL`).
 #[derive(Clone, Debug)]
@@ -74,9 +92,9 @@ impl GitClient {
                     .get("content-type")
                     .is_some_and(|v| v.as_bytes() == b"application/x-git-upload-pack-result") =>
             {
-                let bytes = response.bytes().await.map_err(|source| GitError::Network {
+                let bytes = response.bytes().await.map_err(|e| GitError::Network {
                     url: url.clone(),
-                    source,
+                    reason: cause(&e),
                 })?;
                 return refs::parse_ls_refs(&bytes)
                     .map_err(|source| GitError::Protocol { url, source });
@@ -86,9 +104,9 @@ impl GitClient {
         // A server without protocol v2 (or one that wants the advertisement first).
         let url = format!("{repo_url}/info/refs?service=git-upload-pack");
         let response = self.send(&url, || self.http.get(&url)).await?;
-        let bytes = response.bytes().await.map_err(|source| GitError::Network {
+        let bytes = response.bytes().await.map_err(|e| GitError::Network {
             url: url.clone(),
-            source,
+            reason: cause(&e),
         })?;
         refs::parse_advertisement(&bytes).map_err(|source| GitError::Protocol { url, source })
     }
@@ -110,9 +128,9 @@ impl GitClient {
         for filter in [true, false] {
             let body = pack::fetch_request(agent, commits, filter);
             let response = self.send(&url, || self.upload_pack(&url, &body)).await?;
-            let bytes = response.bytes().await.map_err(|source| GitError::Network {
+            let bytes = response.bytes().await.map_err(|e| GitError::Network {
                 url: url.clone(),
-                source,
+                reason: cause(&e),
             })?;
             match pack::packfile(&bytes).and_then(|p| pack::commit_times(&p)) {
                 Ok(times) => return Ok(times),
@@ -148,15 +166,15 @@ impl GitClient {
             let result = request().send().await;
             let retry = match &result {
                 Ok(r) => r.status().is_server_error() || r.status().as_u16() == 429,
-                Err(e) => e.is_connect() || e.is_timeout() || e.is_request(),
+                Err(e) => (e.is_connect() || e.is_timeout() || e.is_request()) && !unresolvable(e),
             };
             if retry && attempt < ATTEMPTS {
                 tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
                 continue;
             }
-            let response = result.map_err(|source| GitError::Network {
+            let response = result.map_err(|e| GitError::Network {
                 url: url.to_owned(),
-                source,
+                reason: cause(&e),
             })?;
             let status = response.status().as_u16();
             return match status {
