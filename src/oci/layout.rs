@@ -304,14 +304,7 @@ impl BlobWriter {
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OciError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(OciError::io(dir))?;
-    tmp.write_all(bytes).map_err(OciError::io(path))?;
-    tmp.persist(path).map_err(|e| OciError::Io {
-        path: path.to_path_buf(),
-        source: e.error,
-    })?;
-    Ok(())
+    crate::fs::write_atomically(path, bytes).map_err(OciError::io(path))
 }
 
 #[cfg(test)]
