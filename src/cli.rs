@@ -214,17 +214,8 @@ pub struct CheckArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Plain)]
-    pub format: Format,
-
-    /// Same as `--format json`.
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
-
-    /// Write the report to FILE instead of standard output (written whole or not at all).
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: ReportArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -277,17 +268,8 @@ pub struct TrivyArgs {
     #[arg(long, value_name = "FILE")]
     pub vex_out: Option<PathBuf>,
 
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Plain)]
-    pub format: Format,
-
-    /// Same as `--format json`.
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
-
-    /// Write the report to FILE instead of standard output (written whole or not at all).
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: ReportArgs,
 }
 
 #[derive(Debug, Args)]
@@ -318,4 +300,27 @@ pub struct PinArgs {
         value_name = "URL"
     )]
     pub server_url: String,
+}
+
+/// How a findings report is rendered and where it goes; shared by `check` and `check trivy`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Plain)]
+    pub format: Format,
+
+    /// Same as `--format json`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// Write the report to FILE instead of standard output (written whole or not at all).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl ReportArgs {
+    /// The format asked for, `--json` included.
+    pub fn format(&self) -> Format {
+        if self.json { Format::Json } else { self.format }
+    }
 }

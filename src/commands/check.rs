@@ -36,10 +36,10 @@ impl Request {
             } else {
                 args.paths.clone()
             },
-            format: if args.json { Format::Json } else { args.format },
-            output: args.output.clone(),
+            format: args.out.format(),
+            output: args.out.output.clone(),
             online: (!cli.offline).then(|| (cli.server_url.clone(), cli.api_url.clone())),
-            color: color && args.output.is_none(),
+            color: color && args.out.output.is_none(),
         }
     }
 }

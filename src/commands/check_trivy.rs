@@ -146,12 +146,12 @@ pub fn run(cli: &Cli, args: &TrivyArgs, color: bool) -> Result<Exit, Error> {
             ),
         }
     }
-    let format = if args.json { Format::Json } else { args.format };
+    let format = args.out.format();
     emit(
         &outcome,
         format,
-        args.output.as_deref(),
-        color && args.output.is_none(),
+        args.out.output.as_deref(),
+        color && args.out.output.is_none(),
     )?;
     let gate_failed = outcome.report.gate.as_ref().is_some_and(|g| g.failed);
     Ok(if !outcome.report.problems.is_empty() {
