@@ -1,7 +1,7 @@
 //! A real Git smart-HTTP server on 127.0.0.1: `git http-backend` run as CGI behind a tiny
 //! HTTP/1.1 front, serving bare repositories made by the test, counting every request.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -167,52 +167,25 @@ fn git(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
 }
 
 fn serve(mut conn: TcpStream, root: &Path, log: &Mutex<Vec<String>>) -> std::io::Result<()> {
-    let mut reader = BufReader::new(conn.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut parts = request_line.split_whitespace();
-    let (method, target) = (
-        parts.next().unwrap_or("").to_owned(),
-        parts.next().unwrap_or("/").to_owned(),
-    );
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line)?;
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
-        }
-    }
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let length: usize = header("content-length")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
+    let request = super::http::Request::read(&conn)?;
+    let (method, target, body) = (&request.method, &request.target, &request.body);
+    let header = |name: &str| request.header(name).unwrap_or_default().to_owned();
+    let length = body.len();
     if let Ok(mut log) = log.lock() {
         log.push(format!("{method} {target}"));
     }
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let (path, query) = request.path_and_query();
     let mut child = Command::new("git")
         .arg("http-backend")
         .env_clear()
         .env("GIT_PROJECT_ROOT", root)
         .env("GIT_HTTP_EXPORT_ALL", "1")
-        .env("REQUEST_METHOD", &method)
+        .env("REQUEST_METHOD", method)
         .env("PATH_INFO", path)
         .env("QUERY_STRING", query)
-        .env("CONTENT_TYPE", header("content-type").unwrap_or_default())
+        .env("CONTENT_TYPE", header("content-type"))
         .env("CONTENT_LENGTH", length.to_string())
-        .env("GIT_PROTOCOL", header("git-protocol").unwrap_or_default())
+        .env("GIT_PROTOCOL", header("git-protocol"))
         .env("REMOTE_ADDR", "127.0.0.1")
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .stdin(Stdio::piped())
@@ -220,7 +193,7 @@ fn serve(mut conn: TcpStream, root: &Path, log: &Mutex<Vec<String>>) -> std::io:
         .stderr(Stdio::null())
         .spawn()?;
     if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(&body)?;
+        stdin.write_all(body)?;
     }
     let out = child.wait_with_output()?;
     let raw = out.stdout;

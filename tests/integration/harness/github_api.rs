@@ -4,7 +4,7 @@
 //! bare repositories; every exchange is recorded so a test can validate it against that
 //! description.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -79,25 +79,8 @@ fn serve(
     example: &Value,
     log: &Mutex<Vec<Exchange>>,
 ) -> std::io::Result<()> {
-    let mut reader = BufReader::new(conn.try_clone()?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or_default().to_owned();
-    let target = parts.next().unwrap_or("/").to_owned();
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h)?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
-        }
-    }
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let request = super::http::Request::read(&conn)?;
+    let (path, query) = request.path_and_query();
     let (status, body) = answer(root, path, example);
     let text = body.to_string();
     write!(
@@ -107,10 +90,10 @@ fn serve(
     )?;
     if let Ok(mut log) = log.lock() {
         log.push(Exchange {
-            method,
+            method: request.method.clone(),
             path: path.to_owned(),
             query: query.to_owned(),
-            headers,
+            headers: request.headers.clone(),
             status,
             body,
         });

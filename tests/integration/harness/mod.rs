@@ -5,6 +5,7 @@
 
 pub mod git_server;
 pub mod github_api;
+pub mod http;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! answers with a real RS256 JWT (signed by `openssl dgst`, certificate in `x5c`) granting
 //! the requested scopes. It can hand out expired tokens to test the client's recovery.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -78,32 +78,13 @@ fn serve(
     expired: &AtomicU32,
     issued: &AtomicU64,
 ) -> std::io::Result<()> {
-    let mut reader = BufReader::new(conn.try_clone()?);
-    let mut start = String::new();
-    reader.read_line(&mut start)?;
-    let mut auth = None;
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line)?;
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            if k.eq_ignore_ascii_case("authorization") {
-                auth = Some(v.trim().to_owned());
-            } else if k.eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    let mut body = vec![0u8; length];
-    std::io::Read::read_exact(&mut reader, &mut body)?;
-    let target = start.split(' ').nth(1).unwrap_or_default();
-    let (allowed, scopes) = if start.starts_with("POST ") {
+    let request = super::http::Request::read(&conn)?;
+    let auth = request.header("authorization").map(str::to_owned);
+    let body = &request.body;
+    let target = request.target.as_str();
+    let (allowed, scopes) = if request.method == "POST" {
         // OAuth2: a refresh token in a form body, scopes space-separated.
-        let form = decode_form(&String::from_utf8_lossy(&body));
+        let form = decode_form(&String::from_utf8_lossy(body));
         let ok = form
             .iter()
             .any(|(k, v)| k == "grant_type" && v == "refresh_token")
