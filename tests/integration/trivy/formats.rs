@@ -3,6 +3,7 @@
 //! annotations where a finding points at a file and line.
 
 use std::ffi::OsStr;
+use std::path::Path;
 use std::process::Command;
 
 use super::{fixture, gate_json, ids, trivy};
@@ -163,28 +164,11 @@ fn report_from_real_trivy() {
     let trivy = trivy();
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("fs.json");
-    let out = Command::new(&trivy)
-        .args([
-            "fs",
-            "--quiet",
-            "--offline-scan",
-            "--skip-db-update",
-            "--skip-check-update",
-        ])
-        // Nothing may leave the machine: no version check, no telemetry.
-        .args(["--skip-version-check", "--disable-telemetry"])
-        .args(["--scanners", "secret,misconfig,license", "--format", "json"])
-        .arg("--cache-dir")
-        .arg(dir.path().join("cache"))
-        .arg("--output")
-        .arg(&report)
-        .arg(fixture("fs-project"))
-        .output()
-        .expect("run trivy");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    trivy_fs(
+        &trivy,
+        dir.path(),
+        &["--scanners", "secret,misconfig,license", "--format", "json"],
+        &report,
     );
     let (code, json, _) = gate_json(dir.path(), &["fs.json"]);
     assert_eq!(code, 1);
@@ -231,27 +215,7 @@ fn report_from_real_trivy() {
     // Trivy's CycloneDX SBOM: offline it has an empty `vulnerabilities` list, which passes;
     // without the list at all it is an SBOM nobody scanned, refused with the reason.
     let sbom = dir.path().join("sbom.cdx.json");
-    let out = Command::new(&trivy)
-        .args([
-            "fs",
-            "--quiet",
-            "--offline-scan",
-            "--skip-db-update",
-            "--skip-check-update",
-        ])
-        .args(["--skip-version-check", "--disable-telemetry"])
-        .args(["--format", "cyclonedx", "--cache-dir"])
-        .arg(dir.path().join("cache"))
-        .arg("--output")
-        .arg(&sbom)
-        .arg(fixture("fs-project"))
-        .output()
-        .expect("run trivy");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    trivy_fs(&trivy, dir.path(), &["--format", "cyclonedx"], &sbom);
     let (code, json, _) = gate_json(dir.path(), &["sbom.cdx.json"]);
     assert_eq!(
         (code, json["findings"].as_array().map(Vec::len)),
@@ -423,5 +387,32 @@ fn platform_reports_aggregate() {
             "ghcr.io/example/app:1.4.2 (linux/amd64)",
             "ghcr.io/example/app:1.4.2 (linux/arm64/v8)"
         ]
+    );
+}
+
+/// The real `trivy fs` over the `fs-project` fixture, offline: no database or check
+/// updates, no version check, no telemetry — nothing leaves the machine.
+fn trivy_fs(trivy: &Path, dir: &Path, args: &[&str], output: &Path) {
+    let out = Command::new(trivy)
+        .args([
+            "fs",
+            "--quiet",
+            "--offline-scan",
+            "--skip-db-update",
+            "--skip-check-update",
+        ])
+        .args(["--skip-version-check", "--disable-telemetry"])
+        .args(args)
+        .arg("--cache-dir")
+        .arg(dir.join("cache"))
+        .arg("--output")
+        .arg(output)
+        .arg(fixture("fs-project"))
+        .output()
+        .expect("run trivy");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
