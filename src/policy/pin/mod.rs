@@ -14,7 +14,7 @@ use std::sync::Arc;
 use crate::github::git::client::GitClient;
 use crate::github::git::refs::RefMap;
 use crate::policy::discover::Input;
-use crate::policy::document::Document;
+use crate::policy::document::{Document, Uses};
 use crate::policy::input;
 use crate::policy::uses::{ActionRef, RefKind, classify};
 use crate::report::InputProblem;
@@ -166,31 +166,18 @@ pub async fn run<R: images::DigestResolver>(
                 ) else {
                     continue;
                 };
-                let prefix = uses
-                    .raw
-                    .rsplit_once('@')
-                    .map_or(uses.raw.as_str(), |(p, _)| p);
                 let was = uses
                     .comment
                     .as_deref()
                     .map(|c| format!(" # {c}"))
                     .unwrap_or_default();
-                changes.push(Change {
-                    file: loc.file.clone(),
-                    line: loc.start.line,
-                    from: format!("{}{was}", uses.raw),
-                    to: format!("{prefix}@{}", pin.sha),
-                    comment: pin.comment.clone(),
-                    branch: false,
-                });
-                edits.push(Edit {
-                    start: loc.start,
-                    end: loc.end,
-                    what: What::Ref {
-                        new_ref: pin.sha,
-                        comment: pin.comment,
-                    },
-                });
+                record(
+                    &mut changes,
+                    &mut edits,
+                    uses,
+                    format!("{}{was}", uses.raw),
+                    pin,
+                );
                 continue;
             }
             let locked = lock_of(&mut locks, path, &mut outcome.notes)
@@ -225,26 +212,7 @@ pub async fn run<R: images::DigestResolver>(
                 }
                 None => continue,
             };
-            let prefix = uses
-                .raw
-                .rsplit_once('@')
-                .map_or(uses.raw.as_str(), |(p, _)| p);
-            changes.push(Change {
-                file: loc.file.clone(),
-                line: loc.start.line,
-                from: uses.raw.clone(),
-                to: format!("{prefix}@{}", pin.sha),
-                comment: pin.comment.clone(),
-                branch: pin.branch,
-            });
-            edits.push(Edit {
-                start: loc.start,
-                end: loc.end,
-                what: What::Ref {
-                    new_ref: pin.sha,
-                    comment: pin.comment,
-                },
-            });
+            record(&mut changes, &mut edits, uses, uses.raw.clone(), pin);
         }
         let (image_edits, image_changes, unresolved) =
             images::edits(doc, &digests, req.update.is_some());
@@ -304,6 +272,37 @@ pub async fn run<R: images::DigestResolver>(
         }
     }
     Ok(outcome)
+}
+
+/// Records one pin of `uses` (shown as `from`) as a change to report and an edit to make.
+fn record(
+    changes: &mut Vec<Change>,
+    edits: &mut Vec<Edit>,
+    uses: &Uses,
+    from: String,
+    pin: resolve::Pin,
+) {
+    let loc = &uses.location;
+    let prefix = uses
+        .raw
+        .rsplit_once('@')
+        .map_or(uses.raw.as_str(), |(p, _)| p);
+    changes.push(Change {
+        file: loc.file.clone(),
+        line: loc.start.line,
+        from,
+        to: format!("{prefix}@{}", pin.sha),
+        comment: pin.comment.clone(),
+        branch: pin.branch,
+    });
+    edits.push(Edit {
+        start: loc.start,
+        end: loc.end,
+        what: What::Ref {
+            new_ref: pin.sha,
+            comment: pin.comment,
+        },
+    });
 }
 
 /// Lockfiles by path: the text read and the parsed file, or why it is left alone.
