@@ -9,8 +9,6 @@ use crate::cli::{CheckArgs, Cli};
 use crate::config::{ConfigError, Loaded};
 use crate::error::{Error, Exit};
 use crate::github::actions::Runtime;
-use crate::github::api::ApiClient;
-use crate::github::git::client::GitClient;
 use crate::policy::online::Endpoints;
 use crate::policy::rules::{self, Settings};
 use crate::policy::{CheckRequest, check};
@@ -49,10 +47,10 @@ pub fn run(req: &Request) -> Result<Exit, Error> {
     let loaded = Loaded::find(req.config.as_deref(), &cwd)?;
     let rules = rule_settings(&loaded)?;
     let inputs = super::inputs(&loaded, &req.paths)?;
-    let endpoints = match &req.online {
-        Some((server, api)) => Some(endpoints(server, api)?),
-        None => None,
-    };
+    let endpoints = req
+        .online
+        .as_ref()
+        .map(|(server, api)| endpoints(server, api));
     let report = check(&CheckRequest {
         inputs,
         rules,
@@ -72,17 +70,17 @@ pub fn run(req: &Request) -> Result<Exit, Error> {
 }
 
 /// Clients for the online rules; `GITHUB_TOKEN`, when set, is masked in Actions logs.
-fn endpoints(server: &str, api: &str) -> Result<Endpoints, Error> {
+fn endpoints(server: &str, api: &str) -> Endpoints {
     let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
     if let Some(token) = &token {
         // On stderr: the runner reads workflow commands there too, and stdout may carry JSON.
         let _ = Runtime::from_env().mask(token, &mut std::io::stderr());
     }
-    Ok(Endpoints {
-        git: GitClient::new(server).map_err(|e| Error::Runtime(e.to_string()))?,
-        api: ApiClient::new(api, token.map(SecretString::from))
-            .map_err(|e| Error::Runtime(e.to_string()))?,
-    })
+    Endpoints {
+        server_url: server.to_owned(),
+        api_url: api.to_owned(),
+        token: token.map(SecretString::from),
+    }
 }
 
 /// Every registered rule with its `policy.rules.<id>` settings; unknown ids are errors.

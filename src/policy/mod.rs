@@ -61,7 +61,13 @@ pub fn check(req: &CheckRequest) -> Report {
         }
     }
     let facts = match &req.endpoints {
-        Some(endpoints) if active.iter().any(|(r, _)| r.meta().online) => {
+        // Only a SHA pin gives the online rules anything to ask.
+        Some(endpoints)
+            if active.iter().any(|(r, _)| r.meta().online)
+                && docs
+                    .iter()
+                    .any(|d| d.uses.iter().any(|u| u.sha_pin().is_some())) =>
+        {
             let facts = gather_facts(&docs, endpoints);
             report.notes.extend(facts.notes.iter().cloned());
             Some(facts)

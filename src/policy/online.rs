@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use secrecy::SecretString;
+
 use crate::github::api::{ApiClient, ApiError, Comparison};
 use crate::github::git::client::GitClient;
 use crate::github::git::refs::RefMap;
@@ -15,8 +17,20 @@ const MAX_COMPARES: usize = 60;
 
 /// Where GitHub is and how to ask it.
 pub struct Endpoints {
-    pub git: GitClient,
-    pub api: ApiClient,
+    /// `GITHUB_SERVER_URL`.
+    pub server_url: String,
+    /// `GITHUB_API_URL`.
+    pub api_url: String,
+    pub token: Option<SecretString>,
+}
+
+impl Endpoints {
+    /// The clients, built only when a run has something to ask.
+    fn clients(&self) -> Result<(GitClient, ApiClient), String> {
+        let git = GitClient::new(&self.server_url).map_err(|e| e.to_string())?;
+        let api = ApiClient::new(&self.api_url, self.token.clone()).map_err(|e| e.to_string())?;
+        Ok((git, api))
+    }
 }
 
 /// Is a pinned commit on the repository it names?
@@ -73,6 +87,16 @@ fn sha_pins(docs: &[&Document]) -> Vec<(String, String, String)> {
 pub async fn gather(docs: &[&Document], endpoints: &Endpoints) -> Facts {
     let pins = sha_pins(docs);
     let mut facts = Facts::default();
+    if pins.is_empty() {
+        return facts;
+    }
+    let (git, api) = match endpoints.clients() {
+        Ok(clients) => clients,
+        Err(e) => {
+            facts.notes.push(format!("online rules skipped: {e}"));
+            return facts;
+        }
+    };
     let mut repos: Vec<(String, String)> = pins
         .iter()
         .map(|(o, r, _)| (o.clone(), r.clone()))
@@ -81,7 +105,7 @@ pub async fn gather(docs: &[&Document], endpoints: &Endpoints) -> Facts {
     repos.dedup();
     let mut set = tokio::task::JoinSet::new();
     for (owner, repo) in repos {
-        let git = endpoints.git.clone();
+        let git = git.clone();
         set.spawn(async move {
             let refs = git.refs(&owner, &repo).await.map_err(|e| e.to_string());
             ((owner, repo), refs)
@@ -106,7 +130,7 @@ pub async fn gather(docs: &[&Document], endpoints: &Endpoints) -> Facts {
             facts.reach.insert((owner, repo, sha), Reach::Tip(name));
             continue;
         }
-        if !endpoints.api.has_token() {
+        if !api.has_token() {
             needs_token = true;
             let why = "not a branch or tag tip; reachability needs GITHUB_TOKEN".to_owned();
             facts.reach.insert((owner, repo, sha), Reach::Unknown(why));
@@ -114,7 +138,7 @@ pub async fn gather(docs: &[&Document], endpoints: &Endpoints) -> Facts {
         }
         let bases = bases(refs);
         let truncated = refs.heads.len() + refs.tags.len() > bases.len();
-        let api = endpoints.api.clone();
+        let api = api.clone();
         set.spawn(async move {
             let mut reach = reachability(&api, &owner, &repo, &sha, &bases).await;
             if reach == Reach::Impostor && truncated {
