@@ -141,7 +141,7 @@ pub fn run(cmd: &ImageCommand, offline: bool) -> Result<Exit, Error> {
         .worker_threads(4)
         .enable_all()
         .build()
-        .map_err(|e| Error::Image(OciError::Unsupported(format!("could not start: {e}"))))?;
+        .map_err(|e| Error::Runtime(e.to_string()))?;
     if let Action::Login { credential, .. } = &req.action {
         // Before anything else reaches the log.
         let mut mask = Vec::new();
