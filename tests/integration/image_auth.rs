@@ -147,6 +147,7 @@ fn tls_registry_needs_the_ca() {
 /// an expired token fetched again; a service that only hands out expired tokens is exit 3.
 #[test]
 fn bearer_tokens_are_fetched_reused_and_renewed() {
+    let _serial = crate::harness::token::serial();
     let reg = crate::harness::registry::token();
     let server = reg.token.as_ref().expect("token server");
     let tmp = tempfile::tempdir().expect("tmp");
@@ -324,6 +325,7 @@ fn registry_auth_file_is_read() {
 #[test]
 fn identity_tokens_use_the_oauth2_flow() {
     use crate::harness::token::IDENTITY_TOKEN;
+    let _serial = crate::harness::token::serial();
     let reg = crate::harness::registry::token();
     let tmp = tempfile::tempdir().expect("tmp");
     let src = tmp.path().join("src");

@@ -21,6 +21,14 @@ pub const ISSUER: &str = "cicd-test-issuer";
 /// The refresh token the OAuth2 (POST) flow accepts, as `docker login` would store it.
 pub const IDENTITY_TOKEN: &str = "refresh-7c1e-never-print-me";
 
+/// The token server is one per test binary and its `expired` counter is shared state: tests
+/// that use it hold this lock, so one test's expired tokens never reach another.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub struct TokenServer {
     pub realm: String,
     pub cert: PathBuf,
