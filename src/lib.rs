@@ -7,9 +7,12 @@ pub mod config;
 pub mod error;
 pub mod fs;
 pub mod github;
+pub mod inputs;
 pub mod oci;
+pub mod pin;
 pub mod policy;
 pub mod report;
+pub mod scan;
 pub mod text;
 
 pub use error::{Error, Exit};

@@ -4,7 +4,7 @@
 #![no_main]
 
 use cicd::github::git::{pack, refs};
-use cicd::policy::pin::lockfile::Lockfile;
+use cicd::pin::lockfile::Lockfile;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use cicd::policy::trivy::{clock, ignore, parse, purl::Purl};
+use cicd::scan::{clock, ignore, parse, purl::Purl};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

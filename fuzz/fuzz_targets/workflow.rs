@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use cicd::policy::document::Kind;
-use cicd::policy::input;
+use cicd::inputs::document::Kind;
+use cicd::inputs::input;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

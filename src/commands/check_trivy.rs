@@ -9,10 +9,10 @@ use crate::cli::{Cli, TrivyArgs};
 use crate::config::{ConfigError, Loaded};
 use crate::error::{Error, Exit};
 use crate::github::actions::Runtime;
-use crate::policy::trivy::gate::{ClassPolicy, Input};
-use crate::policy::trivy::ignore::{self, Ignore};
-use crate::policy::trivy::{Class, Outcome, Policy, Request, clock};
 use crate::report::{self, Format, Severity, table};
+use crate::scan::gate::{ClassPolicy, Input};
+use crate::scan::ignore::{self, Ignore};
+use crate::scan::{Class, Outcome, Policy, Request, clock};
 
 /// The table's columns for `--format plain`.
 const COLUMNS: [table::Column; 6] = [
@@ -122,7 +122,7 @@ pub fn run(cli: &Cli, args: &TrivyArgs, color: bool) -> Result<Exit, Error> {
     let mut notes = Vec::new();
     let ignores = ignores(&loaded, args, &mut notes)?;
     let now = clock::now().map_err(Error::Usage)?;
-    let outcome = crate::policy::trivy::run(Request {
+    let outcome = crate::scan::run(Request {
         reports: args.reports.iter().map(|p| Input::new(p)).collect(),
         baseline: args.baseline.iter().map(|p| Input::new(p)).collect(),
         ignores,

@@ -12,7 +12,7 @@ use std::path::Path;
 use crate::cli::ColorChoice;
 use crate::config::Loaded;
 use crate::error::Error;
-use crate::policy::discover::{IgnoreSet, Input, discover};
+use crate::inputs::discover::{IgnoreSet, Input, discover};
 
 pub fn color_enabled(choice: ColorChoice) -> bool {
     match choice {

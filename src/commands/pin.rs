@@ -9,7 +9,7 @@ use crate::cli::{Cli, PinArgs};
 use crate::config::Loaded;
 use crate::error::{Error, Exit};
 use crate::github::git::client::GitClient;
-use crate::policy::pin::{self, PinOutcome, PinRequest};
+use crate::pin::{self, PinOutcome, PinRequest};
 use crate::report::slash_path;
 
 pub fn run(cli: &Cli, args: &PinArgs) -> Result<Exit, Error> {
@@ -155,7 +155,7 @@ impl RegistryResolver {
     }
 }
 
-impl crate::policy::pin::images::DigestResolver for RegistryResolver {
+impl crate::pin::images::DigestResolver for RegistryResolver {
     async fn digest(&self, reference: crate::oci::reference::Reference) -> Result<String, String> {
         let registry = self
             .context

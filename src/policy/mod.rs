@@ -1,27 +1,17 @@
-//! Policy over a repository's workflows, actions, Dockerfiles and compose files: reading
-//! them with spans ([`input`]), and the rules that judge them ([`rules`]).
+//! `cicd check`: the rules that judge a repository's workflows, actions, Dockerfiles and compose
+//! files ([`rules`], one file each, one list) and the facts online rules ask GitHub for
+//! ([`online`]). Reading those files with spans is [`crate::inputs`]'s job.
 
-pub mod compose;
-pub mod discover;
-pub mod dockerfile;
-pub mod document;
-pub mod input;
-pub mod interpolate;
-pub mod matrix;
 pub mod online;
-pub mod pin;
 pub mod rules;
-pub mod trivy;
-pub mod uses;
-pub mod workflow;
-pub mod yaml;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::inputs::discover::Input;
+use crate::inputs::document::Document;
+use crate::inputs::input;
 use crate::report::{InputProblem, Report};
-use discover::Input;
-use document::Document;
 use rules::Context;
 
 /// What to check and how.

@@ -9,8 +9,8 @@ use secrecy::SecretString;
 use crate::github::api::{ApiClient, ApiError, Comparison};
 use crate::github::git::client::GitClient;
 use crate::github::git::refs::RefMap;
-use crate::policy::document::Document;
-use crate::policy::pin::resolve::version;
+use crate::inputs::document::Document;
+use crate::pin::resolve::version;
 
 /// How many branches and tags a commit is compared against before giving up.
 const MAX_COMPARES: usize = 60;

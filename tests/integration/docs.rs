@@ -11,6 +11,7 @@ fn readme_paths_exist() {
         let looks_like_path = i % 2 == 1
             && !chunk.contains([' ', '*'])
             && (chunk.starts_with("scripts/")
+                || chunk.starts_with("src/")
                 || chunk.starts_with(".ci/")
                 || chunk.starts_with(".github/")
                 || chunk.starts_with("tests/")

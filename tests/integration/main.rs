@@ -1,5 +1,6 @@
 //! Integration tests: the real `cicd` binary against fixtures and real tools.
 
+mod adversarial;
 mod check_bad_input;
 mod check_config;
 mod check_fixtures;

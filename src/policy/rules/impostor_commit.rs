@@ -3,7 +3,7 @@
 //! name, so a commit pushed to a fork looks like the real action.
 
 use super::{Context, Rule, RuleMeta};
-use crate::policy::document::Uses;
+use crate::inputs::document::Uses;
 use crate::policy::online::Reach;
 use crate::report::Severity;
 

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use globset::GlobSet;
 
-use crate::policy::document::{Document, Image, Uses};
+use crate::inputs::document::{Document, Image, Uses};
 use crate::policy::online::Facts;
 use crate::report::{Finding, Location, RuleInfo, Severity};
 

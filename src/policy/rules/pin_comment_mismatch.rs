@@ -2,8 +2,8 @@
 //! different commit. Reviewers and Dependabot trust the comment; it must not lie.
 
 use super::{Context, Rule, RuleMeta};
-use crate::policy::document::Uses;
-use crate::policy::pin::resolve::{tag_on, version};
+use crate::inputs::document::Uses;
+use crate::pin::resolve::{tag_on, version};
 use crate::report::Severity;
 
 pub struct PinCommentMismatch;

@@ -2,8 +2,8 @@
 //! SHA runs whatever that ref points to on the day the workflow runs.
 
 use super::{Context, Rule, RuleMeta};
-use crate::policy::document::{Uses, UsesContext};
-use crate::policy::uses::{ActionRef, RefKind, classify};
+use crate::inputs::document::{Uses, UsesContext};
+use crate::inputs::uses::{ActionRef, RefKind, classify};
 use crate::report::Severity;
 
 pub struct UnpinnedAction;

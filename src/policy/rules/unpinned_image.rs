@@ -2,8 +2,8 @@
 //! whatever the registry serves under that tag today.
 
 use super::{Context, Rule, RuleMeta};
+use crate::inputs::document::Image;
 use crate::oci::reference::Reference;
-use crate::policy::document::Image;
 use crate::report::Severity;
 
 pub struct UnpinnedImage;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::policy::yaml::{self, Pos};
+use crate::inputs::yaml::{self, Pos};
 
 pub const FILE_NAMES: [&str; 2] = ["cicd.yaml", "cicd.yml"];
 
@@ -47,7 +47,7 @@ pub struct TrivyConfig {
     pub classes: BTreeMap<String, TrivyClassConfig>,
     /// Ignores with a reason and an expiry date.
     #[serde(default)]
-    pub ignores: Vec<crate::policy::trivy::ignore::CicdIgnore>,
+    pub ignores: Vec<crate::scan::ignore::CicdIgnore>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -140,7 +140,7 @@ impl Loaded {
         })?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let pos =
-                crate::policy::input::utf8_error_pos(e.as_bytes(), e.utf8_error().valid_up_to());
+                crate::inputs::input::utf8_error_pos(e.as_bytes(), e.utf8_error().valid_up_to());
             ConfigError::Invalid {
                 path: shown.to_path_buf(),
                 line: pos.line,

@@ -1,7 +1,7 @@
 //! Static expansion of `${{ matrix.x }}` and `${{ env.X }}` in workflow values, so an image
 //! chosen by a matrix is checked once per value, at the place the value is written.
 
-use crate::policy::yaml::Node;
+use crate::inputs::yaml::Node;
 
 /// GitHub's own cap on jobs a matrix may generate.
 const MAX_COMBINATIONS: usize = 256;
@@ -303,7 +303,7 @@ fn matches_entry(combo: &[Var<'_>], entry: &Node) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::yaml;
+    use crate::inputs::yaml;
 
     fn values(doc: &str, template: &str) -> Option<Vec<(String, String)>> {
         let docs = yaml::parse(doc).expect("yaml");

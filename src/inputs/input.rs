@@ -4,11 +4,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::policy::compose::read_compose;
-use crate::policy::dockerfile::read_dockerfile;
-use crate::policy::document::{Document, Kind, Source};
-use crate::policy::workflow::{read_action, read_workflow};
-use crate::policy::yaml::{self, Pos};
+use crate::inputs::compose::read_compose;
+use crate::inputs::dockerfile::read_dockerfile;
+use crate::inputs::document::{Document, Kind, Source};
+use crate::inputs::workflow::{read_action, read_workflow};
+use crate::inputs::yaml::{self, Pos};
 use crate::report::InputProblem;
 use crate::text::Text;
 

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::policy::document::{Document, Image, ImageOrigin, Kind, Source};
-use crate::policy::interpolate::{Escape, interpolate};
-use crate::policy::yaml::{self, Node, Pos};
+use crate::inputs::document::{Document, Image, ImageOrigin, Kind, Source};
+use crate::inputs::interpolate::{Escape, interpolate};
+use crate::inputs::yaml::{self, Node, Pos};
 use crate::text::Text;
 
 /// A compose file whose shape is wrong where it matters (e.g. `services` is not a mapping).

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use crate::policy::document::{Document, Image, ImageOrigin};
-use crate::policy::interpolate::{Escape, interpolate};
-use crate::policy::yaml::Pos;
+use crate::inputs::document::{Document, Image, ImageOrigin};
+use crate::inputs::interpolate::{Escape, interpolate};
+use crate::inputs::yaml::Pos;
 
 /// A Dockerfile that cannot be read, with its line.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use super::rewrite::{Edit, What, with_digest};
 use super::{Change, Unresolved};
+use crate::inputs::document::{Document, Image};
 use crate::oci::reference::Reference;
-use crate::policy::document::{Document, Image};
 
 /// How many registries' answers are awaited at once.
 const PARALLEL: usize = 8;

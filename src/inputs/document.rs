@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::policy::uses::{ActionRef, RefKind, classify};
-use crate::policy::yaml::{Node, Pos, Style, Value};
+use crate::inputs::uses::{ActionRef, RefKind, classify};
+use crate::inputs::yaml::{Node, Pos, Style, Value};
 use crate::report::Location;
 use crate::text::Text;
 
@@ -182,7 +182,7 @@ impl Document {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::yaml;
+    use crate::inputs::yaml;
 
     #[test]
     fn trailing_comments() {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use super::{Class, TrivyFinding};
-use crate::policy::yaml::Pos;
+use crate::inputs::yaml::Pos;
 use crate::report::{Finding, Location, RuleInfo, Severity};
 
 pub fn plural_class(c: Class, n: usize) -> String {

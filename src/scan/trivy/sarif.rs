@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Class, Parsed, TrivyFinding, severity};
 use crate::report::Severity;
+use crate::scan::{Class, Parsed, TrivyFinding, severity};
 
 #[derive(Default, Deserialize)]
 #[serde(default)]

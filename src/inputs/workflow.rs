@@ -1,10 +1,10 @@
 //! Reads workflows (`.github/workflows/*.yml`) and actions (`action.yml`): every `uses:`,
 //! job container, service container and `docker://` image, with symbolic paths.
 
-use crate::policy::document::{Document, Image, ImageOrigin, Uses, UsesContext};
-use crate::policy::matrix::Scope;
-use crate::policy::uses::ActionRef;
-use crate::policy::yaml::Node;
+use crate::inputs::document::{Document, Image, ImageOrigin, Uses, UsesContext};
+use crate::inputs::matrix::Scope;
+use crate::inputs::uses::ActionRef;
+use crate::inputs::yaml::Node;
 
 /// Collects from every document of a workflow file.
 pub fn read_workflow(doc: &mut Document, roots: &[Node]) {

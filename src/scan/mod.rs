@@ -3,14 +3,12 @@
 
 pub mod baseline;
 pub mod clock;
-pub mod cyclonedx;
 pub mod finding;
 pub mod gate;
 pub mod ignore;
-pub mod json;
 pub mod parse;
 pub mod purl;
-pub mod sarif;
+pub mod trivy;
 pub mod vex;
 
 use std::fmt;

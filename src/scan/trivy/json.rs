@@ -9,8 +9,8 @@ use std::path::Path;
 use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use super::{Class, Parsed, TrivyFinding, severity};
 use crate::report::Severity;
+use crate::scan::{Class, Parsed, TrivyFinding, severity};
 
 /// A severity read without allocating (reports hold one per finding).
 #[derive(Default)]

@@ -13,10 +13,10 @@ use std::sync::Arc;
 
 use crate::github::git::client::GitClient;
 use crate::github::git::refs::RefMap;
-use crate::policy::discover::Input;
-use crate::policy::document::{Document, Uses};
-use crate::policy::input;
-use crate::policy::uses::{ActionRef, RefKind, classify};
+use crate::inputs::discover::Input;
+use crate::inputs::document::{Document, Uses};
+use crate::inputs::input;
+use crate::inputs::uses::{ActionRef, RefKind, classify};
 use crate::report::InputProblem;
 use rewrite::{Edit, What};
 

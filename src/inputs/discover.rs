@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use globset::{GlobSet, GlobSetBuilder};
 use ignore::WalkBuilder;
 
-use crate::policy::document::Kind;
-use crate::policy::input::kind_from_name;
+use crate::inputs::document::Kind;
+use crate::inputs::input::kind_from_name;
 
 /// One file to check.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +75,7 @@ fn absolute(p: &Path) -> PathBuf {
     } else {
         std::env::current_dir().unwrap_or_default().join(p)
     };
-    crate::policy::compose::normalize(&joined)
+    crate::inputs::compose::normalize(&joined)
 }
 
 /// What was asked for and does not exist.

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::policy::yaml::{self, Node};
+use crate::inputs::yaml::{self, Node};
 
 pub const FILE_NAME: &str = "actions.lock";
 const VERSIONS: [&str; 2] = ["v0.0.2", "v0.0.3"];

@@ -10,7 +10,8 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Parsed, Problem, cyclonedx, json, sarif};
+use super::trivy::{cyclonedx, json, sarif};
+use super::{Parsed, Problem};
 
 /// Read buffer: large enough that the parser rarely waits on the file.
 const BUF: usize = 256 * 1024;
@@ -162,7 +163,7 @@ fn classify(top: Top, shown: &Path) -> Result<Parsed, Problem> {
 fn json_problem(shown: &Path, e: &serde_json::Error) -> Problem {
     use serde_json::error::Category;
     let line = e.line();
-    let pos = (line > 0).then(|| crate::policy::yaml::Pos {
+    let pos = (line > 0).then(|| crate::inputs::yaml::Pos {
         line,
         column: e.column().max(1),
     });

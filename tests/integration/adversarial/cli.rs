@@ -1,0 +1,1 @@
+//! Adversarial cases for the cli area (see `mod.rs`).

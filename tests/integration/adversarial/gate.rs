@@ -1,0 +1,1 @@
+//! Adversarial cases for the gate area (see `mod.rs`).

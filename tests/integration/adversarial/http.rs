@@ -1,0 +1,1 @@
+//! Adversarial cases for the http area (see `mod.rs`).

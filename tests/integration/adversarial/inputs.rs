@@ -1,0 +1,1 @@
+//! Adversarial cases for the inputs area (see `mod.rs`).

@@ -1,0 +1,1 @@
+//! Adversarial cases for the oci area (see `mod.rs`).
