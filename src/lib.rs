@@ -14,6 +14,7 @@ pub mod policy;
 pub mod report;
 pub mod scan;
 pub mod text;
+pub mod time;
 
 pub use error::{Error, Exit};
 

@@ -96,21 +96,48 @@ pub struct Finding {
     pub fix: Option<String>,
     /// The offending value as written (a `uses:` ref, an image reference …).
     pub subject: Option<String>,
-    /// Extra named facts a check attaches (the Trivy gate's `id`, `package`, `installed`,
-    /// `fixed`, `target` …), in order. The JSON renderer adds them as keys of the finding,
-    /// SARIF as result properties; empty for `cicd check`, whose output they leave unchanged.
-    pub fields: Vec<(&'static str, serde_json::Value)>,
+    /// What the vulnerability gate knows of the finding (`None` for `cicd check`). The JSON
+    /// renderer adds its fields as keys of the finding, SARIF as result properties.
+    pub facts: Option<Box<ScanFacts>>,
+}
+
+/// A gate finding's facts, typed so that renderers read them by field, not by name.
+/// Serialised (in this order) into the finding objects of `--format json`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ScanFacts {
+    /// `CVE-…`, `DS-0002`, `aws-access-key-id`, a license name.
+    pub id: String,
+    /// `vulnerability`, `misconfiguration`, `secret` or `license`.
+    pub class: &'static str,
+    pub package: Option<String>,
+    pub installed: Option<String>,
+    pub fixed: Option<String>,
+    /// The report's target (an image OS line, a lockfile, a Dockerfile …).
+    pub target: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
+    /// The report file it came from.
+    pub report: String,
+    /// Where in the target: a package's path (`PkgPath`, a license's file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pkg_path: Option<String>,
+    /// First line in the target (misconfigurations, secrets, lockfile packages); JSON has
+    /// it as the finding's `line` where the target is a file of the repository.
+    #[serde(skip)]
+    pub line: Option<usize>,
+    /// With a baseline: not in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<bool>,
+    pub fails_gate: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 impl Finding {
-    /// The value of an extra field, when it is a string.
-    pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| *k == name)
-            .and_then(|(_, v)| v.as_str())
-    }
-
     /// A stable identity that survives the finding moving to another line, for SARIF
     /// `partialFingerprints` and de-duplication.
     pub fn fingerprint(&self) -> String {

@@ -3,19 +3,8 @@
 
 use std::io::{self, Write};
 
-use super::{Finding, Report, Severity, slash_path};
-
-/// Escapes a workflow-command message (`%`, CR, LF).
-pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// Escapes a workflow-command property value (also `:` and `,`).
-pub fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
-}
+pub use super::escape::{command_data as escape_data, command_property as escape_property};
+use super::{Finding, InputProblem, Report, Severity, slash_path};
 
 /// `::error` for every finding, as `cicd check` reports them.
 pub fn annotation(f: &Finding) -> String {
@@ -70,22 +59,22 @@ pub fn render_with(
         writeln!(out, "{}", annotate(f))?;
     }
     for p in &report.problems {
-        let mut props = vec![format!("file={}", escape_property(&slash_path(&p.file)))];
-        if let Some(line) = p.line {
-            props.push(format!("line={line}"));
-        }
-        if let Some(col) = p.column {
-            props.push(format!("col={col}"));
-        }
-        props.push("title=cicd: unreadable input".into());
-        writeln!(
-            out,
-            "::error {}::{}",
-            props.join(","),
-            escape_data(&p.message)
-        )?;
+        writeln!(out, "{}", problem_annotation(p))?;
     }
     Ok(())
+}
+
+/// `::error file=…` naming an input that could not be read.
+pub fn problem_annotation(p: &InputProblem) -> String {
+    let mut props = vec![format!("file={}", escape_property(&slash_path(&p.file)))];
+    if let Some(line) = p.line {
+        props.push(format!("line={line}"));
+    }
+    if let Some(col) = p.column {
+        props.push(format!("col={col}"));
+    }
+    props.push("title=cicd%3A unreadable input".into());
+    format!("::error {}::{}", props.join(","), escape_data(&p.message))
 }
 
 #[cfg(test)]

@@ -4,9 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use serde::ser::SerializeMap;
-
-use super::{Gate, InputProblem, Report, slash_path};
+use super::{Gate, InputProblem, Report, ScanFacts, slash_path};
 
 #[derive(Serialize)]
 struct Out<'a> {
@@ -17,25 +15,12 @@ struct Out<'a> {
     gate: Option<&'a Gate>,
 }
 
-/// A finding's extra fields, serialised as keys of the finding object.
-struct Fields<'a>(&'a [(&'static str, serde_json::Value)]);
-
-impl Serialize for Fields<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in self.0 {
-            map.serialize_entry(k, v)?;
-        }
-        map.end()
-    }
-}
-
 #[derive(Serialize)]
 struct JsonFinding<'a> {
     rule: &'a str,
     severity: &'a str,
-    #[serde(flatten)]
-    fields: Fields<'a>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    facts: Option<&'a ScanFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     file: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,7 +59,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             JsonFinding {
                 rule: &f.rule,
                 severity: f.severity.as_str(),
-                fields: Fields(&f.fields),
+                facts: f.facts.as_deref(),
                 file: loc.map(|l| slash_path(&l.file)),
                 line: loc.map(|l| l.start.line),
                 column: loc.map(|l| l.start.column),

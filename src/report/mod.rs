@@ -1,6 +1,7 @@
 //! Renders one [`Report`] of findings as terminal snippets, JSON, SARIF 2.1.0, GitHub
 //! workflow-command annotations or a Markdown step summary. Renderers never decide policy.
 
+pub mod escape;
 mod finding;
 mod gate;
 pub mod github;
@@ -16,8 +17,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use finding::{Finding, Location, RuleInfo, Severity};
-pub use gate::Gate;
+pub use finding::{Finding, Location, RuleInfo, ScanFacts, Severity};
+pub use gate::{Counts, Fixed, Gate, IgnoreRow, Verdict};
 
 use crate::inputs::yaml::Pos;
 use crate::text::Text;
@@ -44,16 +45,22 @@ impl InputProblem {
     }
 }
 
+/// Shown on one line with input text escaped ([`escape::plain`]): file names and parser
+/// messages come from the input.
 impl std::fmt::Display for InputProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        write!(f, "{}", escape::plain(&self.file.to_string_lossy()))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
             if let Some(column) = self.column {
                 write!(f, ":{column}")?;
             }
         }
-        write!(f, ": {}", self.message)
+        write!(
+            f,
+            ": {}",
+            escape::command_data(&self.message).replace("##[", "##%5B")
+        )
     }
 }
 
@@ -132,28 +139,41 @@ impl Report {
         out
     }
 
-    /// `3 findings (2 high, 1 medium)`.
+    /// How many different files had a problem.
+    pub fn unreadable(&self) -> usize {
+        let files: std::collections::BTreeSet<&PathBuf> =
+            self.problems.iter().map(|p| &p.file).collect();
+        files.len()
+    }
+
+    /// `3 findings (2 high, 1 medium) in 2 files`. When inputs could not be read it says
+    /// so, and never reads as a clean result.
     pub fn headline(&self) -> String {
         let n = self.findings.len();
-        if n == 0 {
-            return format!(
-                "no findings in {} {}",
-                self.inputs,
-                plural(self.inputs, "file")
-            );
+        let found = if n == 0 {
+            "no findings".to_owned()
+        } else {
+            let parts: Vec<String> = self
+                .by_severity()
+                .iter()
+                .map(|(s, n)| format!("{n} {s}"))
+                .collect();
+            format!("{n} {} ({})", plural(n, "finding"), parts.join(", "))
+        };
+        let bad = self.unreadable();
+        if bad == 0 {
+            return format!("{found} in {} {}", self.inputs, plural(self.inputs, "file"));
         }
-        let parts: Vec<String> = self
-            .by_severity()
-            .iter()
-            .map(|(s, n)| format!("{n} {s}"))
-            .collect();
-        format!(
-            "{n} {} ({}) in {} {}",
-            plural(n, "finding"),
-            parts.join(", "),
-            self.inputs,
-            plural(self.inputs, "file")
-        )
+        let unread = format!("{bad} {} could not be read", plural(bad, "file"));
+        let read = self.inputs.saturating_sub(bad);
+        match (n, read) {
+            (0, 0) => format!("{unread}: nothing was checked"),
+            (_, 0) => format!("{found}; {unread}"),
+            _ => format!(
+                "{found} in the {read} {} read; {unread}",
+                plural(read, "file")
+            ),
+        }
     }
 }
 

@@ -64,8 +64,10 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                     "security-severity": f.severity.security_score(),
                 },
             });
-            for (k, v) in &f.fields {
-                result["properties"][*k] = v.clone();
+            if let Some(Value::Object(facts)) = f.facts.as_ref().map(|s| json!(s)) {
+                for (k, v) in facts {
+                    result["properties"][k] = v;
+                }
             }
             if let Some(index) = report.rules.iter().position(|r| r.id == f.rule) {
                 result["ruleIndex"] = json!(index);

@@ -3,13 +3,14 @@
 
 use std::fmt::Write;
 
-use super::{Report, Severity, slash_path};
+use super::{Report, Severity, Verdict, escape, slash_path};
 
 /// Rows shown before the table is cut (a step summary is capped at 1 MiB).
 const MAX_ROWS: usize = 200;
 
+/// Input text in a table cell or list item.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    escape::markdown(s)
 }
 
 pub fn markdown(report: &Report) -> String {
@@ -45,7 +46,7 @@ pub fn markdown(report: &Report) -> String {
                 .as_ref()
                 .map(|l| {
                     format!(
-                        "`{}:{}:{}`",
+                        "{}:{}:{}",
                         slash_path(&l.file),
                         l.start.line,
                         l.start.column
@@ -72,7 +73,7 @@ pub fn markdown(report: &Report) -> String {
     if !report.problems.is_empty() {
         let _ = writeln!(md, "\n### Inputs that could not be read\n");
         for p in &report.problems {
-            let _ = writeln!(md, "- `{}`", cell(&p.to_string()));
+            let _ = writeln!(md, "- {}", cell(&p.to_string()));
         }
     }
     md
@@ -90,87 +91,113 @@ pub fn gate_markdown(report: &Report) -> String {
     let Some(gate) = &report.gate else {
         return markdown(report);
     };
-    if gate.failed {
-        let _ = writeln!(md, ":x: **gate failed**\n");
-        for r in &gate.reasons {
-            let _ = writeln!(md, "- {}", cell(r));
+    match gate.result {
+        Verdict::Passed => {
+            let _ = writeln!(md, ":white_check_mark: **gate passed**\n");
         }
-        let _ = writeln!(md);
-    } else {
-        let _ = writeln!(md, ":white_check_mark: **gate passed**\n");
+        Verdict::Failed => {
+            let _ = writeln!(md, ":x: **gate failed**\n");
+        }
+        Verdict::Error => {
+            let _ = writeln!(
+                md,
+                ":x: **gate error**: an input could not be read, so there is no verdict\n"
+            );
+        }
     }
-    let counts = gate.details.get("counts");
+    for r in &gate.reasons {
+        let _ = writeln!(md, "- {}", cell(r));
+    }
+    if !gate.reasons.is_empty() {
+        let _ = writeln!(md);
+    }
+    if gate.result == Verdict::Error {
+        problems(report, &mut md);
+    }
+    let c = &gate.counts;
     let _ = writeln!(md, "| critical | high | medium | low | unknown |");
     let _ = writeln!(md, "|---:|---:|---:|---:|---:|");
-    let n = |s: &str| {
-        counts
-            .and_then(|c| c.get(s))
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0)
-    };
     let _ = writeln!(
         md,
         "| {} | {} | {} | {} | {} |\n",
-        n("critical"),
-        n("high"),
-        n("medium"),
-        n("low"),
-        n("unknown")
+        c.critical, c.high, c.medium, c.low, c.unknown
     );
     if let Some(new) = gate.new {
-        let fixed = gate
-            .details
-            .get("fixed")
-            .and_then(serde_json::Value::as_array)
-            .map_or(0, Vec::len);
+        let fixed = gate.fixed.as_ref().map_or(0, Vec::len);
         let _ = writeln!(md, "Against the baseline: **{new} new**, {fixed} fixed.\n");
     }
-    if !report.findings.is_empty() {
-        let mut top: Vec<&super::Finding> = report.findings.iter().collect();
-        top.sort_by_key(|f| {
-            (
-                f.fields
-                    .iter()
-                    .all(|(k, v)| *k != "fails_gate" || v != &serde_json::json!(true)),
-                std::cmp::Reverse(f.severity),
-            )
-        });
-        let _ = writeln!(
-            md,
-            "| severity | id | package | installed | fixed | target |\n|---|---|---|---|---|---|"
-        );
-        for f in top.iter().take(TOP) {
-            let c = |k: &str| cell(f.field(k).unwrap_or(""));
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} | {} | {} |",
-                f.severity,
-                c("id"),
-                c("package"),
-                c("installed"),
-                c("fixed"),
-                c("target")
-            );
-        }
-        if report.findings.len() > TOP {
-            let _ = writeln!(
-                md,
-                "\n…and {} more; see the SARIF upload or `--format json`.",
-                report.findings.len() - TOP
-            );
-        }
-    }
+    top_findings(report, &mut md);
     if !report.notes.is_empty() {
         let _ = writeln!(md, "\n### Notes\n");
         for note in &report.notes {
             let _ = writeln!(md, "- {}", cell(note));
         }
     }
+    if gate.result != Verdict::Error {
+        problems(report, &mut md);
+    }
+    md
+}
+
+fn problems(report: &Report, md: &mut String) {
     if !report.problems.is_empty() {
         let _ = writeln!(md, "\n### Reports that could not be read\n");
         for p in &report.problems {
-            let _ = writeln!(md, "- `{}`", cell(&p.to_string()));
+            let _ = writeln!(md, "- {}", cell(&p.to_string()));
         }
+        let _ = writeln!(md);
     }
-    md
+}
+
+/// The findings failing the gate first, then by severity; [`TOP`] of them.
+fn top_findings(report: &Report, md: &mut String) {
+    if report.findings.is_empty() {
+        return;
+    }
+    let mut top: Vec<&super::Finding> = report.findings.iter().collect();
+    top.sort_by_key(|f| {
+        (
+            !f.facts.as_ref().is_some_and(|s| s.fails_gate),
+            std::cmp::Reverse(f.severity),
+        )
+    });
+    let new = report.gate.as_ref().is_some_and(|g| g.new.is_some());
+    let _ = writeln!(
+        md,
+        "| severity | id | package | installed | fixed | target | path |{}\n|---|---|---|---|---|---|---|{}",
+        if new { " new |" } else { "" },
+        if new { "---|" } else { "" },
+    );
+    for f in top.iter().take(TOP) {
+        let Some(s) = f.facts.as_deref() else {
+            continue;
+        };
+        let o = |v: &Option<String>| cell(v.as_deref().unwrap_or(""));
+        let target = match s.line {
+            Some(line) => format!("{}:{line}", s.target),
+            None => s.target.clone(),
+        };
+        let _ = write!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            f.severity,
+            cell(&s.id),
+            o(&s.package),
+            o(&s.installed),
+            o(&s.fixed),
+            cell(&target),
+            o(&s.pkg_path)
+        );
+        if new {
+            let _ = write!(md, " {} |", if s.new == Some(true) { "new" } else { "" });
+        }
+        let _ = writeln!(md);
+    }
+    if report.findings.len() > TOP {
+        let _ = writeln!(
+            md,
+            "\n…and {} more; see the SARIF upload or `--format json`.",
+            report.findings.len() - TOP
+        );
+    }
 }

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
-use super::{Finding, Report, Severity, slash_path};
+use super::{Finding, Report, Severity, escape, slash_path};
 use crate::inputs::yaml::Pos;
 use crate::text::Text;
 
@@ -19,10 +19,11 @@ pub fn render(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<(
         Renderer::plain()
     };
     for f in &report.findings {
-        writeln!(out, "{}\n", render_one(&renderer, report, f))?;
+        let rendered = render_one(&renderer, report, f);
+        writeln!(out, "{}\n", escape::plain_lines(&rendered))?;
     }
     for note in &report.notes {
-        writeln!(out, "note: {note}")?;
+        writeln!(out, "note: {}", escape::plain(note))?;
     }
     writeln!(out, "{}", report.headline())
 }
@@ -36,11 +37,11 @@ fn level(s: Severity) -> Level<'static> {
 }
 
 fn render_one(renderer: &Renderer, report: &Report, f: &Finding) -> String {
-    let title = format!("{} ({})", f.message, f.severity);
+    let title = format!("{} ({})", escape::plain(&f.message), f.severity);
     let mut group = Group::with_title(level(f.severity).primary_title(title).id(f.rule.as_ref()));
     let path_string;
     if let Some(loc) = &f.location {
-        path_string = slash_path(&loc.file);
+        path_string = escape::plain(&slash_path(&loc.file));
         match report
             .sources
             .get(&loc.file)
@@ -50,7 +51,7 @@ fn render_one(renderer: &Renderer, report: &Report, f: &Finding) -> String {
                 let label = f
                     .subject
                     .as_deref()
-                    .map(|s| format!("`{s}`"))
+                    .map(|s| format!("`{}`", escape::plain(s)))
                     .unwrap_or_default();
                 group = group.element(
                     Snippet::source(source)
@@ -68,7 +69,7 @@ fn render_one(renderer: &Renderer, report: &Report, f: &Finding) -> String {
         }
     }
     if let Some(fix) = &f.fix {
-        group = group.element(Level::HELP.message(fix.as_str()));
+        group = group.element(Level::HELP.message(escape::plain(fix)));
     }
     renderer.render(&[group])
 }

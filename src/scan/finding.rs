@@ -1,14 +1,12 @@
-//! A gate finding as the report shows it: the one [`Finding`] model with the Trivy fields
-//! (`id`, `package`, `installed`, `fixed`, `target` …), a message, a fix, a file and line
-//! where the finding has one, and one SARIF rule per class.
+//! A gate finding as the report shows it: the one [`Finding`] model with the Trivy facts
+//! ([`ScanFacts`]: id, package, versions, target, path …), a message, a fix, a file and
+//! line where the finding has one, and one SARIF rule per class.
 
 use std::path::PathBuf;
 
-use serde_json::{Value, json};
-
 use super::{Class, TrivyFinding};
 use crate::inputs::yaml::Pos;
-use crate::report::{Finding, Location, RuleInfo, Severity};
+use crate::report::{Finding, Location, RuleInfo, ScanFacts, Severity};
 
 pub fn plural_class(c: Class, n: usize) -> String {
     match (c, n) {
@@ -114,32 +112,23 @@ pub fn to_finding(f: TrivyFinding, is_new: Option<bool>, fails: bool) -> Finding
         f.target,
         f.artifact
     );
-    let opt = |v: &Option<String>| v.as_ref().map_or(Value::Null, |s| json!(s));
-    let mut fields = vec![
-        ("id", json!(f.id)),
-        ("class", json!(class.as_str())),
-        ("package", opt(&f.package)),
-        ("installed", opt(&f.installed)),
-        ("fixed", opt(&f.fixed)),
-        ("target", json!(f.target)),
-    ];
-    if let Some(s) = &f.status {
-        fields.push(("status", json!(s)));
-    }
-    if !f.artifact.is_empty() {
-        fields.push(("artifact", json!(f.artifact)));
-    }
-    fields.push(("report", json!(crate::report::slash_path(&f.report))));
-    if let Some(n) = is_new {
-        fields.push(("new", json!(n)));
-    }
-    fields.push(("fails_gate", json!(fails)));
-    if let Some(p) = &f.purl {
-        fields.push(("purl", json!(p)));
-    }
-    if let Some(u) = &f.url {
-        fields.push(("url", json!(u)));
-    }
+    let facts = ScanFacts {
+        class: class.as_str(),
+        status: f.status,
+        artifact: Some(f.artifact).filter(|a| !a.is_empty()),
+        report: crate::report::slash_path(&f.report),
+        pkg_path: f.path,
+        line: f.lines.map(|(start, _)| start),
+        new: is_new,
+        fails_gate: fails,
+        purl: f.purl,
+        url: f.url,
+        id: f.id,
+        package: f.package,
+        installed: f.installed,
+        fixed: f.fixed,
+        target: f.target,
+    };
     Finding {
         rule: class.rule().into(),
         severity: sev,
@@ -147,6 +136,6 @@ pub fn to_finding(f: TrivyFinding, is_new: Option<bool>, fails: bool) -> Finding
         location,
         fix,
         subject: Some(subject),
-        fields,
+        facts: Some(Box::new(facts)),
     }
 }

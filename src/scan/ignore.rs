@@ -3,13 +3,14 @@
 //! must give a `reason` and an `expires` date. Matching follows Trivy's rules; each ignore
 //! remembers what it matched so expired, expiring and stale ones can be reported.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use globset::{GlobBuilder, GlobMatcher};
 use serde::Deserialize;
 
 use super::purl::Purl;
-use super::{Class, TrivyFinding, clock};
+use super::{Class, TrivyFinding};
+use crate::time;
 
 /// Where an ignore was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,7 +57,7 @@ pub struct CicdIgnore {
 }
 
 #[derive(Default, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 struct YamlFile {
     vulnerabilities: Vec<YamlEntry>,
     misconfigurations: Vec<YamlEntry>,
@@ -64,14 +65,62 @@ struct YamlFile {
     licenses: Vec<YamlEntry>,
 }
 
-#[derive(Default, Deserialize)]
-#[serde(default)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct YamlEntry {
     id: String,
+    #[serde(default)]
     paths: Vec<String>,
+    #[serde(default)]
     purls: Vec<String>,
-    expired_at: Option<String>,
+    #[serde(default)]
+    expired_at: Option<Expiry>,
+    #[serde(default)]
     statement: Option<String>,
+}
+
+/// `expired_at`, checked while the YAML is read so that a bad date is reported at its line.
+struct Expiry(Option<i64>);
+
+impl<'de> Deserialize<'de> for Expiry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.trim().is_empty() {
+            return Ok(Expiry(None));
+        }
+        time::parse(&s).map(|t| Expiry(Some(t))).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "expired_at `{s}` is not a date (YYYY-MM-DD) or RFC 3339 time"
+            ))
+        })
+    }
+}
+
+/// An error in an ignore file: where (`file:line:column` when known) and what.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FileError {
+    pub at: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.at, self.message)
+    }
+}
+
+/// A YAML error at its line and column, worded as cicd.yaml's errors are.
+fn yaml_error(shown: &str, e: &yaml_serde::Error) -> FileError {
+    let raw = e.to_string();
+    let message = match raw.rfind(" at line ") {
+        Some(i) => raw[..i].to_owned(),
+        None => raw.clone(),
+    };
+    let at = match e.location() {
+        Some(l) => format!("{shown}:{}:{}", l.line(), l.column()),
+        None => shown.to_owned(),
+    };
+    FileError { at, message }
 }
 
 fn glob(pattern: &str) -> Result<GlobMatcher, String> {
@@ -97,8 +146,11 @@ fn purls(list: &[String]) -> Result<Vec<Purl>, String> {
 
 /// Reads an ignore file: YAML when its name ends in `.yaml`/`.yml` (as Trivy decides),
 /// else the line format. Warnings (entries Trivy would skip too) go to `notes`.
-pub fn read_file(path: &Path, notes: &mut Vec<String>) -> Result<Vec<Ignore>, (PathBuf, String)> {
-    let fail = |m: String| (path.to_path_buf(), m);
+pub fn read_file(path: &Path, notes: &mut Vec<String>) -> Result<Vec<Ignore>, FileError> {
+    let fail = |message: String| FileError {
+        at: path.display().to_string(),
+        message,
+    };
     let bytes = std::fs::read(path).map_err(|e| fail(format!("could not be read: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         fail(format!(
@@ -112,7 +164,7 @@ pub fn read_file(path: &Path, notes: &mut Vec<String>) -> Result<Vec<Ignore>, (P
         Some("yaml" | "yml")
     );
     if yaml {
-        parse_yaml(&text, &shown).map_err(fail)
+        parse_yaml(&text, &shown)
     } else {
         Ok(parse_lines(&text, &shown, notes))
     }
@@ -130,7 +182,7 @@ pub fn parse_lines(text: &str, shown: &str, notes: &mut Vec<String>) -> Vec<Igno
         let mut expires = None;
         if let Some(exp) = fields.iter().find_map(|f| f.strip_prefix("exp:")) {
             // Trivy skips an entry whose date does not parse, with a warning; so do we.
-            match clock::parse(exp).filter(|_| !exp.contains('T')) {
+            match time::parse_date(exp) {
                 Some(t) => expires = Some(t),
                 None => {
                     notes.push(format!(
@@ -157,11 +209,11 @@ pub fn parse_lines(text: &str, shown: &str, notes: &mut Vec<String>) -> Vec<Igno
 }
 
 /// `.trivyignore.yaml`.
-pub fn parse_yaml(text: &str, shown: &str) -> Result<Vec<Ignore>, String> {
+pub fn parse_yaml(text: &str, shown: &str) -> Result<Vec<Ignore>, FileError> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let file: YamlFile = yaml_serde::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
+    let file: YamlFile = yaml_serde::from_str(text).map_err(|e| yaml_error(shown, &e))?;
     let mut out = Vec::new();
     let lists = [
         (
@@ -180,18 +232,16 @@ pub fn parse_yaml(text: &str, shown: &str) -> Result<Vec<Ignore>, String> {
     for (class, key, entries) in lists {
         for (i, e) in entries.into_iter().enumerate() {
             let at = format!("{shown}: {key}[{i}]");
-            let expires = match e.expired_at.as_deref() {
-                None | Some("") => None,
-                Some(s) => Some(
-                    clock::parse(s)
-                        .ok_or_else(|| format!("{at}: expired_at `{s}` is not a date"))?,
-                ),
+            let fail = |message: String| FileError {
+                at: at.clone(),
+                message,
             };
+            let expires = e.expired_at.and_then(|x| x.0);
             out.push(Ignore {
                 id: e.id,
                 classes: vec![class],
-                paths: globs(&e.paths).map_err(|m| format!("{at}: {m}"))?,
-                purls: purls(&e.purls).map_err(|m| format!("{at}: {m}"))?,
+                paths: globs(&e.paths).map_err(fail)?,
+                purls: purls(&e.purls).map_err(fail)?,
                 expires,
                 reason: e.statement.filter(|s| !s.is_empty()),
                 owner: None,
@@ -215,7 +265,7 @@ pub fn from_config(
             if e.reason.trim().is_empty() {
                 return Err((i, "reason", "an ignore needs a reason".to_owned()));
             }
-            let expires = clock::parse(&e.expires).ok_or_else(|| {
+            let expires = time::parse(&e.expires).ok_or_else(|| {
                 (
                     i,
                     "expires",
@@ -349,8 +399,8 @@ pub fn apply(
                 State::Stale
             } else {
                 match ig.expires {
-                    Some(t) if t - now < warn_days * clock::DAY => {
-                        State::Expiring((t - now).div_euclid(clock::DAY))
+                    Some(t) if t - now < warn_days * time::DAY => {
+                        State::Expiring((t - now).div_euclid(time::DAY))
                     }
                     _ => State::Applied,
                 }
@@ -393,7 +443,7 @@ mod tests {
         let ids: Vec<&str> = ig.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(ids, ["CVE-1", "CVE-2"]);
         assert_eq!(ig[1].source, ".trivyignore:4");
-        assert_eq!(ig[1].expires, clock::parse("2026-01-31"));
+        assert_eq!(ig[1].expires, time::parse("2026-01-31"));
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].starts_with(".trivyignore:5:"), "{notes:?}");
     }
@@ -432,7 +482,7 @@ mod tests {
 
     #[test]
     fn states() {
-        let day = clock::DAY;
+        let day = time::DAY;
         let mk = |id: &str, expires: Option<i64>| Ignore {
             id: id.into(),
             classes: Class::ALL.to_vec(),

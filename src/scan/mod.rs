@@ -2,7 +2,7 @@
 //! and decide pass or fail. [`run`] is the whole pipeline; each step lives in its own file.
 
 pub mod baseline;
-pub mod clock;
+pub mod dedup;
 pub mod finding;
 pub mod gate;
 pub mod ignore;
@@ -72,6 +72,8 @@ pub struct TrivyFinding {
     /// `CVE-…`, `DS-0002`, `aws-access-key-id`, a license name.
     pub id: String,
     pub severity: Option<Severity>,
+    /// Trivy's `PkgID` (`name@version`, part of its duplicate key).
+    pub pkg_id: Option<String>,
     /// Package name (vulnerabilities, licenses).
     pub package: Option<String>,
     pub installed: Option<String>,
@@ -105,19 +107,6 @@ impl TrivyFinding {
 
     pub fn severity(&self) -> Severity {
         self.severity.unwrap_or(Severity::Unknown)
-    }
-
-    /// Trivy's own duplicate key within one target: id, package, installed version, path.
-    pub fn dedup_key(&self) -> (Class, &str, &str, &str, &str, &str, &str) {
-        (
-            self.class(),
-            &self.target,
-            &self.id,
-            self.package.as_deref().unwrap_or(""),
-            self.installed.as_deref().unwrap_or(""),
-            self.path.as_deref().unwrap_or(""),
-            &self.artifact,
-        )
     }
 
     /// A vulnerability without a fix: no fixed version, or a status other than `fixed`.

@@ -1,21 +1,72 @@
 //! `--vex-out`: the ignores that applied to vulnerabilities, as an OpenVEX 0.2.0 document.
 //! An ignore with a reason (cicd's own, or a `.trivyignore.yaml` `statement`) says
 //! `not_affected` with that reason as the impact statement; one without says
-//! `under_investigation`.
+//! `under_investigation`. OpenVEX requires at least one statement, so with none there is
+//! no document.
 
 use std::collections::BTreeSet;
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use super::ignore::{Applied, Origin};
-use super::{Class, TrivyFinding, clock};
+use super::ignore::{Applied, Origin, State};
+use super::{Class, TrivyFinding};
+use crate::time;
 
 pub const CONTEXT: &str = "https://openvex.dev/ns/v0.2.0";
 
-/// The document, or `None` when no ignore applied to a vulnerability (OpenVEX needs at least
-/// one statement).
-pub fn document(applied: &Applied, findings: &[TrivyFinding], now: i64) -> Option<Value> {
-    let timestamp = clock::rfc3339(now);
+/// An OpenVEX 0.2.0 document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Document {
+    #[serde(rename = "@context")]
+    pub context: &'static str,
+    #[serde(rename = "@id")]
+    pub id: String,
+    pub author: &'static str,
+    pub timestamp: String,
+    pub version: u32,
+    pub tooling: String,
+    pub statements: Vec<Statement>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Statement {
+    pub vulnerability: Vulnerability,
+    pub timestamp: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<Product>,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impact_statement: Option<String>,
+    pub status_notes: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Vulnerability {
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Product {
+    #[serde(rename = "@id")]
+    pub id: String,
+    pub identifiers: Identifiers,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Identifiers {
+    pub purl: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    NotAffected,
+    UnderInvestigation,
+}
+
+/// The document, or `None` when no ignore applied to a vulnerability.
+pub fn document(applied: &Applied, findings: &[TrivyFinding], now: i64) -> Option<Document> {
+    let timestamp = time::rfc3339(now);
     let mut statements = Vec::new();
     for ((ig, matched), state) in applied
         .ignores
@@ -23,10 +74,7 @@ pub fn document(applied: &Applied, findings: &[TrivyFinding], now: i64) -> Optio
         .zip(&applied.matched)
         .zip(&applied.states)
     {
-        if matches!(
-            state,
-            super::ignore::State::Expired | super::ignore::State::Stale
-        ) {
+        if matches!(state, State::Expired | State::Stale) {
             continue;
         }
         let vulns: Vec<&TrivyFinding> = matched
@@ -38,54 +86,56 @@ pub fn document(applied: &Applied, findings: &[TrivyFinding], now: i64) -> Optio
             continue;
         }
         let purls: BTreeSet<&str> = vulns.iter().filter_map(|f| f.purl.as_deref()).collect();
-        let mut statement = json!({
-            "vulnerability": { "name": ig.id },
-            "timestamp": timestamp,
-        });
-        if !purls.is_empty() {
-            statement["products"] = purls
-                .iter()
-                .map(|p| json!({ "@id": p, "identifiers": { "purl": p } }))
-                .collect();
-        }
         let mut notes = format!("ignored by {}", ig.source);
         if let Some(owner) = &ig.owner {
             notes.push_str(&format!("; owner: {owner}"));
         }
         if let Some(t) = ig.expires {
-            notes.push_str(&format!("; expires {}", clock::date(t)));
+            notes.push_str(&format!("; expires {}", time::date(t)));
         }
-        match &ig.reason {
-            Some(reason) => {
-                statement["status"] = json!("not_affected");
-                statement["impact_statement"] = json!(reason);
-            }
-            None => {
-                statement["status"] = json!("under_investigation");
-                if ig.origin == Origin::TrivyIgnore {
-                    notes.push_str(" (a .trivyignore line gives no reason)");
-                }
-            }
+        if ig.reason.is_none() && ig.origin == Origin::TrivyIgnore {
+            notes.push_str(" (a .trivyignore line gives no reason)");
         }
-        statement["status_notes"] = json!(notes);
-        statements.push(statement);
+        statements.push(Statement {
+            vulnerability: Vulnerability {
+                name: ig.id.clone(),
+            },
+            timestamp: timestamp.clone(),
+            products: purls
+                .iter()
+                .map(|p| Product {
+                    id: (*p).to_owned(),
+                    identifiers: Identifiers {
+                        purl: (*p).to_owned(),
+                    },
+                })
+                .collect(),
+            status: if ig.reason.is_some() {
+                Status::NotAffected
+            } else {
+                Status::UnderInvestigation
+            },
+            impact_statement: ig.reason.clone(),
+            status_notes: notes,
+        });
     }
     if statements.is_empty() {
         return None;
     }
+    // A stable id: the same statements always get the same document id.
     let body = serde_json::to_string(&statements).unwrap_or_default();
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in body.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    Some(json!({
-        "@context": CONTEXT,
-        "@id": format!("https://openvex.dev/docs/public/vex-{h:016x}"),
-        "author": "cicd check trivy",
-        "timestamp": timestamp,
-        "version": 1,
-        "tooling": format!("cicd {}", env!("CARGO_PKG_VERSION")),
-        "statements": statements,
-    }))
+    Some(Document {
+        context: CONTEXT,
+        id: format!("https://openvex.dev/docs/public/vex-{h:016x}"),
+        author: "cicd check trivy",
+        timestamp,
+        version: 1,
+        tooling: format!("cicd {}", env!("CARGO_PKG_VERSION")),
+        statements,
+    })
 }

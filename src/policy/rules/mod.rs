@@ -138,7 +138,7 @@ impl<'a> Context<'a> {
             location: Some(location.clone()),
             fix: Some(fix),
             subject: Some(subject.to_owned()),
-            fields: Vec::new(),
+            facts: None,
         });
     }
 }

@@ -194,10 +194,12 @@ impl RawResult {
             .collect();
         for v in self.vulnerabilities.unwrap_or_default() {
             let lines = v.pkg_id.as_ref().and_then(|id| located.get(id)).copied();
+            let pkg_id = nonempty(v.pkg_id);
             out.push(TrivyFinding {
                 class: Some(Class::Vulnerability),
                 id: v.vulnerability_id,
                 severity: Some(v.severity.0.unwrap_or(Severity::Unknown)),
+                pkg_id,
                 package: nonempty(v.pkg_name),
                 installed: nonempty(v.installed_version),
                 fixed: nonempty(v.fixed_version),
