@@ -24,11 +24,12 @@ pub fn plain(s: &str) -> String {
 /// `::` at the start of `s` (after blanks) as `%3A%3A`.
 fn neutralise_start(s: &str) -> String {
     let trimmed = s.trim_start();
-    if trimmed.starts_with("::") {
-        let blanks = &s[..s.len() - trimmed.len()];
-        format!("{blanks}%3A%3A{}", &trimmed[2..])
-    } else {
-        s.to_owned()
+    match trimmed.strip_prefix("::") {
+        Some(rest) => {
+            let blanks = &s[..s.len() - trimmed.len()];
+            format!("{blanks}%3A%3A{rest}")
+        }
+        None => s.to_owned(),
     }
 }
 
@@ -39,6 +40,26 @@ pub fn plain_lines(rendered: &str) -> String {
     for line in rendered.split_inclusive('\n') {
         out.push_str(&neutralise_start(line).replace("##[", "##%5B"));
     }
+    out
+}
+
+/// Serialised JSON with `##[` (the runner's legacy command marker, acted on anywhere in a
+/// line) written as `##\u005b`: the same string to every JSON reader, inert to the runner.
+/// `##[` can only occur inside JSON strings, so the document stays valid.
+pub fn json(mut bytes: Vec<u8>) -> Vec<u8> {
+    const MARK: &[u8] = b"##[";
+    if !bytes.windows(MARK.len()).any(|w| w == MARK) {
+        return bytes;
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 16);
+    let mut rest = bytes.as_slice();
+    while let Some(i) = rest.windows(MARK.len()).position(|w| w == MARK) {
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(b"##\\u005b");
+        rest = &rest[i + MARK.len()..];
+    }
+    out.extend_from_slice(rest);
+    bytes.clear();
     out
 }
 
@@ -72,6 +93,10 @@ mod tests {
         assert_eq!(
             plain_lines("ok\n ::set-output::x\n"),
             "ok\n %3A%3Aset-output::x\n"
+        );
+        assert_eq!(
+            json(b"{\"a\":\"##[x\"}".to_vec()),
+            b"{\"a\":\"##\\u005bx\"}"
         );
         assert_eq!(markdown("a|b<script>`x`\n"), "a\\|b\\<script\\>\\`x\\` ");
     }

@@ -93,6 +93,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         },
         gate: report.gate.as_ref(),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    let bytes = serde_json::to_vec_pretty(&doc)?;
+    out.write_all(&super::escape::json(bytes))?;
     writeln!(out)
 }

@@ -118,6 +118,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             }],
         }],
     });
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    let bytes = serde_json::to_vec_pretty(&doc)?;
+    out.write_all(&super::escape::json(bytes))?;
     writeln!(out)
 }

@@ -252,18 +252,18 @@ fn table_groups_by_severity() {
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout), @"
     CRITICAL (2)
       ID                 PACKAGE  INSTALLED  FIXED  CLASS   TARGET
-      aws-access-key-id                             secret  config.py
-      github-pat                                    secret  config.py
+      aws-access-key-id                             secret  config.py:1
+      github-pat                                    secret  config.py:2
 
     HIGH (2)
       ID       PACKAGE  INSTALLED  FIXED  CLASS             TARGET
-      DS-0002                             misconfiguration  Dockerfile
-      DS-0025                             misconfiguration  Dockerfile
+      DS-0002                             misconfiguration  Dockerfile:3
+      DS-0025                             misconfiguration  Dockerfile:2
 
     LOW (2)
-      ID       PACKAGE  INSTALLED  FIXED  CLASS             TARGET
+      ID       PACKAGE  INSTALLED  FIXED  CLASS             TARGET             PATH
       DS-0026                             misconfiguration  Dockerfile
-      MIT      lodash                     license           package-lock.json
+      MIT      lodash                     license           package-lock.json  package-lock.json
 
     6 findings (2 critical, 2 high, 2 low) in 1 file
     gate: FAILED
