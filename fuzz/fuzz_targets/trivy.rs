@@ -5,7 +5,8 @@
 
 use std::path::Path;
 
-use cicd::scan::{clock, ignore, parse, purl::Purl};
+use cicd::scan::{ignore, parse, purl::Purl};
+use cicd::time;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -17,8 +18,9 @@ fuzz_target!(|data: &[u8]| {
         if let Some(p) = Purl::parse(text) {
             assert!(p.matches(&p), "a purl matches itself");
         }
-        if let Some(t) = clock::parse(text) {
-            let _ = clock::rfc3339(t);
+        if let Some(t) = time::parse(text) {
+            let _ = time::rfc3339(t);
+            let _ = time::date(t);
         }
     }
 });

@@ -63,6 +63,16 @@ pub fn json(mut bytes: Vec<u8>) -> Vec<u8> {
     out
 }
 
+/// A Markdown code span of `s` when nothing in it can end the span or the table cell,
+/// else `s` as escaped text ([`markdown`]).
+pub fn markdown_code(s: &str) -> String {
+    if s.is_empty() || s.contains(['`', '\n', '\r', '|']) {
+        markdown(s)
+    } else {
+        format!("`{s}`")
+    }
+}
+
 /// Text for Markdown (a step summary table cell or list item): one line, with the
 /// characters Markdown or HTML would act on backslash-escaped.
 pub fn markdown(s: &str) -> String {

@@ -45,12 +45,12 @@ pub fn markdown(report: &Report) -> String {
                 .location
                 .as_ref()
                 .map(|l| {
-                    format!(
+                    escape::markdown_code(&format!(
                         "{}:{}:{}",
                         slash_path(&l.file),
                         l.start.line,
                         l.start.column
-                    )
+                    ))
                 })
                 .unwrap_or_default();
             let _ = writeln!(
@@ -58,7 +58,7 @@ pub fn markdown(report: &Report) -> String {
                 "| {} | `{}` | {} | {} |",
                 f.severity,
                 f.rule,
-                cell(&loc),
+                loc,
                 cell(&f.message)
             );
         }

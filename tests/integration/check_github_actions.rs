@@ -34,7 +34,7 @@ fn annotations_summary_and_outputs() {
         std::fs::read_to_string(&output).expect("output"),
         "earlier=1\nfindings=10\n"
     );
-    insta::assert_snapshot!(std::fs::read_to_string(&summary).expect("summary"), @"
+    insta::assert_snapshot!(std::fs::read_to_string(&summary).expect("summary"), @r#"
     ## cicd check
 
     **10 findings (2 high, 8 medium) in 2 files**
@@ -46,17 +46,17 @@ fn annotations_summary_and_outputs() {
 
     | severity | rule | location | finding |
     |---|---|---|---|
-    | medium | `unpinned-image` | `workflows/services.yml:8:16` | service container image `postgres:16` is pinned to tag `16`, not a digest |
-    | high | `unpinned-image` | `workflows/services.yml:17:16` | service container image `redis` uses `latest`, which changes with every release |
-    | high | `unpinned-image` | `workflows/services.yml:19:16` | service container image `mongo:latest` uses `latest`, which changes with every release |
-    | medium | `unpinned-image` | `workflows/services.yml:25:17` | service container image `docker.elastic.co/elasticsearch/elasticsearch:8.15.0` is pinned to tag `8.15.0`, not a digest |
-    | medium | `unpinned-action` | `workflows/tag-refs.yml:7:15` | action `actions/checkout@v4` is pinned to tag `v4`, which can be moved |
-    | medium | `unpinned-action` | `workflows/tag-refs.yml:8:15` | action `actions/setup-node@v4.1.1` is pinned to tag `v4.1.1`, which can be moved |
-    | medium | `unpinned-action` | `workflows/tag-refs.yml:9:15` | action `jdx/mise-action@v2.1` is pinned to tag `v2.1`, which can be moved |
-    | medium | `unpinned-action` | `workflows/tag-refs.yml:10:15` | action `rhysd/action-setup-vim@1.2` is pinned to tag `1.2`, which can be moved |
-    | medium | `unpinned-action` | `workflows/tag-refs.yml:11:15` | action `aquasecurity/trivy-action@0.28.0` is pinned to tag `0.28.0`, which can be moved |
-    | medium | `unpinned-action` | `workflows/tag-refs.yml:14:15` | action `softprops/action-gh-release@v2.0.8` is pinned to tag `v2.0.8`, which can be moved |
-    ");
+    | medium | `unpinned-image` | `workflows/services.yml:8:16` | service container image \`postgres:16\` is pinned to tag \`16\`, not a digest |
+    | high | `unpinned-image` | `workflows/services.yml:17:16` | service container image \`redis\` uses \`latest\`, which changes with every release |
+    | high | `unpinned-image` | `workflows/services.yml:19:16` | service container image \`mongo:latest\` uses \`latest\`, which changes with every release |
+    | medium | `unpinned-image` | `workflows/services.yml:25:17` | service container image \`docker.elastic.co/elasticsearch/elasticsearch:8.15.0\` is pinned to tag \`8.15.0\`, not a digest |
+    | medium | `unpinned-action` | `workflows/tag-refs.yml:7:15` | action \`actions/checkout@v4\` is pinned to tag \`v4\`, which can be moved |
+    | medium | `unpinned-action` | `workflows/tag-refs.yml:8:15` | action \`actions/setup-node@v4.1.1\` is pinned to tag \`v4.1.1\`, which can be moved |
+    | medium | `unpinned-action` | `workflows/tag-refs.yml:9:15` | action \`jdx/mise-action@v2.1\` is pinned to tag \`v2.1\`, which can be moved |
+    | medium | `unpinned-action` | `workflows/tag-refs.yml:10:15` | action \`rhysd/action-setup-vim@1.2\` is pinned to tag \`1.2\`, which can be moved |
+    | medium | `unpinned-action` | `workflows/tag-refs.yml:11:15` | action \`aquasecurity/trivy-action@0.28.0\` is pinned to tag \`0.28.0\`, which can be moved |
+    | medium | `unpinned-action` | `workflows/tag-refs.yml:14:15` | action \`softprops/action-gh-release@v2.0.8\` is pinned to tag \`v2.0.8\`, which can be moved |
+    "#);
 }
 
 /// With `--format json` stdout stays pure JSON; the annotations go to stderr, which the
