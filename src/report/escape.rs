@@ -66,7 +66,7 @@ pub fn json(mut bytes: Vec<u8>) -> Vec<u8> {
 /// A Markdown code span of `s` when nothing in it can end the span or the table cell,
 /// else `s` as escaped text ([`markdown`]).
 pub fn markdown_code(s: &str) -> String {
-    if s.is_empty() || s.contains(['`', '\n', '\r', '|']) {
+    if s.is_empty() || s.contains(['`', '\n', '\r', '|', '<', '&']) {
         markdown(s)
     } else {
         format!("`{s}`")

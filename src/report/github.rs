@@ -76,14 +76,3 @@ pub fn problem_annotation(p: &InputProblem) -> String {
     props.push("title=cicd%3A unreadable input".into());
     format!("::error {}::{}", props.join(","), escape_data(&p.message))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes() {
-        assert_eq!(escape_data("a%b\r\nc"), "a%25b%0D%0Ac");
-        assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
-    }
-}

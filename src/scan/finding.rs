@@ -57,10 +57,9 @@ fn repo_path(s: &str) -> bool {
     !s.is_empty() && !s.starts_with('/') && !s.contains([' ', ':', '@']) && !s.contains("..")
 }
 
-pub fn to_finding(f: TrivyFinding, is_new: Option<bool>, fails: bool) -> Finding {
-    let class = f.class();
-    let sev = f.severity();
-    let mut message = match class {
+/// `CVE-… in pkg 1.2: title`, `DS-0002 in Dockerfile: title` …
+fn message(f: &TrivyFinding) -> String {
+    let mut message = match f.class() {
         Class::Vulnerability => {
             let mut m = format!("{} in {}", f.id, f.package.as_deref().unwrap_or("?"));
             if let Some(v) = &f.installed {
@@ -81,29 +80,34 @@ pub fn to_finding(f: TrivyFinding, is_new: Option<bool>, fails: bool) -> Finding
         message.push_str(": ");
         message.push_str(t);
     }
+    message
+}
+
+/// The file of the repository and lines the finding points at, when it has both.
+fn location(f: &TrivyFinding) -> Option<Location> {
+    let file = match f.class() {
+        Class::License => f.path.as_deref().filter(|p| repo_path(p)),
+        _ => Some(f.target.as_str()).filter(|p| repo_path(p)),
+    };
+    let (file, (start, end)) = (file?, f.lines?);
+    let at = |line| Pos { line, column: 1 };
+    Some(Location {
+        file: PathBuf::from(file),
+        start: at(start),
+        end: at(end),
+        symbolic: String::new(),
+    })
+}
+
+pub fn to_finding(f: TrivyFinding, is_new: Option<bool>, fails: bool) -> Finding {
+    let class = f.class();
+    let sev = f.severity();
+    let message = message(&f);
     let fix = match (&f.fixed, &f.package) {
         (Some(v), Some(p)) => Some(format!("upgrade {p} to {v}")),
         _ => f.resolution.clone(),
     };
-    let file = match class {
-        Class::License => f.path.as_deref().filter(|p| repo_path(p)),
-        _ => Some(f.target.as_str()).filter(|p| repo_path(p)),
-    };
-    let location = match (file, f.lines) {
-        (Some(file), Some((start, end))) => Some(Location {
-            file: PathBuf::from(file),
-            start: Pos {
-                line: start,
-                column: 1,
-            },
-            end: Pos {
-                line: end,
-                column: 1,
-            },
-            symbolic: String::new(),
-        }),
-        _ => None,
-    };
+    let location = location(&f);
     let subject = format!(
         "{} {}@{} {} {}",
         f.id,

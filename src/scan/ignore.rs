@@ -193,17 +193,12 @@ pub fn parse_lines(text: &str, shown: &str, notes: &mut Vec<String>) -> Vec<Igno
                 }
             }
         }
-        out.push(Ignore {
-            id: fields[0].to_owned(),
-            classes: Class::ALL.to_vec(),
-            paths: Vec::new(),
-            purls: Vec::new(),
+        out.push(Ignore::bare(
+            fields[0],
             expires,
-            reason: None,
-            owner: None,
-            source: format!("{shown}:{}", n + 1),
-            origin: Origin::TrivyIgnore,
-        });
+            format!("{shown}:{}", n + 1),
+            Origin::TrivyIgnore,
+        ));
     }
     out
 }
@@ -303,6 +298,21 @@ pub fn from_config(
 }
 
 impl Ignore {
+    /// An id for every class, without paths, purls, reason or owner (a `.trivyignore` line).
+    pub fn bare(id: &str, expires: Option<i64>, source: String, origin: Origin) -> Self {
+        Self {
+            id: id.to_owned(),
+            classes: Class::ALL.to_vec(),
+            paths: Vec::new(),
+            purls: Vec::new(),
+            expires,
+            reason: None,
+            owner: None,
+            source,
+            origin,
+        }
+    }
+
     /// Whether this ignore covers `f` (expiry aside), by Trivy's rules.
     pub fn matches(&self, f: &TrivyFinding) -> bool {
         let class = f.class();
@@ -483,17 +493,8 @@ mod tests {
     #[test]
     fn states() {
         let day = time::DAY;
-        let mk = |id: &str, expires: Option<i64>| Ignore {
-            id: id.into(),
-            classes: Class::ALL.to_vec(),
-            paths: Vec::new(),
-            purls: Vec::new(),
-            expires,
-            reason: None,
-            owner: None,
-            source: id.into(),
-            origin: Origin::Cicd,
-        };
+        let mk =
+            |id: &str, expires: Option<i64>| Ignore::bare(id, expires, id.into(), Origin::Cicd);
         let findings = [vuln("A", "t", None, None), vuln("B", "t", None, None)];
         let now = 100 * day;
         let (ignored, applied) = apply(
