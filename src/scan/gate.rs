@@ -168,12 +168,7 @@ fn narrow(findings: &mut Vec<TrivyFinding>, policy: &Policy, notes: &mut Vec<Str
 /// A note for each ignore that expired, expires soon or matched nothing, and its row.
 fn ignore_report(applied: &Applied, notes: &mut Vec<String>) -> Vec<IgnoreRow> {
     let mut rows = Vec::new();
-    for ((ig, matched), state) in applied
-        .ignores
-        .iter()
-        .zip(&applied.matched)
-        .zip(&applied.states)
-    {
+    for (ig, matched, state) in applied.iter() {
         let expires = ig.expires.map(time::date);
         let on = expires.clone().unwrap_or_default();
         match state {

@@ -377,6 +377,17 @@ pub struct Applied {
     pub states: Vec<State>,
 }
 
+impl Applied {
+    /// Each ignore with the findings it matched and what became of it.
+    pub fn iter(&self) -> impl Iterator<Item = (&Ignore, &[usize], &State)> {
+        self.ignores
+            .iter()
+            .zip(&self.matched)
+            .zip(&self.states)
+            .map(|((ig, m), st)| (ig, m.as_slice(), st))
+    }
+}
+
 /// Splits `findings` into kept and ignored. Expired ignores do not apply, but what they
 /// would have matched is counted so the report can say so.
 pub fn apply(

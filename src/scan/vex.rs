@@ -68,12 +68,7 @@ pub enum Status {
 pub fn document(applied: &Applied, findings: &[TrivyFinding], now: i64) -> Option<Document> {
     let timestamp = time::rfc3339(now);
     let mut statements = Vec::new();
-    for ((ig, matched), state) in applied
-        .ignores
-        .iter()
-        .zip(&applied.matched)
-        .zip(&applied.states)
-    {
+    for (ig, matched, state) in applied.iter() {
         if matches!(state, State::Expired | State::Stale) {
             continue;
         }
