@@ -143,9 +143,13 @@ pub fn run(cli: &Cli, args: &TrivyArgs, color: bool) -> Result<Exit, Error> {
             let runtime = Runtime::from_env();
             if runtime.active {
                 let message = e.to_string();
+                let file = match &e {
+                    Error::BadInput { path, .. } => file_property(path),
+                    _ => String::new(),
+                };
                 let _ = writeln!(
                     std::io::stderr(),
-                    "::error title=cicd check trivy%3A gate error::{}",
+                    "::error {file}title=cicd check trivy%3A gate error::{}",
                     report::github::escape_data(&message)
                 );
                 let _ = set_outputs(&runtime, None);
@@ -157,6 +161,25 @@ pub fn run(cli: &Cli, args: &TrivyArgs, color: bool) -> Result<Exit, Error> {
             Err(e)
         }
     }
+}
+
+/// `file=F,line=N,` for an annotation, from a shown path that may end in `:line[:column]`.
+fn file_property(path: &Path) -> String {
+    let shown = report::slash_path(path);
+    let mut parts: Vec<&str> = shown.rsplitn(3, ':').collect();
+    parts.reverse();
+    let number = |s: &&str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let (file, line) = match parts.as_slice() {
+        [f, l, c] if number(l) && number(c) => (*f, Some(*l)),
+        [f, l] if number(l) => (*f, Some(*l)),
+        [f, rest, l] if number(l) => (&shown[..f.len() + 1 + rest.len()], Some(*l)),
+        _ => (shown.as_str(), None),
+    };
+    let mut out = format!("file={},", report::github::escape_property(file));
+    if let Some(line) = line {
+        out.push_str(&format!("line={line},"));
+    }
+    out
 }
 
 fn gate(cli: &Cli, args: &TrivyArgs, color: bool) -> Result<Exit, Error> {

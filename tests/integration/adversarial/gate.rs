@@ -133,7 +133,7 @@ fn gate_that_cannot_start_leaves_an_error_result() {
     assert_eq!(outputs, "failed=true\nresult=error\n");
     assert!(summary.contains("gate error"), "{summary}");
     assert!(
-        text(&out.stderr).contains("::error title=cicd check trivy"),
+        text(&out.stderr).contains("::error file=.trivyignore.yaml,line=1,title="),
         "{}",
         text(&out.stderr)
     );
