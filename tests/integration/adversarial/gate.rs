@@ -46,6 +46,17 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Writes `contents` to `dir/file`, runs `cicd check trivy image.json`: (exit code, stderr).
+fn with_file(dir: &Path, file: &str, contents: &str) -> (Option<i32>, String) {
+    std::fs::write(dir.join(file), contents).expect("write");
+    let out = cicd()
+        .current_dir(dir)
+        .args(["check", "trivy", "image.json"])
+        .output()
+        .expect("run");
+    (out.status.code(), text(&out.stderr))
+}
+
 /// Every output a workflow reads says "error", none says "passed".
 fn assert_error_everywhere(dir: &Path, report: &str) {
     for format in ["plain", "json", "sarif", "github"] {
@@ -157,14 +168,8 @@ fn empty_or_unknown_fail_on_is_a_usage_error() {
         "policy:\n  trivy:\n    fail-on: [\"\"]\n",
         "policy:\n  trivy:\n    classes:\n      secret:\n        fail-on: []\n",
     ] {
-        std::fs::write(dir.path().join("cicd.yaml"), yaml).expect("write");
-        let out = cicd()
-            .current_dir(dir.path())
-            .args(["check", "trivy", "image.json"])
-            .output()
-            .expect("run");
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{yaml}: {stderr}");
+        let (code, stderr) = with_file(dir.path(), "cicd.yaml", yaml);
+        assert_eq!(code, Some(2), "{yaml}: {stderr}");
         assert!(
             stderr.contains("cicd.yaml:3:") || stderr.contains("cicd.yaml:5:"),
             "{stderr}"
@@ -231,33 +236,21 @@ fn same_id_at_different_places_is_not_merged() {
 #[test]
 fn impossible_expiry_date_is_rejected_at_its_line() {
     let dir = workdir();
-    std::fs::write(
-        dir.path().join("cicd.yaml"),
+    let (code, stderr) = with_file(
+        dir.path(),
+        "cicd.yaml",
         "policy:\n  trivy:\n    ignores:\n      - id: CVE-2024-2961\n        reason: not reachable\n        expires: 2026-02-30\n",
-    )
-    .expect("write");
-    let out = cicd()
-        .current_dir(dir.path())
-        .args(["check", "trivy", "image.json"])
-        .output()
-        .expect("run");
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    );
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("cicd.yaml:6:"), "{stderr}");
     assert!(stderr.contains("2026-02-30"), "{stderr}");
     std::fs::remove_file(dir.path().join("cicd.yaml")).expect("rm");
-    std::fs::write(
-        dir.path().join(".trivyignore.yaml"),
+    let (code, stderr) = with_file(
+        dir.path(),
+        ".trivyignore.yaml",
         "vulnerabilities:\n  - id: CVE-2024-2961\n    expired_at: 2026-02-30\n",
-    )
-    .expect("write");
-    let out = cicd()
-        .current_dir(dir.path())
-        .args(["check", "trivy", "image.json"])
-        .output()
-        .expect("run");
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    );
+    assert_eq!(code, Some(2), "{stderr}");
     // The entry's line: the date is checked as the entry is read.
     assert!(stderr.contains(".trivyignore.yaml:2:"), "{stderr}");
     assert!(stderr.contains("2026-02-30"), "{stderr}");
@@ -275,14 +268,8 @@ fn unknown_key_in_trivyignore_yaml_is_rejected() {
         ),
         ("vulnerability:\n  - id: CVE-2024-2961\n", ":1:"),
     ] {
-        std::fs::write(dir.path().join(".trivyignore.yaml"), yaml).expect("write");
-        let out = cicd()
-            .current_dir(dir.path())
-            .args(["check", "trivy", "image.json"])
-            .output()
-            .expect("run");
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{yaml}: {stderr}");
+        let (code, stderr) = with_file(dir.path(), ".trivyignore.yaml", yaml);
+        assert_eq!(code, Some(2), "{yaml}: {stderr}");
         assert!(
             stderr.contains(&format!(".trivyignore.yaml{line}")),
             "{yaml}: {stderr}"
