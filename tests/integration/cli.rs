@@ -71,3 +71,106 @@ fn usage_errors_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
 }
+
+/// Every subcommand's help, in full: a flag that does not apply, or one left undescribed,
+/// shows up as a snapshot change.
+const SUBCOMMANDS: &[&[&str]] = &[
+    &[],
+    &["check"],
+    &["check", "trivy"],
+    &["pin"],
+    &["image"],
+    &["image", "inspect"],
+    &["image", "copy"],
+    &["image", "tag"],
+    &["image", "login"],
+];
+
+fn help(args: &[&str]) -> String {
+    let out = cicd().args(args).arg("--help").output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{args:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+// See: issue 8 item 19
+#[test]
+fn each_subcommands_help_shows_only_what_applies_to_it() {
+    for args in SUBCOMMANDS {
+        let name = if args.is_empty() {
+            "help".to_owned()
+        } else {
+            format!("help_{}", args.join("_"))
+        };
+        insta::assert_snapshot!(name, help(args));
+    }
+}
+
+// See: issue 8 item 19
+#[test]
+fn flags_that_do_not_apply_are_neither_listed_nor_accepted() {
+    let login = help(&["image", "login"]);
+    for flag in [
+        "--chunk-size",
+        "--server-url",
+        "--api-url",
+        "--offline",
+        "--config",
+    ] {
+        assert!(!login.contains(flag), "image login lists {flag}:\n{login}");
+    }
+    let trivy = help(&["check", "trivy"]);
+    for flag in ["--offline", "--server-url", "--api-url"] {
+        assert!(!trivy.contains(flag), "check trivy lists {flag}:\n{trivy}");
+    }
+    for args in [
+        &["image", "inspect"][..],
+        &["image", "copy"],
+        &["image", "tag"],
+        &["image", "login"],
+        &["image"],
+        &["pin"],
+    ] {
+        let text = help(args);
+        assert!(
+            !text.contains("1  policy"),
+            "{args:?} cannot exit 1:\n{text}"
+        );
+        assert!(
+            text.contains("0  ok") && text.contains("3  external failure"),
+            "{text}"
+        );
+    }
+    assert!(help(&["pin"]).contains("images"));
+    assert!(help(&["image", "tag"]).contains("--json\n          Print JSON: "));
+    let copy = help(&["image", "copy"]);
+    assert!(
+        copy.contains("<SRC>  The image to copy") && copy.contains("<DST>  Where to copy it"),
+        "{copy}"
+    );
+
+    for args in [
+        &["image", "login", "127.0.0.1:9", "--chunk-size", "1"][..],
+        &[
+            "image",
+            "inspect",
+            "oci:x",
+            "--server-url",
+            "http://127.0.0.1:9",
+        ],
+        &["check", "trivy", "--offline", "r.json"],
+    ] {
+        let out = cicd().args(args).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+/// Options before the subcommand keep working where they apply (`cicd --offline image copy`).
+#[test]
+fn options_before_the_subcommand_still_apply() {
+    let out = cicd()
+        .args(["--offline", "image", "inspect", "docker://127.0.0.1:9/x:y"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--offline"));
+}
