@@ -117,6 +117,15 @@ fn classify(err: &(dyn Error + 'static)) -> Failure {
     if err.is::<rustls::Error>() {
         return Failure::Tls;
     }
+    if err.is::<super::TimedOut>() {
+        return Failure::Timeout;
+    }
+    match err.downcast_ref::<super::SendError>() {
+        Some(super::SendError::NoAnswer { .. }) => return Failure::Timeout,
+        // Transparent: its `source()` skips the reqwest error itself.
+        Some(super::SendError::Http(e)) => return classify(e),
+        None => {}
+    }
     if let Some(io) = err.downcast_ref::<std::io::Error>() {
         let inner = io.get_ref().map_or(Failure::Other, |i| classify(i));
         let own = match io.kind() {

@@ -8,13 +8,15 @@
 mod client;
 mod error;
 pub mod retry;
+mod watch;
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
-pub use client::{Client, network, send};
+pub use client::{Client, SendError, network, send};
 pub use error::{Cause, Failure, HttpError, chain};
 pub use retry::{Retry, parse_retry_after, retry_after, retryable_status};
+pub use watch::TimedOut;
 
 /// The environment variable that overrides every timeout below, in seconds.
 pub const TIMEOUT_ENV: &str = "CICD_HTTP_TIMEOUT";
@@ -23,8 +25,7 @@ pub const TIMEOUT_ENV: &str = "CICD_HTTP_TIMEOUT";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
     /// OCI registries: small manifests and tokens, and blob bodies of any size, so no total
-    /// per request; a body that pauses longer than the first-byte wait fails (transfers show
-    /// progress meanwhile).
+    /// per request; a body fails when it pauses too long (transfers show progress meanwhile).
     Registry,
     /// Git smart HTTP: `ls-refs` and small fetches, answered in well under a second.
     Git,
@@ -37,9 +38,10 @@ pub enum Purpose {
 pub struct Timeouts {
     /// To open the connection (TCP and TLS).
     pub connect: Duration,
-    /// From sending a request until its response headers arrive, and for every later pause
-    /// in a body.
+    /// For the response headers, counted from when the request's last byte went out.
     pub first_byte: Duration,
+    /// For each next piece of a response body.
+    pub pause: Duration,
     /// For one request, body included; `None` where bodies can be of any size.
     pub request: Option<Duration>,
     /// For one operation, retries included: no retry starts after it is spent.
@@ -47,22 +49,23 @@ pub struct Timeouts {
 }
 
 impl Purpose {
-    /// The waits this purpose gets: `CICD_HTTP_TIMEOUT=N` sets connect and first byte to N
-    /// seconds (and the request and budget of small-answer purposes to 2N).
+    /// The waits this purpose gets: `CICD_HTTP_TIMEOUT=N` sets connect, first byte and pause
+    /// to N seconds (and the request and budget of small-answer purposes to 2N).
     pub fn timeouts(self) -> Timeouts {
         self.timeouts_with(override_secs())
     }
 
     fn timeouts_with(self, override_secs: Option<u64>) -> Timeouts {
-        let (connect, first_byte) = match (override_secs, self) {
-            (Some(n), _) => (n, n),
-            (None, Purpose::Registry) => (10, 60),
-            (None, Purpose::Git | Purpose::Api) => (10, 15),
+        let (connect, first_byte, pause) = match (override_secs, self) {
+            (Some(n), _) => (n, n, n),
+            (None, Purpose::Registry) => (10, 30, 60),
+            (None, Purpose::Git | Purpose::Api) => (10, 15, 15),
         };
         let secs = Duration::from_secs;
         Timeouts {
             connect: secs(connect),
             first_byte: secs(first_byte),
+            pause: secs(pause),
             request: (self != Purpose::Registry).then(|| secs(2 * first_byte)),
             budget: secs(2 * first_byte),
         }
@@ -127,7 +130,7 @@ mod tests {
         assert_eq!(git.first_byte, Duration::from_secs(15));
         assert_eq!(git.request, Some(Duration::from_secs(30)));
         let registry = Purpose::Registry.timeouts_with(None);
-        assert!(registry.first_byte > git.first_byte);
+        assert!(registry.first_byte > git.first_byte && registry.pause > registry.first_byte);
         assert_eq!(registry.request, None);
         assert!(git.budget >= git.first_byte && registry.connect <= registry.first_byte);
         let set = Purpose::Api.timeouts_with(Some(3));

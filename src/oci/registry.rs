@@ -18,7 +18,7 @@ use secrecy::ExposeSecret;
 use super::auth::{Credential, PASSWORD_ENV, USERNAME_ENV};
 use super::challenge::{Challenge, parse_challenge};
 use super::error::OciError;
-use crate::http::{Retry, retryable_status};
+use crate::http::{Purpose, Retry, retryable_status};
 pub(super) use crate::http::{chain, retry_after};
 
 /// How to reach registries: shared by every [`Registry`] of one command.
@@ -37,7 +37,7 @@ pub struct Options {
 /// The registry client every [`Registry`] of a command shares: the HTTP stack's registry
 /// purpose (its timeouts) with the extra CAs of `opts`.
 pub fn http_client(opts: &Options) -> Result<reqwest::Client, OciError> {
-    use crate::http::{Client, HttpError, Purpose};
+    use crate::http::{Client, HttpError};
     match Client::with_ca_files(Purpose::Registry, &opts.ca_certs) {
         Ok(client) => Ok(client.into_reqwest()),
         Err(HttpError::CaFile { path, message }) => Err(OciError::CaCert { path, message }),
@@ -113,7 +113,7 @@ impl Registry {
     /// `GET /v2/`, recording how the registry wants to be authenticated.
     async fn ping(&self, base: &str) -> Result<(), OciError> {
         let resp = self.http.get(format!("{base}/v2/"));
-        let resp = crate::http::send(resp)
+        let resp = crate::http::send(resp, Purpose::Registry)
             .await
             .map_err(|e| self.network("connecting", &e))?;
         let status = resp.status();
@@ -131,7 +131,7 @@ impl Registry {
         Ok(())
     }
 
-    pub(super) fn network(&self, action: &str, e: &reqwest::Error) -> OciError {
+    pub(super) fn network(&self, action: &str, e: &(dyn std::error::Error + 'static)) -> OciError {
         OciError::Network {
             registry: self.host.clone(),
             action: action.to_owned(),
@@ -207,7 +207,7 @@ impl Registry {
                     .header(AUTHORIZATION, c.basic_header()),
                 None => self.http.get(realm).query(&query),
             };
-            let resp = match crate::http::send(req).await {
+            let resp = match crate::http::send(req, Purpose::Registry).await {
                 Ok(r) => r,
                 Err(e)
                     if attempt + 1 < self.retry.attempts
@@ -298,7 +298,7 @@ impl Registry {
             if let Some(auth) = self.authorization(scopes, repo).await? {
                 req = req.header(AUTHORIZATION, auth);
             }
-            let resp = match crate::http::send(req).await {
+            let resp = match crate::http::send(req, Purpose::Registry).await {
                 Ok(r) => r,
                 Err(e) => {
                     let permanent = self.network(action, &e).is_permanent_network();

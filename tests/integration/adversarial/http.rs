@@ -102,7 +102,7 @@ fn image_inspect_against_a_registry_that_never_answers_exits_3_naming_it() {
         stderr.contains(&format!("still waiting for {}", server.addr)),
         "{stderr}"
     );
-    insta::assert_snapshot!(error_line(&stderr, &server.addr), @"error: could not reach registry 127.0.0.1:PORT (connecting): error sending request for url (https://127.0.0.1:PORT/v2/): operation timed out; the server did not answer in time: check that it is healthy, or give it longer with CICD_HTTP_TIMEOUT=SECONDS");
+    insta::assert_snapshot!(error_line(&stderr, &server.addr), @"error: could not reach registry 127.0.0.1:PORT (connecting): error sending request for url (https://127.0.0.1:PORT/v2/): client error (Connect): operation timed out; the server did not answer in time: check that it is healthy, or give it longer with CICD_HTTP_TIMEOUT=SECONDS");
 }
 
 // See: issue 8 item 17
