@@ -25,7 +25,7 @@ pub enum SendError {
     #[error(transparent)]
     Http(#[from] reqwest::Error),
     /// The response headers did not come in time after the request went out.
-    #[error("{url}: no answer after {}s", .after.as_secs())]
+    #[error("no answer after {}s", .after.as_secs())]
     NoAnswer { url: String, after: Duration },
 }
 

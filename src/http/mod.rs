@@ -50,7 +50,7 @@ pub struct Timeouts {
 
 impl Purpose {
     /// The waits this purpose gets: `CICD_HTTP_TIMEOUT=N` sets connect, first byte and pause
-    /// to N seconds (and the request and budget of small-answer purposes to 2N).
+    /// to N seconds (a small-answer purpose's request to 3N and its budget to 2N).
     pub fn timeouts(self) -> Timeouts {
         self.timeouts_with(override_secs())
     }
@@ -59,14 +59,15 @@ impl Purpose {
         let (connect, first_byte, pause) = match (override_secs, self) {
             (Some(n), _) => (n, n, n),
             (None, Purpose::Registry) => (10, 30, 60),
-            (None, Purpose::Git | Purpose::Api) => (10, 15, 15),
+            (None, Purpose::Git | Purpose::Api) => (10, 10, 10),
         };
         let secs = Duration::from_secs;
         Timeouts {
             connect: secs(connect),
             first_byte: secs(first_byte),
             pause: secs(pause),
-            request: (self != Purpose::Registry).then(|| secs(2 * first_byte)),
+            // Beyond the watch on headers (connect + first byte), so the two never race.
+            request: (self != Purpose::Registry).then(|| secs(connect + 2 * first_byte)),
             budget: secs(2 * first_byte),
         }
     }
@@ -127,7 +128,7 @@ mod tests {
     #[test]
     fn small_answers_get_seconds_and_bodies_get_longer() {
         let git = Purpose::Git.timeouts_with(None);
-        assert_eq!(git.first_byte, Duration::from_secs(15));
+        assert_eq!(git.first_byte, Duration::from_secs(10));
         assert_eq!(git.request, Some(Duration::from_secs(30)));
         let registry = Purpose::Registry.timeouts_with(None);
         assert!(registry.first_byte > git.first_byte && registry.pause > registry.first_byte);
