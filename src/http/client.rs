@@ -357,4 +357,34 @@ mod tests {
         assert_eq!(cause.failure, Failure::Timeout, "{cause}");
         assert!(cause.text.contains("nothing arrived"), "{cause}");
     }
+
+    /// A resolver that knows no name, so the DNS failure is real and no network is touched.
+    struct NoNames;
+
+    impl reqwest::dns::Resolve for NoNames {
+        fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+            let name = name.as_str().to_owned();
+            Box::pin(async move {
+                Err(
+                    std::io::Error::new(std::io::ErrorKind::NotFound, format!("{name}: unknown"))
+                        .into(),
+                )
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_name_that_does_not_resolve_is_dns_and_not_retried() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .dns_resolver(NoNames)
+            .build()
+            .expect("client");
+        let e = send_with(http.get("http://registry.invalid/v2/"), quick())
+            .await
+            .expect_err("no such name");
+        let cause = chain(&e);
+        assert_eq!(cause.failure, Failure::Dns, "{cause}");
+        assert!(!cause.failure.is_transient());
+    }
 }
