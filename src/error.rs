@@ -26,7 +26,7 @@ pub enum Error {
     )]
     MissingPath(PathBuf),
 
-    #[error(transparent)]
+    #[error("{}{}", .0, flag_hint(.0))]
     Image(#[from] crate::oci::error::OciError),
 
     #[error("`cicd {0}` needs the network; run it without --offline")]
@@ -47,6 +47,14 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// The command-line side of a registry's advice (`oci` names no flags).
+fn flag_hint(e: &crate::oci::error::OciError) -> &'static str {
+    match e.network_failure() {
+        Some(crate::http::Failure::Tls) => " (pass --ca-cert FILE, or set SSL_CERT_FILE)",
+        _ => "",
+    }
 }
 
 impl Error {

@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod fs;
 pub mod github;
+pub mod http;
 pub mod inputs;
 pub mod oci;
 pub mod pin;
@@ -20,6 +21,7 @@ pub use error::{Error, Exit};
 
 /// Runs one parsed command line.
 pub fn run(cli: &cli::Cli) -> Result<Exit, Error> {
+    http::configure_from_env().map_err(Error::Usage)?;
     let color = commands::color_enabled(cli.color);
     match &cli.command {
         cli::Command::Check(args) => match &args.sub {

@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
     let cli = cicd::cli::Cli::parse();
     match cicd::run(&cli) {

@@ -1,11 +1,11 @@
 //! GitHub's REST API, for what Git cannot answer. Today that is one question — is a commit
 //! an ancestor of a branch or tag (`GET /repos/{owner}/{repo}/compare/{base}...{head}`) — so
-//! this is a thin typed client over reqwest rather than octocrab's whole surface.
-
-use std::time::Duration;
+//! this is a thin typed client on the HTTP stack rather than octocrab's whole surface.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+
+use crate::http::{self, HttpError, Purpose};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -17,12 +17,8 @@ pub enum ApiError {
     Status { url: String, status: u16 },
     #[error("{url}: unexpected answer: {reason}")]
     Body { url: String, reason: String },
-    #[error("{url}: {source}")]
-    Network {
-        url: String,
-        #[source]
-        source: reqwest::Error,
-    },
+    #[error(transparent)]
+    Network(#[from] HttpError),
 }
 
 /// How `head` relates to `base` (the compare API's `status`).
@@ -42,7 +38,7 @@ struct CompareBody {
 
 #[derive(Clone)]
 pub struct ApiClient {
-    http: reqwest::Client,
+    http: http::Client,
     base: String,
     token: Option<SecretString>,
 }
@@ -58,15 +54,9 @@ impl std::fmt::Debug for ApiClient {
 
 impl ApiClient {
     /// `api_url` is `GITHUB_API_URL` (`https://api.github.com`, or GHES's `/api/v3`).
-    pub fn new(api_url: &str, token: Option<SecretString>) -> Result<Self, reqwest::Error> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("cicd/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
-            .build()?;
+    pub fn new(api_url: &str, token: Option<SecretString>) -> Result<Self, HttpError> {
         Ok(Self {
-            http,
+            http: http::Client::new(Purpose::Api)?,
             base: api_url.trim_end_matches('/').to_owned(),
             token,
         })
@@ -91,18 +81,8 @@ impl ApiClient {
             escape(head)
         );
         // One commit per page: only `status` is read, not the commit list.
-        let mut request = self
-            .http
-            .get(format!("{url}?per_page=1"))
-            .header("Accept", "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", "2022-11-28");
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token.expose_secret());
-        }
-        let response = request.send().await.map_err(|source| ApiError::Network {
-            url: url.clone(),
-            source,
-        })?;
+        let page = format!("{url}?per_page=1");
+        let response = self.http.send(|c| self.get(c, &page)).await?;
         let status = response.status().as_u16();
         let exhausted = response
             .headers()
@@ -110,10 +90,7 @@ impl ApiClient {
             .is_some_and(|v| v.as_bytes() == b"0");
         match status {
             200 => {
-                let bytes = response.bytes().await.map_err(|source| ApiError::Network {
-                    url: url.clone(),
-                    source,
-                })?;
+                let bytes = response.bytes().await.map_err(|e| http::network(&e))?;
                 let body: CompareBody =
                     serde_json::from_slice(&bytes).map_err(|e| ApiError::Body {
                         url,
@@ -124,6 +101,20 @@ impl ApiClient {
             404 | 422 => Err(ApiError::NotFound { url }),
             403 | 429 if exhausted || status == 429 => Err(ApiError::RateLimited { url }),
             s => Err(ApiError::Status { url, status: s }),
+        }
+    }
+}
+
+impl ApiClient {
+    /// A `GET` with GitHub's media type, API version and the token when there is one.
+    fn get(&self, client: &http::Client, url: &str) -> reqwest::RequestBuilder {
+        let request = client
+            .get(url)
+            .header("Accept", "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28");
+        match &self.token {
+            Some(token) => request.bearer_auth(token.expose_secret()),
+            None => request,
         }
     }
 }

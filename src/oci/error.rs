@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 use super::reference::ReferenceError;
+use crate::http::{Cause, Failure};
 
 #[derive(Debug, Error)]
 pub enum OciError {
@@ -52,12 +53,13 @@ pub enum OciError {
 
     #[error(
         "could not reach registry {registry} ({action}): {message}; {}",
-        network_hint(message)
+        network_hint(message.failure)
     )]
     Network {
         registry: String,
         action: String,
-        message: String,
+        /// The error chain and its kind ([`crate::http::chain`]).
+        message: Cause,
     },
 
     #[error("invalid manifest: {0}")]
@@ -79,22 +81,34 @@ pub enum OciError {
     CaCert { path: PathBuf, message: String },
 }
 
-/// What to do about a network failure, judged from what went wrong.
-fn network_hint(message: &str) -> &'static str {
-    let m = message.to_ascii_lowercase();
-    if m.contains("dns error") || m.contains("failed to lookup") {
-        "check the registry host name (and that this machine can resolve it)"
-    } else if m.contains("certificate") || m.contains("unknownissuer") || m.contains("tls") {
-        "pass --ca-cert FILE (or set SSL_CERT_FILE) when the registry uses a private CA"
-    } else {
-        "check the address and that the registry is up, or pass --ca-cert FILE (or SSL_CERT_FILE) for a private CA"
+/// What to do about a network failure, by its kind (read from the error's type, not its
+/// text). No command-line flags here: the command layer adds how to pass a CA.
+fn network_hint(failure: Failure) -> &'static str {
+    match failure {
+        Failure::Dns => "check the registry host name (and that this machine can resolve it)",
+        Failure::Refused => {
+            "nothing listens there: check that the registry is up and the port is right"
+        }
+        Failure::Tls => {
+            "the registry's TLS could not be verified: if it uses a private CA, trust that CA's certificate"
+        }
+        Failure::Timeout | Failure::Reset | Failure::Other => failure.hint(),
     }
 }
 
 impl OciError {
-    /// A failure no retry can fix (the host name does not resolve).
+    /// A network failure no retry can fix (the host name does not resolve, the certificate
+    /// is not trusted) or that has already spent its wait (a timeout).
     pub fn is_permanent_network(&self) -> bool {
-        matches!(self, OciError::Network { message, .. } if network_hint(message).starts_with("check the registry host"))
+        matches!(self, OciError::Network { message, .. } if !message.failure.is_transient())
+    }
+
+    /// The kind of network failure, for callers that add their own advice (flag names).
+    pub fn network_failure(&self) -> Option<Failure> {
+        match self {
+            OciError::Network { message, .. } => Some(message.failure),
+            _ => None,
+        }
     }
 
     /// Whether the user can fix this by changing what they typed (exit 2) rather than an
@@ -121,28 +135,42 @@ impl OciError {
 mod tests {
     use super::*;
 
-    fn network(message: &str) -> OciError {
+    fn network(text: &str, failure: Failure) -> OciError {
         OciError::Network {
             registry: "r.example".into(),
             action: "GET manifest".into(),
-            message: message.into(),
+            message: Cause {
+                text: text.into(),
+                failure,
+            },
         }
     }
 
+    // See: issue 8 item 16
     #[test]
-    fn network_errors_say_what_to_do() {
-        let dns =
-            network("client error (Connect): dns error: failed to lookup address information");
+    fn network_errors_say_what_to_do_by_kind_not_text() {
+        let dns = network("client error (Connect)", Failure::Dns);
         assert!(dns.is_permanent_network());
         assert!(
             dns.to_string()
                 .ends_with("check the registry host name (and that this machine can resolve it)")
         );
-        let tls = network("invalid peer certificate: UnknownIssuer");
-        assert!(!tls.is_permanent_network());
-        assert!(tls.to_string().contains("--ca-cert FILE"));
-        let reset = network("connection reset by peer");
-        assert!(!reset.is_permanent_network());
-        assert!(reset.to_string().contains("that the registry is up"));
+        let tls = network("invalid peer certificate: UnknownIssuer", Failure::Tls);
+        assert!(tls.is_permanent_network());
+        assert!(tls.to_string().contains("trust that CA"), "{tls}");
+        let refused = network("tcp connect error", Failure::Refused);
+        assert!(!refused.is_permanent_network());
+        let text = refused.to_string();
+        assert!(
+            text.contains("registry is up and the port is right"),
+            "{text}"
+        );
+        assert!(!text.contains("CA"), "{text}");
+        // The text alone decides nothing.
+        let looks_like_dns = network("dns error: failed to lookup address", Failure::Reset);
+        assert!(!looks_like_dns.is_permanent_network());
+        let timeout = network("operation timed out", Failure::Timeout);
+        assert!(timeout.is_permanent_network());
+        assert!(timeout.to_string().contains("CICD_HTTP_TIMEOUT"));
     }
 }

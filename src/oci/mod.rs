@@ -15,7 +15,7 @@ pub mod manifest;
 pub mod progress;
 pub mod reference;
 pub mod registry;
-pub mod retry;
+pub use crate::http::retry;
 pub mod store;
 pub mod transfer;
 pub mod transport;

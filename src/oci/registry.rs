@@ -8,9 +8,8 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, HeaderMap};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use tokio::sync::{Mutex, OnceCell};
 
@@ -19,7 +18,8 @@ use secrecy::ExposeSecret;
 use super::auth::{Credential, PASSWORD_ENV, USERNAME_ENV};
 use super::challenge::{Challenge, parse_challenge};
 use super::error::OciError;
-use super::retry::{Retry, parse_retry_after, retryable_status};
+use crate::http::{Purpose, Retry, retryable_status};
+pub(super) use crate::http::{chain, retry_after};
 
 /// How to reach registries: shared by every [`Registry`] of one command.
 #[derive(Clone, Debug, Default)]
@@ -34,38 +34,19 @@ pub struct Options {
     pub chunk_size: Option<u64>,
 }
 
+/// The registry client every [`Registry`] of a command shares: the HTTP stack's registry
+/// purpose (its timeouts) with the extra CAs of `opts`.
 pub fn http_client(opts: &Options) -> Result<reqwest::Client, OciError> {
-    // reqwest is built without a default crypto provider; ring keeps OpenSSL and cmake out.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut certs = Vec::new();
-    for path in &opts.ca_certs {
-        let pem = std::fs::read(path).map_err(|e| OciError::CaCert {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        let found = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| OciError::CaCert {
-            path: path.clone(),
-            message: format!("not PEM certificates: {e}"),
-        })?;
-        if found.is_empty() {
-            return Err(OciError::CaCert {
-                path: path.clone(),
-                message: "no PEM certificate in it".into(),
-            });
-        }
-        certs.extend(found);
-    }
-    reqwest::Client::builder()
-        .user_agent(concat!("cicd/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(15))
-        .read_timeout(Duration::from_secs(120))
-        .tls_certs_merge(certs)
-        .build()
-        .map_err(|e| OciError::Network {
+    use crate::http::{Client, HttpError};
+    match Client::with_ca_files(Purpose::Registry, &opts.ca_certs) {
+        Ok(client) => Ok(client.into_reqwest()),
+        Err(HttpError::CaFile { path, message }) => Err(OciError::CaCert { path, message }),
+        Err(e) => Err(OciError::Network {
             registry: "-".into(),
             action: "setting up TLS".into(),
-            message: chain(&e),
-        })
+            message: e.into(),
+        }),
+    }
 }
 
 pub struct Registry {
@@ -131,10 +112,8 @@ impl Registry {
 
     /// `GET /v2/`, recording how the registry wants to be authenticated.
     async fn ping(&self, base: &str) -> Result<(), OciError> {
-        let resp = self
-            .http
-            .get(format!("{base}/v2/"))
-            .send()
+        let resp = self.http.get(format!("{base}/v2/"));
+        let resp = crate::http::send(resp, Purpose::Registry)
             .await
             .map_err(|e| self.network("connecting", &e))?;
         let status = resp.status();
@@ -152,7 +131,7 @@ impl Registry {
         Ok(())
     }
 
-    pub(super) fn network(&self, action: &str, e: &reqwest::Error) -> OciError {
+    pub(super) fn network(&self, action: &str, e: &(dyn std::error::Error + 'static)) -> OciError {
         OciError::Network {
             registry: self.host.clone(),
             action: action.to_owned(),
@@ -228,7 +207,7 @@ impl Registry {
                     .header(AUTHORIZATION, c.basic_header()),
                 None => self.http.get(realm).query(&query),
             };
-            let resp = match req.send().await {
+            let resp = match crate::http::send(req, Purpose::Registry).await {
                 Ok(r) => r,
                 Err(e)
                     if attempt + 1 < self.retry.attempts
@@ -319,7 +298,7 @@ impl Registry {
             if let Some(auth) = self.authorization(scopes, repo).await? {
                 req = req.header(AUTHORIZATION, auth);
             }
-            let resp = match req.send().await {
+            let resp = match crate::http::send(req, Purpose::Registry).await {
                 Ok(r) => r,
                 Err(e) => {
                     let permanent = self.network(action, &e).is_permanent_network();
@@ -410,34 +389,12 @@ pub(super) fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name)?.to_str().ok().map(str::to_owned)
 }
 
-pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    headers
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_retry_after)
-}
-
 fn is_loopback(host: &str) -> bool {
     let name = match host.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or_default(),
         None => host.rsplit_once(':').map_or(host, |(h, _)| h),
     };
     name == "localhost" || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// An error with its causes, which is where hyper and rustls say what actually went wrong.
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s
 }
 
 #[cfg(test)]

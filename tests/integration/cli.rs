@@ -71,3 +71,47 @@ fn usage_errors_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
 }
+
+/// Every subcommand's help, in full: a flag that does not apply, or one left undescribed,
+/// shows up as a snapshot change.
+const SUBCOMMANDS: &[&[&str]] = &[
+    &[],
+    &["check"],
+    &["check", "trivy"],
+    &["pin"],
+    &["image"],
+    &["image", "inspect"],
+    &["image", "copy"],
+    &["image", "tag"],
+    &["image", "login"],
+];
+
+pub(crate) fn help(args: &[&str]) -> String {
+    let out = cicd().args(args).arg("--help").output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{args:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+// See: issue 8 item 19
+#[test]
+fn each_subcommands_help_shows_only_what_applies_to_it() {
+    for args in SUBCOMMANDS {
+        let name = if args.is_empty() {
+            "help".to_owned()
+        } else {
+            format!("help_{}", args.join("_"))
+        };
+        insta::assert_snapshot!(name, help(args));
+    }
+}
+
+/// Options before the subcommand keep working where they apply (`cicd --offline image copy`).
+#[test]
+fn options_before_the_subcommand_still_apply() {
+    let out = cicd()
+        .args(["--offline", "image", "inspect", "docker://127.0.0.1:9/x:y"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--offline"));
+}

@@ -60,3 +60,45 @@ fn cicd_checks_itself() {
         "{stdout}"
     );
 }
+
+/// The minimum Rust version the README states is `Cargo.toml`'s `rust-version`.
+// See: issue 8 item 20
+#[test]
+fn readme_states_the_msrv_cargo_toml_declares() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README");
+    let manifest = std::fs::read_to_string(repo_root().join("Cargo.toml")).expect("Cargo.toml");
+    let declared = manifest
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("rust-version"))
+        .and_then(|rest| rest.split('"').nth(1))
+        .expect("Cargo.toml declares rust-version");
+    let stated = readme
+        .split("Minimum supported Rust version: ")
+        .nth(1)
+        .and_then(|rest| rest.split([' ', '\n']).next())
+        .expect("README states the minimum supported Rust version");
+    assert_eq!(stated, declared);
+}
+
+/// A clone has only the repository: the README links nowhere outside it.
+// See: issue 8 item 20
+#[test]
+fn readme_links_stay_inside_the_repository() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README");
+    for (i, target) in readme.split("](").skip(1).enumerate() {
+        let target = target.split(')').next().unwrap_or_default();
+        if target.starts_with("http") || target.starts_with('#') {
+            continue;
+        }
+        assert!(
+            !target.starts_with("..") && !target.starts_with('/'),
+            "link {i} leaves the repository: {target}"
+        );
+        let path = target.split('#').next().unwrap_or_default();
+        assert!(
+            repo_root().join(path).exists(),
+            "link {i} points at {path}, which does not exist"
+        );
+    }
+    assert!(!readme.contains("../shared"), "README names ../shared");
+}

@@ -1,10 +1,10 @@
 //! Asks a Git server for a repository's refs over smart HTTP: one protocol-v2 `ls-refs`
 //! POST (filtered to tags and branches), falling back to the v0 advertisement when the server
-//! does not speak v2. Retries transient failures.
-
-use std::time::Duration;
+//! does not speak v2. Retries transient failures through the HTTP stack's one loop.
 
 use std::collections::HashMap;
+
+use crate::http::{self, HttpError, Purpose};
 
 use super::pack::{self, PackError};
 use super::refs::{self, RefMap, RefsError};
@@ -16,8 +16,8 @@ pub enum GitError {
     NotFound { url: String },
     #[error("{url}: server answered HTTP {status}")]
     Status { url: String, status: u16 },
-    #[error("{url}: {reason}")]
-    Network { url: String, reason: String },
+    #[error(transparent)]
+    Network(#[from] HttpError),
     #[error("{url}: {source}")]
     Protocol {
         url: String,
@@ -32,46 +32,16 @@ pub enum GitError {
     },
 }
 
-const ATTEMPTS: u32 = 3;
-
-/// A host name that does not resolve: no retry will change that.
-fn unresolvable(e: &reqwest::Error) -> bool {
-    let text = cause(e);
-    text.contains("dns error") || text.contains("failed to lookup address")
-}
-
-/// An error with its causes: reqwest's own message only says a request failed; hyper and
-/// rustls say why.
-fn cause(e: &reqwest::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = std::error::Error::source(e);
-    while let Some(err) = cur {
-        let text = err.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cur = err.source();
-    }
-    out
-}
-
 /// A smart-HTTP client for one Git server (`GITHUB_SERVER_URL`).
 #[derive(Clone, Debug)]
 pub struct GitClient {
-    http: reqwest::Client,
+    http: http::Client,
     base: String,
 }
 
 impl GitClient {
-    pub fn new(server_url: &str) -> Result<Self, reqwest::Error> {
-        // reqwest is built without a default crypto provider; ring is the one linked in.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("git/2.0 (cicd/", env!("CARGO_PKG_VERSION"), ")"))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .build()?;
+    pub fn new(server_url: &str) -> Result<Self, HttpError> {
+        let http = http::Client::new(Purpose::Git)?;
         Ok(Self {
             http,
             base: server_url.trim_end_matches('/').to_owned(),
@@ -83,19 +53,16 @@ impl GitClient {
         let repo_url = format!("{}/{owner}/{repo}.git", self.base);
         let url = format!("{repo_url}/git-upload-pack");
         let body = refs::ls_refs_request(concat!("cicd/", env!("CARGO_PKG_VERSION")));
-        let attempt = self.send(&url, || self.upload_pack(&url, &body)).await;
+        let attempt = self.send(&url, |c| upload_pack(c, &url, &body)).await;
         match attempt {
-            Err(e @ (GitError::NotFound { .. } | GitError::Network { .. })) => return Err(e),
+            Err(e @ (GitError::NotFound { .. } | GitError::Network(_))) => return Err(e),
             Ok(response)
                 if response
                     .headers()
                     .get("content-type")
                     .is_some_and(|v| v.as_bytes() == b"application/x-git-upload-pack-result") =>
             {
-                let bytes = response.bytes().await.map_err(|e| GitError::Network {
-                    url: url.clone(),
-                    reason: cause(&e),
-                })?;
+                let bytes = response.bytes().await.map_err(|e| http::network(&e))?;
                 return refs::parse_ls_refs(&bytes)
                     .map_err(|source| GitError::Protocol { url, source });
             }
@@ -103,11 +70,8 @@ impl GitClient {
         }
         // A server without protocol v2 (or one that wants the advertisement first).
         let url = format!("{repo_url}/info/refs?service=git-upload-pack");
-        let response = self.send(&url, || self.http.get(&url)).await?;
-        let bytes = response.bytes().await.map_err(|e| GitError::Network {
-            url: url.clone(),
-            reason: cause(&e),
-        })?;
+        let response = self.send(&url, |c| c.get(&url)).await?;
+        let bytes = response.bytes().await.map_err(|e| http::network(&e))?;
         refs::parse_advertisement(&bytes).map_err(|source| GitError::Protocol { url, source })
     }
 
@@ -127,11 +91,8 @@ impl GitClient {
         let mut last = None;
         for filter in [true, false] {
             let body = pack::fetch_request(agent, commits, filter);
-            let response = self.send(&url, || self.upload_pack(&url, &body)).await?;
-            let bytes = response.bytes().await.map_err(|e| GitError::Network {
-                url: url.clone(),
-                reason: cause(&e),
-            })?;
+            let response = self.send(&url, |c| upload_pack(c, &url, &body)).await?;
+            let bytes = response.bytes().await.map_err(|e| http::network(&e))?;
             match pack::packfile(&bytes).and_then(|p| pack::commit_times(&p)) {
                 Ok(times) => return Ok(times),
                 Err(source) => last = Some(source),
@@ -143,50 +104,33 @@ impl GitClient {
         })
     }
 
-    /// A protocol-v2 request to `git-upload-pack`.
-    fn upload_pack(&self, url: &str, body: &[u8]) -> reqwest::RequestBuilder {
-        self.http
-            .post(url)
-            .header("Git-Protocol", "version=2")
-            .header("Content-Type", "application/x-git-upload-pack-request")
-            .header("Accept", "application/x-git-upload-pack-result")
-            .body(body.to_vec())
-    }
-
-    /// Sends with retries on connection errors, 5xx and 429; maps 401/403/404 to not found
-    /// (GitHub answers 401 for repositories that do not exist or are private).
+    /// Sends through the HTTP stack's retry loop; maps 401/403/404 to not found (GitHub
+    /// answers 401 for repositories that do not exist or are private).
     async fn send(
         &self,
         url: &str,
-        request: impl Fn() -> reqwest::RequestBuilder,
+        request: impl Fn(&http::Client) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, GitError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = request().send().await;
-            let retry = match &result {
-                Ok(r) => r.status().is_server_error() || r.status().as_u16() == 429,
-                Err(e) => (e.is_connect() || e.is_timeout() || e.is_request()) && !unresolvable(e),
-            };
-            if retry && attempt < ATTEMPTS {
-                tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
-                continue;
-            }
-            let response = result.map_err(|e| GitError::Network {
+        let response = self.http.send(request).await?;
+        match response.status().as_u16() {
+            401 | 403 | 404 => Err(GitError::NotFound {
                 url: url.to_owned(),
-                reason: cause(&e),
-            })?;
-            let status = response.status().as_u16();
-            return match status {
-                401 | 403 | 404 => Err(GitError::NotFound {
-                    url: url.to_owned(),
-                }),
-                s if s >= 400 => Err(GitError::Status {
-                    url: url.to_owned(),
-                    status: s,
-                }),
-                _ => Ok(response),
-            };
+            }),
+            s if s >= 400 => Err(GitError::Status {
+                url: url.to_owned(),
+                status: s,
+            }),
+            _ => Ok(response),
         }
     }
+}
+
+/// A protocol-v2 request to `git-upload-pack`.
+fn upload_pack(client: &http::Client, url: &str, body: &[u8]) -> reqwest::RequestBuilder {
+    client
+        .post(url)
+        .header("Git-Protocol", "version=2")
+        .header("Content-Type", "application/x-git-upload-pack-request")
+        .header("Accept", "application/x-git-upload-pack-result")
+        .body(body.to_vec())
 }

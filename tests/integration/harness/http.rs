@@ -61,3 +61,54 @@ impl Request {
         self.target.split_once('?').unwrap_or((&self.target, ""))
     }
 }
+
+/// A loopback server that misbehaves slowly, for the timeout tests: it accepts every
+/// connection and either never answers, or answers each request's headers (promising a long
+/// body) and then stalls. Connections stay open until the test binary exits.
+pub struct StallServer {
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+}
+
+impl StallServer {
+    /// Accepts and never sends a byte.
+    pub fn silent() -> Self {
+        Self::start(None)
+    }
+
+    /// Answers `200` with this content type and a 1 MB `Content-Length`, sends 10 bytes of
+    /// the body and then nothing more.
+    pub fn stalling_body(content_type: &'static str) -> Self {
+        Self::start(Some(content_type))
+    }
+
+    fn start(content_type: Option<&'static str>) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                std::thread::spawn(move || hold(conn, content_type));
+            }
+        });
+        Self { addr }
+    }
+}
+
+fn hold(mut conn: TcpStream, content_type: Option<&'static str>) {
+    use std::io::Write;
+    if let Some(content_type) = content_type {
+        // TLS handshakes never parse as a request: those connections just wait.
+        while Request::read(&conn).is_ok() {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: 1000000\r\n\r\n0123456789"
+            );
+            if conn.write_all(head.as_bytes()).is_err() {
+                return;
+            }
+            let _ = conn.flush();
+        }
+    }
+    // Keep the connection open (and silent) until the client gives up.
+    let mut sink = [0u8; 4096];
+    while matches!(conn.read(&mut sink), Ok(n) if n > 0) {}
+}

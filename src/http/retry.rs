@@ -1,5 +1,6 @@
-//! When and how long to wait before trying a registry again: exponential backoff with jitter
-//! on 5xx, 429 (honouring `Retry-After`), 408 and broken connections.
+//! When and how long to wait before trying a server again: exponential backoff with jitter
+//! on 5xx, 429 (honouring `Retry-After`), 408 and broken connections. The registry's loops
+//! and [`super::Client::send`] all follow this one policy.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -56,6 +57,14 @@ fn jitter() -> f64 {
 
 pub fn retryable_status(status: u16) -> bool {
     status == 408 || status == 429 || (500..=599).contains(&status) && status != 501
+}
+
+/// The `Retry-After` of an answer, when it has a usable one.
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after)
 }
 
 /// `Retry-After` as seconds or an HTTP date.
