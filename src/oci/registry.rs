@@ -278,6 +278,11 @@ impl Registry {
 
     pub fn unauthorized(&self, repo: &str, status: u16) -> OciError {
         let hint = match &self.credential {
+            // Checking a login: nothing else was asked, so the user and password are the cause.
+            Some(c) if repo.is_empty() => format!(
+                "user `{}` and the password given were refused; check both (a token must be valid and allowed to access this registry)",
+                c.username
+            ),
             None => format!(
                 "no credentials for {host}: set {USERNAME_ENV} and {PASSWORD_ENV}, or run `cicd image login {host}`",
                 host = self.host
