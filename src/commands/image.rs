@@ -285,7 +285,10 @@ fn login_credential(username: Option<&str>, from_stdin: bool) -> Result<Credenti
 /// command layer, because `oci` knows nothing of GitHub.
 pub fn credential_sources() -> Sources {
     let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
-    let sources = Sources::from_env();
+    let sources = Sources {
+        login_command: Some("cicd image login".into()),
+        ..Sources::from_env()
+    };
     match var("GITHUB_TOKEN") {
         Some(token) => sources.with_fallback(
             "ghcr.io",

@@ -67,6 +67,8 @@ pub struct Sources {
     /// Credentials the caller knows of for particular hosts (the command passes GitHub's
     /// token for `ghcr.io`), tried after everything above.
     pub fallback: Vec<(String, Credential)>,
+    /// The command that logs in (`cicd image login`), named by the caller for messages.
+    pub login_command: Option<String>,
 }
 
 impl Sources {
@@ -82,6 +84,7 @@ impl Sources {
             auth_file,
             docker_config: docker_config_path(),
             fallback: Vec::new(),
+            login_command: None,
         }
     }
 

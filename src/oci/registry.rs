@@ -79,6 +79,8 @@ pub struct Registry {
     tokens: Mutex<HashMap<String, String>>,
     pub retry: Retry,
     pub chunk_size: Option<u64>,
+    /// How the user logs in (named by the caller: oci knows no command line).
+    pub login_command: Option<String>,
 }
 
 impl Registry {
@@ -98,6 +100,7 @@ impl Registry {
             tokens: Mutex::new(HashMap::new()),
             retry: opts.retry,
             chunk_size: opts.chunk_size.filter(|&n| n > 0),
+            login_command: None,
         }
     }
 
@@ -284,12 +287,14 @@ impl Registry {
                 c.username
             ),
             None => format!(
-                "no credentials for {host}: set {USERNAME_ENV} and {PASSWORD_ENV}, or run `cicd image login {host}`",
+                "no credentials for {host}: set {USERNAME_ENV} and {PASSWORD_ENV}, or {}",
+                self.log_in_hint(),
                 host = self.host
             ),
             Some(c) => format!(
-                "the credentials from {} were refused: correct them there, or run `cicd image login {}`",
-                c.source, self.host
+                "the credentials from {} were refused: correct them there, or {}",
+                c.source,
+                self.log_in_hint()
             ),
         };
         OciError::Unauthorized {
@@ -297,6 +302,15 @@ impl Registry {
             repository: repo.to_owned(),
             status,
             hint,
+        }
+    }
+
+    /// What to run to log in: the caller's command when it named one, else Docker's (whose
+    /// `config.json` is read).
+    fn log_in_hint(&self) -> String {
+        match &self.login_command {
+            Some(cmd) => format!("run `{cmd} {}`", self.host),
+            None => format!("log in with `docker login {}`", self.host),
         }
     }
 

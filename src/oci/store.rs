@@ -46,12 +46,9 @@ impl Context {
             return Ok(r.clone());
         }
         let credential = self.sources.lookup(host)?;
-        let r = Arc::new(Registry::new(
-            host,
-            self.http.clone(),
-            &self.opts,
-            credential,
-        ));
+        let mut r = Registry::new(host, self.http.clone(), &self.opts, credential);
+        r.login_command = self.sources.login_command.clone();
+        let r = Arc::new(r);
         map.insert(host.to_owned(), r.clone());
         Ok(r)
     }
