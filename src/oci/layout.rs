@@ -138,7 +138,7 @@ impl Layout {
         OciError::Layout {
             path: self.root.clone(),
             message: format!(
-                "blob {digest} ({}) does not match its digest (got {actual}): the layout is damaged; nothing was sent or tagged",
+                "blob {digest} does not match its digest: {} holds {actual}; the layout is damaged, nothing was sent or tagged",
                 self.blob_path(digest).display()
             ),
         }
