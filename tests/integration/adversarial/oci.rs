@@ -624,7 +624,7 @@ fn refusals_read_well() {
     error: image layout TMP/src: TMP/src/blobs/sha256/[digest]: is a symbolic link leading outside the layout (to /etc/passwd); refusing to read it
     error: image layout TMP/src: blob sha256:[digest] is missing (TMP/src/blobs/sha256/[digest])
     error: oci:TMP/multi:v1 has no linux/s390x image; it has: linux/amd64, linux/arm64
-    error: image layout TMP/multi: blob sha256:[digest] is missing (TMP/multi/blobs/sha256/[digest])
+    error: image layout TMP/multi: the linux/amd64 manifest the index lists: blob sha256:[digest] is missing (TMP/multi/blobs/sha256/[digest])
     error: invalid image reference `127.0.0.1:99999/app:v1`: invalid port in `127.0.0.1:99999`: a port is a number from 1 to 65535
     error: invalid image reference `r.example/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`: repository name is 310 characters long; registry/repository may have at most 255
     error: invalid tag `bad tag`: up to 128 of [A-Za-z0-9_.-], not starting with `.` or `-`
