@@ -277,7 +277,7 @@ impl Store {
                 let location = registry.start_upload(repo, None).await?.ok_or_else(|| {
                     OciError::Unsupported("registry mounted an unasked blob".into())
                 })?;
-                registry.push_blob(repo, location, desc, body).await
+                registry.push_blob(repo, location, desc, body, true).await
             }
         }
     }

@@ -124,8 +124,10 @@ impl Copier<'_> {
                 }
             },
         };
+        // Chunks are for layout sources (as documented); a registry's blob streams through.
+        let chunks = matches!(src, Store::Layout(_));
         registry
-            .push_blob(repo, location, desc, self.counted(body))
+            .push_blob(repo, location, desc, self.counted(body), chunks)
             .await?;
         self.stats
             .bytes_uploaded

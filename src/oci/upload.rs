@@ -14,17 +14,20 @@ use super::manifest::Descriptor;
 use super::registry::Registry;
 
 impl Registry {
-    /// Sends `body` to the upload session at `location` and completes it; on any failure the
-    /// session is cancelled and the first cause returned.
+    /// Sends `body` to the upload session at `location` and completes it, in chunks when
+    /// `chunks` allows and a chunk size is set; on any failure the session is cancelled and
+    /// the first cause returned.
     pub async fn push_blob(
         &self,
         repo: &str,
         location: String,
         desc: &Descriptor,
         body: BlobStream,
+        chunks: bool,
     ) -> Result<(), OciError> {
         let mut location = location;
-        let result = match self.chunk_size.filter(|&c| desc.size > c) {
+        let chunk = self.chunk_size.filter(|&c| chunks && desc.size > c);
+        let result = match chunk {
             Some(chunk) => {
                 self.push_chunked(repo, &mut location, desc, body, chunk)
                     .await
