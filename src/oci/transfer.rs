@@ -16,6 +16,7 @@ use super::layout::Layout;
 use super::manifest::Descriptor;
 use super::registry::Registry;
 use super::store::{Store, interrupted};
+use super::upload::Upload;
 
 impl Copier<'_> {
     /// One blob, retried on broken connections and bad bytes, skipped when present.
@@ -125,9 +126,12 @@ impl Copier<'_> {
             },
         };
         // Chunks are for layout sources (as documented); a registry's blob streams through.
-        let chunks = matches!(src, Store::Layout(_));
+        let mode = match (src, registry.chunk_size) {
+            (Store::Layout(_), Some(chunk)) => Upload::Chunked(chunk),
+            _ => Upload::Put,
+        };
         registry
-            .push_blob(repo, location, desc, self.counted(body), chunks)
+            .push_blob(repo, location, desc, self.counted(body), mode)
             .await?;
         self.stats
             .bytes_uploaded
