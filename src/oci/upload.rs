@@ -96,14 +96,7 @@ impl Registry {
         if let Some(e) = failure.lock().ok().and_then(|mut f| f.take()) {
             return Err(e);
         }
-        self.finish_upload(
-            repo,
-            location,
-            &desc.digest,
-            0,
-            reqwest::Body::from(Vec::new()),
-        )
-        .await
+        self.close_upload(repo, location, desc).await
     }
 
     /// One streamed `PUT`. A failure of the body itself (bytes that did not match) is the
@@ -170,13 +163,18 @@ impl Registry {
                 break;
             }
         }
-        self.finish_upload(
-            repo,
-            location,
-            &desc.digest,
-            0,
-            reqwest::Body::from(Vec::new()),
-        )
-        .await
+        self.close_upload(repo, location, desc).await
+    }
+
+    /// The empty `PUT` that completes a session whose bytes were all sent before.
+    async fn close_upload(
+        &self,
+        repo: &str,
+        location: &str,
+        desc: &Descriptor,
+    ) -> Result<(), OciError> {
+        let empty = reqwest::Body::from(Vec::new());
+        self.finish_upload(repo, location, &desc.digest, 0, empty)
+            .await
     }
 }
