@@ -280,7 +280,7 @@ impl Store {
                 })?;
                 let mode = match registry.chunk_size {
                     Some(chunk) => Upload::Chunked(chunk),
-                    None => Upload::Patch,
+                    None => Upload::Streamed,
                 };
                 registry.push_blob(repo, location, desc, body, mode).await
             }

@@ -102,9 +102,9 @@ impl Copier<'_> {
             } if std::ptr::eq(Arc::as_ptr(s), registry) && from != repo => Some(from.as_str()),
             _ => None,
         };
-        // A layout blob that cannot be read is refused before an upload session is opened
-        // (`Copier::run` has already checked every blob's bytes; the stream checks again, in
-        // case a file changes in between).
+        // A layout blob that cannot be read is refused before an upload session is opened;
+        // one whose bytes are wrong ends its upload before the last of them, and the session
+        // is cancelled (`push_blob`).
         let early = match src {
             Store::Layout(_) => Some(src.open_blob(desc).await?),
             Store::Registry { .. } => None,
@@ -128,7 +128,7 @@ impl Copier<'_> {
         // Chunks are for layout sources (as documented); a registry's blob streams through.
         let mode = match (src, registry.chunk_size) {
             (Store::Layout(_), Some(chunk)) => Upload::Chunked(chunk),
-            _ => Upload::Put,
+            _ => Upload::Streamed,
         };
         registry
             .push_blob(repo, location, desc, self.counted(body), mode)

@@ -1,5 +1,5 @@
-//! Sending one blob into an upload session a registry opened: in one streamed `PUT`, in
-//! `PATCH` chunks closed by an empty `PUT`, or in one streamed `PATCH` closed the same way. The body is a verified [`BlobStream`], so a
+//! Sending one blob into an upload session a registry opened: in one streamed `PATCH`, or in
+//! `PATCH` chunks, closed by an empty `PUT`. The body is a verified [`BlobStream`], so a
 //! mismatch surfaces before the last bytes go out; any failure cancels the session
 //! (`DELETE`), so nothing half-sent stays in the registry's upload area.
 
@@ -18,13 +18,12 @@ use super::registry::{Registry, header};
 /// How a blob goes up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Upload {
-    /// One streamed `PUT` with the length known (what `copy` does by default).
-    Put,
-    /// `PATCH` chunks of this many bytes, each retried on its own, then an empty `PUT`.
+    /// One streamed `PATCH` then an empty `PUT` (what `docker push` does): bytes that turn
+    /// out wrong end the body cleanly, so the session can still be cancelled.
+    Streamed,
+    /// `PATCH` chunks of this many bytes, each retried on its own, then an empty `PUT`
+    /// (blobs no larger than one chunk are streamed).
     Chunked(u64),
-    /// One streamed `PATCH` then an empty `PUT` (Docker's way), for bodies whose bytes may
-    /// turn out wrong: the session can then still be cancelled cleanly.
-    Patch,
 }
 
 impl Registry {
@@ -44,8 +43,9 @@ impl Registry {
                 self.push_chunked(repo, &mut location, desc, body, chunk)
                     .await
             }
-            Upload::Patch => self.push_patch(repo, &mut location, desc, body).await,
-            Upload::Chunked(_) | Upload::Put => self.push_whole(repo, &location, desc, body).await,
+            Upload::Chunked(_) | Upload::Streamed => {
+                self.push_streamed(repo, &mut location, desc, body).await
+            }
         };
         if result.is_err() {
             self.cancel_upload(repo, &location).await;
@@ -57,7 +57,7 @@ impl Registry {
     /// body fails (bytes that did not match), the `PATCH` is ended cleanly instead of broken
     /// off, so the registry answers with the session's new state and the cancel that follows
     /// removes what it received (a registry refuses to cancel a session whose request broke).
-    async fn push_patch(
+    async fn push_streamed(
         &self,
         repo: &str,
         location: &mut String,
@@ -80,7 +80,7 @@ impl Registry {
         });
         let mut body = Some(reqwest::Body::wrap_stream(body));
         let url = location.clone();
-        let resp = self
+        let sent = match self
             .send("PATCH blob", repo, &push_scope(repo, None), |c, _| {
                 body.take().map(|b| {
                     c.patch(&url)
@@ -88,50 +88,22 @@ impl Registry {
                         .body(b)
                 })
             })
-            .await?;
-        let resp = self.expect_success(resp, "PATCH blob", repo).await?;
-        if let Some(next) = header(resp.headers(), LOCATION.as_str()) {
+            .await
+        {
+            Ok(resp) => self.expect_success(resp, "PATCH blob", repo).await,
+            Err(e) => Err(e),
+        };
+        if let Ok(resp) = &sent
+            && let Some(next) = header(resp.headers(), LOCATION.as_str())
+        {
             *location = self.absolute(&next).await?;
         }
+        // Why the body stopped explains a failed request better than the request does.
         if let Some(e) = failure.lock().ok().and_then(|mut f| f.take()) {
             return Err(e);
         }
+        sent?;
         self.close_upload(repo, location, desc).await
-    }
-
-    /// One streamed `PUT`. A failure of the body itself (bytes that did not match) is the
-    /// error reported, not the broken request it caused.
-    async fn push_whole(
-        &self,
-        repo: &str,
-        location: &str,
-        desc: &Descriptor,
-        body: BlobStream,
-    ) -> Result<(), OciError> {
-        let failure = Arc::new(Mutex::new(None::<OciError>));
-        let slot = failure.clone();
-        let body = body.map(move |item| {
-            item.map_err(|e| {
-                let message = e.to_string();
-                if let Ok(mut f) = slot.lock() {
-                    *f = Some(e);
-                }
-                std::io::Error::other(message)
-            })
-        });
-        let sent = self
-            .finish_upload(
-                repo,
-                location,
-                &desc.digest,
-                desc.size,
-                reqwest::Body::wrap_stream(body),
-            )
-            .await;
-        if let Some(e) = failure.lock().ok().and_then(|mut f| f.take()) {
-            return Err(e);
-        }
-        sent
     }
 
     /// `PATCH` chunks of `chunk` bytes (each retried on its own), then the closing `PUT`.

@@ -62,13 +62,19 @@ fn corrupt(path: &Path) {
     std::fs::write(path, bytes).expect("write blob");
 }
 
-/// Upload sessions the registry still holds for `repo` (what a cancelled upload must not leave).
+/// Upload sessions of `repo` still holding bytes the registry received (a cancelled session
+/// leaves only an empty hash-state folder behind).
 fn open_uploads(root: &Path, repo: &str) -> usize {
     let dir = root
         .join("store/docker/registry/v2/repositories")
         .join(repo)
         .join("_uploads");
-    std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join("data").exists())
+        .count()
 }
 
 // See: issue 8 item 6
