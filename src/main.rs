@@ -7,7 +7,12 @@ fn main() -> ExitCode {
     match cicd::run(&cli) {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(err) => {
-            eprintln!("error: {err}");
+            // Error text quotes user input (paths, references): no line of it may open a
+            // workflow command on the runner, which reads stderr too.
+            eprint!(
+                "{}",
+                cicd::report::escape::plain_lines(&format!("error: {err}\n"))
+            );
             ExitCode::from(err.exit() as u8)
         }
     }

@@ -62,3 +62,29 @@ fn flags_that_do_not_apply_are_neither_listed_nor_accepted() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
 }
+
+// See: issue 8 item 8 (error messages quote user input; the runner reads stderr too)
+#[test]
+fn error_messages_cannot_open_a_workflow_command() {
+    for arg in [
+        "oci:/nonexistent/a\n::add-mask::leak",
+        "docker://bad host/x:y\n::error::injected",
+        "oci:/nonexistent/b\n##[error]injected",
+    ] {
+        let out = cicd()
+            .env("GITHUB_ACTIONS", "true")
+            .args(["image", "inspect", arg])
+            .output()
+            .expect("run cicd");
+        assert_eq!(out.status.code(), Some(2), "{arg:?}");
+        for stream in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            for line in text.lines() {
+                assert!(
+                    !line.trim_start().starts_with("::") && !line.contains("##["),
+                    "{arg:?} printed a workflow command: {line:?}"
+                );
+            }
+        }
+    }
+}
