@@ -13,6 +13,7 @@ pub mod pin;
 pub mod policy;
 pub mod report;
 pub mod scan;
+pub mod sign;
 pub mod text;
 
 pub use error::{Error, Exit};

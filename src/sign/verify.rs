@@ -1,0 +1,203 @@
+//! The verification policy for key-based signatures: bundle referrers first, then legacy
+//! `.sig` layers, as cosign v3 reads them. A signature counts only when its signature holds
+//! over the exact DSSE PAE (checked by sigstore-verify) or simple-signing payload, it names
+//! this image's digest, and it is in a transparency log — or the caller said
+//! `--insecure-ignore-tlog`. Every signature that does not hold keeps its own reason.
+
+use p256::ecdsa::VerifyingKey;
+use p256::pkcs8::EncodePublicKey;
+use serde::Serialize;
+use sigstore_trust_root::TrustedRoot;
+use sigstore_types::{DerPublicKey, Sha256Hash};
+use sigstore_verify::{PublicKeyVerificationPolicy, Verifier};
+
+use super::store::{self, FoundBundle, FoundLegacy, SIGNATURE_ANNOTATION, Subject};
+use super::{bundle, legacy, statement};
+use crate::oci::error::OciError;
+use crate::oci::store::Store;
+
+const EMPTY_ROOT: &str =
+    r#"{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}"#;
+
+/// What is asked: the key, and whether a signature without a log entry may pass.
+pub struct Policy {
+    pub key: VerifyingKey,
+    pub ignore_tlog: bool,
+}
+
+/// One signature found on the image and what became of it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Checked {
+    pub format: &'static str,
+    /// Where it was found: the referrer manifest digest, or `sha256-<hex>.sig` layer N.
+    pub location: String,
+    pub verified: bool,
+    /// Why it does not hold (absent when verified).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Present only when a log entry was checked; never invented.
+    pub log_index: Option<u64>,
+    pub integrated_time: Option<String>,
+}
+
+/// The verdict for one image.
+#[derive(Clone, Debug, Serialize)]
+pub struct Verdict {
+    pub digest: String,
+    pub verified: bool,
+    pub signatures: Vec<Checked>,
+}
+
+impl Verdict {
+    /// One line saying why verification failed (for exit 1).
+    pub fn reason(&self) -> String {
+        if self.signatures.is_empty() {
+            return format!(
+                "no signature: {} has no bundle referrer and no sha256-<hex>.sig signature",
+                self.digest
+            );
+        }
+        let reasons: Vec<String> = self
+            .signatures
+            .iter()
+            .filter_map(|c| {
+                c.reason
+                    .as_ref()
+                    .map(|r| format!("{} {}: {r}", c.format, c.location))
+            })
+            .collect();
+        reasons.join("; ")
+    }
+}
+
+/// Checks every signature attached to `subject` with `policy`.
+pub async fn verify(
+    store: &Store,
+    subject: &Subject,
+    policy: &Policy,
+) -> Result<Verdict, OciError> {
+    super::provider::install();
+    let mut signatures = Vec::new();
+    for found in store::bundles(store, subject).await? {
+        signatures.push(check_bundle(&found, &subject.digest, policy));
+    }
+    for (i, found) in store::legacy(store, subject).await?.iter().enumerate() {
+        signatures.push(check_legacy(found, i, &subject.digest, policy));
+    }
+    Ok(Verdict {
+        digest: subject.digest.clone(),
+        verified: signatures.iter().any(|c| c.verified),
+        signatures,
+    })
+}
+
+fn checked(format: &'static str, location: String, reason: Option<String>) -> Checked {
+    Checked {
+        format,
+        location,
+        verified: reason.is_none(),
+        reason,
+        log_index: None,
+        integrated_time: None,
+    }
+}
+
+fn check_bundle(found: &FoundBundle, digest: &str, policy: &Policy) -> Checked {
+    let reason = bundle_reason(found, digest, policy).err();
+    checked("bundle", found.manifest.clone(), reason)
+}
+
+/// `Ok` when the bundle holds; else why not.
+fn bundle_reason(found: &FoundBundle, digest: &str, policy: &Policy) -> Result<(), String> {
+    if let Some(s) = &found.subject
+        && s != digest
+    {
+        return Err(format!(
+            "digest mismatch: the signature manifest's subject is {s}, not this image (a signature copied from another image)"
+        ));
+    }
+    let parsed = bundle::parse(&found.bytes)?;
+    let envelope = bundle::envelope(&parsed)
+        .ok_or("not a DSSE bundle: cicd verify reads DSSE in-toto signatures")?;
+    if envelope.payload_type != statement::PAYLOAD_TYPE {
+        return Err(format!(
+            "DSSE payload type `{}` is not in-toto",
+            envelope.payload_type
+        ));
+    }
+    let stmt: sigstore_types::Statement = serde_json::from_slice(envelope.payload.as_bytes())
+        .map_err(|e| format!("tampered payload: not an in-toto statement ({e})"))?;
+    if stmt.predicate_type != statement::SIGN_PREDICATE {
+        return Err(format!(
+            "an attestation ({}), not a signature",
+            stmt.predicate_type
+        ));
+    }
+    let hint_ok = match &parsed.verification_material.content {
+        sigstore_types::bundle::VerificationMaterialContent::PublicKey(p) => {
+            p.hint.is_empty() || p.hint == bundle::key_hint(&policy.key)
+        }
+        _ => return Err("keyless bundle (certificate): verify it with an identity policy".into()),
+    };
+    if !policy.ignore_tlog && parsed.verification_material.tlog_entries.is_empty() {
+        return Err("not in log: the bundle has no transparency-log entry (signed with --tlog-upload=false?); pass --insecure-ignore-tlog to accept that".into());
+    }
+    if !policy.ignore_tlog {
+        return Err("not in log: checking Rekor entries needs a trusted root, which key-based verify does not load yet; pass --insecure-ignore-tlog".into());
+    }
+    let der = policy
+        .key
+        .to_public_key_der()
+        .map_err(|e| format!("public key: {e}"))?;
+    let root = TrustedRoot::from_json(EMPTY_ROOT).map_err(|e| e.to_string())?;
+    let verifier = Verifier::new(&root).map_err(|e| e.to_string())?;
+    let key_policy = PublicKeyVerificationPolicy::new(DerPublicKey::new(der.as_bytes().to_vec()))
+        .skip_tlog_unsafe();
+    let hash = Sha256Hash::from_hex(digest.trim_start_matches("sha256:"))
+        .map_err(|e| format!("image digest {digest}: {e}"))?;
+    match verifier.verify(hash, &parsed, &key_policy) {
+        Ok(_) => Ok(()),
+        Err(sigstore_verify::Error::SignatureInvalid(_)) if !hint_ok => {
+            Err("wrong key: signed by another key (the bundle's key hint differs)".into())
+        }
+        Err(sigstore_verify::Error::SignatureInvalid(_)) => Err(
+            "tampered payload: the signature does not match the DSSE payload for this key".into(),
+        ),
+        Err(sigstore_verify::Error::ArtifactMismatch(m)) => Err(format!(
+            "digest mismatch: the statement's subject is not {digest} ({m})"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn check_legacy(found: &FoundLegacy, i: usize, digest: &str, policy: &Policy) -> Checked {
+    let location = format!(
+        "sha256-{}.sig layer {}",
+        digest.trim_start_matches("sha256:"),
+        i + 1
+    );
+    let reason = (|| {
+        let sig = found
+            .annotations
+            .get(SIGNATURE_ANNOTATION)
+            .ok_or("no dev.cosignproject.cosign/signature annotation")?;
+        match legacy::verify(&policy.key, &found.payload, sig, digest) {
+            Ok(()) => {}
+            Err(legacy::Rejection::BadSignature) => {
+                return Err("wrong key or tampered payload: the signature does not verify over the payload with this key".to_owned());
+            }
+            Err(legacy::Rejection::NotCosign(m)) => return Err(m),
+            Err(legacy::Rejection::Digest(d)) => {
+                return Err(format!(
+                    "digest mismatch: the payload signs {d} (a signature copied from another image)"
+                ));
+            }
+        }
+        if !policy.ignore_tlog {
+            return Err("not in log: legacy signatures are accepted only with --insecure-ignore-tlog until Rekor bundles are checked".to_owned());
+        }
+        Ok(())
+    })()
+    .err();
+    checked("legacy", location, reason)
+}
