@@ -6,6 +6,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::Format;
 
+pub mod sign;
+
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (",
@@ -87,6 +89,17 @@ pub enum Command {
     /// image layouts (`oci:PATH[:TAG]`).
     #[command(after_help = EXIT_CODES)]
     Image(ImageArgs),
+
+    /// Write a cosign key pair: PREFIX.key (encrypted, cosign's format) and PREFIX.pub.
+    #[command(after_help = EXIT_CODES)]
+    Keygen(sign::KeygenArgs),
+    /// Sign an image digest with a cosign key (bundle referrer, or `--format legacy`).
+    #[command(after_help = EXIT_CODES)]
+    Sign(sign::SignArgs),
+    /// Verify an image's signatures with a cosign public key; exit 1 with the reason when
+    /// none holds.
+    #[command(after_help = EXIT_CODES)]
+    Verify(sign::VerifyArgs),
 }
 
 #[derive(Debug, Args)]

@@ -8,12 +8,12 @@ use base64::engine::general_purpose::STANDARD;
 use crypto_secretbox::aead::{Aead, KeyInit};
 use crypto_secretbox::{Nonce, XSalsa20Poly1305};
 use p256::ecdsa::{SigningKey, VerifyingKey};
-use p256::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePublicKey, LineEnding};
+use p256::pkcs8::{
+    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
-
-use super::provider::P256Pair;
 
 pub const PASSWORD_ENVS: [&str; 2] = ["CICD_KEY_PASSWORD", "COSIGN_PASSWORD"];
 const LABEL: &str = "ENCRYPTED SIGSTORE PRIVATE KEY";
@@ -123,10 +123,9 @@ fn scrypt_key(
 pub fn generate(password: &SecretString) -> Result<(String, String), KeyError> {
     use rand_core::RngCore;
     let key = SigningKey::random(&mut rand_core::OsRng);
-    let pair = P256Pair::new(key.clone());
-    let pkcs8 = pair
-        .pkcs8_der()
-        .map_err(|e| KeyError::Format(e.to_string()))?;
+    let pkcs8 = key
+        .to_pkcs8_der()
+        .map_err(|e| KeyError::Format(format!("PKCS#8 encoding: {e}")))?;
     let mut salt = [0u8; 32];
     let mut nonce = [0u8; 24];
     rand_core::OsRng.fill_bytes(&mut salt);
@@ -138,7 +137,7 @@ pub fn generate(password: &SecretString) -> Result<(String, String), KeyError> {
     };
     let secret = scrypt_key(password, &salt, &params)?;
     let ciphertext = XSalsa20Poly1305::new(secret.as_ref().into())
-        .encrypt(Nonce::from_slice(&nonce), pkcs8.as_slice())
+        .encrypt(Nonce::from_slice(&nonce), pkcs8.as_bytes())
         .map_err(|_| KeyError::Format("secretbox seal failed".into()))?;
     let sealed = Sealed {
         kdf: Kdf {

@@ -1,23 +1,17 @@
 //! The verification policy for key-based signatures: bundle referrers first, then legacy
 //! `.sig` layers, as cosign v3 reads them. A signature counts only when its signature holds
-//! over the exact DSSE PAE (checked by sigstore-verify) or simple-signing payload, it names
+//! over the exact DSSE PAE or simple-signing payload, it names
 //! this image's digest, and it is in a transparency log — or the caller said
 //! `--insecure-ignore-tlog`. Every signature that does not hold keeps its own reason.
 
 use p256::ecdsa::VerifyingKey;
-use p256::pkcs8::EncodePublicKey;
 use serde::Serialize;
-use sigstore_trust_root::TrustedRoot;
-use sigstore_types::{DerPublicKey, Sha256Hash};
-use sigstore_verify::{PublicKeyVerificationPolicy, Verifier};
+use sigstore_types::Sha256Hash;
 
 use super::store::{self, FoundBundle, FoundLegacy, SIGNATURE_ANNOTATION, Subject};
 use super::{bundle, legacy, statement};
 use crate::oci::error::OciError;
 use crate::oci::store::Store;
-
-const EMPTY_ROOT: &str =
-    r#"{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}"#;
 
 /// What is asked: the key, and whether a signature without a log entry may pass.
 pub struct Policy {
@@ -76,7 +70,6 @@ pub async fn verify(
     subject: &Subject,
     policy: &Policy,
 ) -> Result<Verdict, OciError> {
-    super::provider::install();
     let mut signatures = Vec::new();
     for found in store::bundles(store, subject).await? {
         signatures.push(check_bundle(&found, &subject.digest, policy));
@@ -145,29 +138,24 @@ fn bundle_reason(found: &FoundBundle, digest: &str, policy: &Policy) -> Result<(
     if !policy.ignore_tlog {
         return Err("not in log: checking Rekor entries needs a trusted root, which key-based verify does not load yet; pass --insecure-ignore-tlog".into());
     }
-    let der = policy
-        .key
-        .to_public_key_der()
-        .map_err(|e| format!("public key: {e}"))?;
-    let root = TrustedRoot::from_json(EMPTY_ROOT).map_err(|e| e.to_string())?;
-    let verifier = Verifier::new(&root).map_err(|e| e.to_string())?;
-    let key_policy = PublicKeyVerificationPolicy::new(DerPublicKey::new(der.as_bytes().to_vec()))
-        .skip_tlog_unsafe();
+    // sigstore-verify refuses a bundle with neither log entry nor timestamp (exactly what
+    // `--tlog-upload=false` makes), so the signature and subject are checked here, with the
+    // same PAE and subject rules it applies.
+    if !super::dsse::verify(envelope, &policy.key) {
+        return Err(if hint_ok {
+            "tampered payload: the signature does not match the DSSE payload for this key".into()
+        } else {
+            "wrong key: signed by another key (the bundle's key hint differs)".into()
+        });
+    }
     let hash = Sha256Hash::from_hex(digest.trim_start_matches("sha256:"))
         .map_err(|e| format!("image digest {digest}: {e}"))?;
-    match verifier.verify(hash, &parsed, &key_policy) {
-        Ok(_) => Ok(()),
-        Err(sigstore_verify::Error::SignatureInvalid(_)) if !hint_ok => {
-            Err("wrong key: signed by another key (the bundle's key hint differs)".into())
-        }
-        Err(sigstore_verify::Error::SignatureInvalid(_)) => Err(
-            "tampered payload: the signature does not match the DSSE payload for this key".into(),
-        ),
-        Err(sigstore_verify::Error::ArtifactMismatch(m)) => Err(format!(
-            "digest mismatch: the statement's subject is not {digest} ({m})"
-        )),
-        Err(e) => Err(e.to_string()),
+    if stmt.subject.len() != 1 || !stmt.matches_sha256(&hash) {
+        return Err(format!(
+            "digest mismatch: the statement's subject is not {digest} (a signature of another image)"
+        ));
     }
+    Ok(())
 }
 
 fn check_legacy(found: &FoundLegacy, i: usize, digest: &str, policy: &Policy) -> Checked {
