@@ -1,0 +1,182 @@
+//! Sending one blob into an upload session a registry opened: in one streamed `PUT`, in
+//! `PATCH` chunks closed by an empty `PUT`, or in one streamed `PATCH` closed the same way. The body is a verified [`BlobStream`], so a
+//! mismatch surfaces before the last bytes go out; any failure cancels the session
+//! (`DELETE`), so nothing half-sent stays in the registry's upload area.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use reqwest::header::{CONTENT_TYPE, LOCATION};
+
+use super::blob::BlobStream;
+use super::distribution::push_scope;
+use super::error::OciError;
+use super::manifest::Descriptor;
+use super::registry::{Registry, header};
+
+/// How a blob goes up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upload {
+    /// One streamed `PUT` with the length known (what `copy` does by default).
+    Put,
+    /// `PATCH` chunks of this many bytes, each retried on its own, then an empty `PUT`.
+    Chunked(u64),
+    /// One streamed `PATCH` then an empty `PUT` (Docker's way), for bodies whose bytes may
+    /// turn out wrong: the session can then still be cancelled cleanly.
+    Patch,
+}
+
+impl Registry {
+    /// Sends `body` to the upload session at `location` the way `mode` says and completes
+    /// it; on any failure the session is cancelled and the first cause returned.
+    pub async fn push_blob(
+        &self,
+        repo: &str,
+        location: String,
+        desc: &Descriptor,
+        body: BlobStream,
+        mode: Upload,
+    ) -> Result<(), OciError> {
+        let mut location = location;
+        let result = match mode {
+            Upload::Chunked(chunk) if desc.size > chunk => {
+                self.push_chunked(repo, &mut location, desc, body, chunk)
+                    .await
+            }
+            Upload::Patch => self.push_patch(repo, &mut location, desc, body).await,
+            Upload::Chunked(_) | Upload::Put => self.push_whole(repo, &location, desc, body).await,
+        };
+        if result.is_err() {
+            self.cancel_upload(repo, &location).await;
+        }
+        result
+    }
+
+    /// Docker's streamed upload: one `PATCH` carrying the body, then an empty `PUT`. When the
+    /// body fails (bytes that did not match), the `PATCH` is ended cleanly instead of broken
+    /// off, so the registry answers with the session's new state and the cancel that follows
+    /// removes what it received (a registry refuses to cancel a session whose request broke).
+    async fn push_patch(
+        &self,
+        repo: &str,
+        location: &mut String,
+        desc: &Descriptor,
+        body: BlobStream,
+    ) -> Result<(), OciError> {
+        let failure = Arc::new(Mutex::new(None::<OciError>));
+        let slot = failure.clone();
+        let body = body.scan((), move |(), item| {
+            let next = match item {
+                Ok(bytes) => Some(Ok::<Bytes, std::io::Error>(bytes)),
+                Err(e) => {
+                    if let Ok(mut f) = slot.lock() {
+                        *f = Some(e);
+                    }
+                    None
+                }
+            };
+            std::future::ready(next)
+        });
+        let mut body = Some(reqwest::Body::wrap_stream(body));
+        let url = location.clone();
+        let resp = self
+            .send("PATCH blob", repo, &push_scope(repo, None), |c, _| {
+                body.take().map(|b| {
+                    c.patch(&url)
+                        .header(CONTENT_TYPE, "application/octet-stream")
+                        .body(b)
+                })
+            })
+            .await?;
+        let resp = self.expect_success(resp, "PATCH blob", repo).await?;
+        if let Some(next) = header(resp.headers(), LOCATION.as_str()) {
+            *location = self.absolute(&next).await?;
+        }
+        if let Some(e) = failure.lock().ok().and_then(|mut f| f.take()) {
+            return Err(e);
+        }
+        self.finish_upload(
+            repo,
+            location,
+            &desc.digest,
+            0,
+            reqwest::Body::from(Vec::new()),
+        )
+        .await
+    }
+
+    /// One streamed `PUT`. A failure of the body itself (bytes that did not match) is the
+    /// error reported, not the broken request it caused.
+    async fn push_whole(
+        &self,
+        repo: &str,
+        location: &str,
+        desc: &Descriptor,
+        body: BlobStream,
+    ) -> Result<(), OciError> {
+        let failure = Arc::new(Mutex::new(None::<OciError>));
+        let slot = failure.clone();
+        let body = body.map(move |item| {
+            item.map_err(|e| {
+                let message = e.to_string();
+                if let Ok(mut f) = slot.lock() {
+                    *f = Some(e);
+                }
+                std::io::Error::other(message)
+            })
+        });
+        let sent = self
+            .finish_upload(
+                repo,
+                location,
+                &desc.digest,
+                desc.size,
+                reqwest::Body::wrap_stream(body),
+            )
+            .await;
+        if let Some(e) = failure.lock().ok().and_then(|mut f| f.take()) {
+            return Err(e);
+        }
+        sent
+    }
+
+    /// `PATCH` chunks of `chunk` bytes (each retried on its own), then the closing `PUT`.
+    /// `location` follows the registry's answers, so a cancel reaches the live session.
+    async fn push_chunked(
+        &self,
+        repo: &str,
+        location: &mut String,
+        desc: &Descriptor,
+        mut body: BlobStream,
+        chunk: u64,
+    ) -> Result<(), OciError> {
+        let cap = usize::try_from(chunk).unwrap_or(usize::MAX).min(1 << 30);
+        let mut buf = BytesMut::with_capacity(cap);
+        let mut offset = 0u64;
+        loop {
+            let next = body.next().await.transpose()?;
+            let end = next.is_none();
+            if let Some(bytes) = next {
+                buf.extend_from_slice(&bytes);
+            }
+            while buf.len() >= cap || (end && !buf.is_empty()) {
+                let piece: Bytes = buf.split_to(cap.min(buf.len())).freeze();
+                let n = piece.len() as u64;
+                *location = self.upload_chunk(repo, location, offset, piece).await?;
+                offset += n;
+            }
+            if end {
+                break;
+            }
+        }
+        self.finish_upload(
+            repo,
+            location,
+            &desc.digest,
+            0,
+            reqwest::Body::from(Vec::new()),
+        )
+        .await
+    }
+}
