@@ -62,7 +62,7 @@ pub fn run(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
         };
         format!("{what} {}\n  signature {}\n", image.digest, stored.manifest)
     };
-    set_digest_output(&image.digest)?;
+    set_digest_output(image.digest.as_str())?;
     super::deliver(None, out.as_bytes())?;
     Ok(Exit::Ok)
 }

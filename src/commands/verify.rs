@@ -46,7 +46,7 @@ pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
     };
     super::deliver(None, out.as_bytes())?;
     if verdict.verified {
-        super::sign::set_digest_output(&verdict.digest)?;
+        super::sign::set_digest_output(verdict.digest.as_str())?;
         Ok(Exit::Ok)
     } else {
         eprintln!(

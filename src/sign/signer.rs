@@ -34,7 +34,7 @@ pub struct Request<'a> {
 pub async fn sign(store: &Store, subject: &Subject, req: &Request<'_>) -> Result<Stored, OciError> {
     match req.format {
         Format::Bundle => {
-            let hex = subject.digest.trim_start_matches("sha256:");
+            let hex = subject.digest.hex();
             let payload = statement::statement(
                 hex,
                 &req.annotations,
@@ -54,7 +54,11 @@ pub async fn sign(store: &Store, subject: &Subject, req: &Request<'_>) -> Result
             .await
         }
         Format::Legacy => {
-            let payload = legacy::payload(&req.docker_reference, &subject.digest, &req.annotations);
+            let payload = legacy::payload(
+                &req.docker_reference,
+                subject.digest.as_str(),
+                &req.annotations,
+            );
             let signature = legacy::sign(req.key, &payload);
             let annotations = BTreeMap::from([(SIGNATURE_ANNOTATION.to_owned(), signature)]);
             store::put_legacy(store, subject, &payload, annotations).await

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::oci_io as io;
+use crate::oci::attach::{Attachment, referrers_tag};
+use crate::oci::digest::Digest;
 use crate::oci::error::OciError;
 use crate::oci::manifest::{Descriptor, Kind, Manifest, OCI_INDEX, OCI_MANIFEST};
 use crate::oci::store::{Fetched, Store};
@@ -25,7 +27,7 @@ const MAX_PAYLOAD: u64 = 1 << 20;
 /// The image a signature is about: its digest, media type and size (the referrer's subject).
 #[derive(Clone, Debug)]
 pub struct Subject {
-    pub digest: String,
+    pub digest: Digest,
     pub media_type: String,
     pub size: u64,
 }
@@ -39,16 +41,12 @@ impl Subject {
         }
     }
 
-    fn hex(&self) -> &str {
-        self.digest.trim_start_matches("sha256:")
-    }
-
     fn fallback_tag(&self) -> String {
-        format!("sha256-{}", self.hex())
+        referrers_tag(&self.digest)
     }
 
-    fn sig_tag(&self) -> String {
-        format!("sha256-{}.sig", self.hex())
+    pub fn sig_tag(&self) -> String {
+        Attachment::Signature.tag(&self.digest)
     }
 
     fn descriptor(&self) -> serde_json::Value {
@@ -60,7 +58,7 @@ impl Subject {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Stored {
     /// The referrer manifest's digest, or the `.sig` manifest's.
-    pub manifest: String,
+    pub manifest: Digest,
     /// False when the same signature was already there (re-signing is idempotent).
     pub written: bool,
 }
@@ -74,7 +72,7 @@ pub async fn put_bundle(
     predicate_type: &str,
     created: &str,
 ) -> Result<Stored, OciError> {
-    let layer_digest = crate::oci::digest::sha256(bundle);
+    let layer_digest = Digest::of(bundle);
     for found in bundles(store, subject).await? {
         if found.layer_digest == layer_digest {
             return Ok(Stored {
@@ -83,8 +81,8 @@ pub async fn put_bundle(
             });
         }
     }
-    io::put_blob(store, b"{}").await?;
-    io::put_blob(store, bundle).await?;
+    let config = io::put_blob(store, EMPTY_MEDIA_TYPE, b"{}").await?;
+    let layer = io::put_blob(store, super::bundle::MEDIA_TYPE, bundle).await?;
     let annotations = BTreeMap::from([
         (CONTENT.to_owned(), "dsse-envelope".to_owned()),
         (PREDICATE_TYPE.to_owned(), predicate_type.to_owned()),
@@ -94,8 +92,8 @@ pub async fn put_bundle(
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
         "artifactType": super::bundle::MEDIA_TYPE,
-        "config": {"mediaType": EMPTY_MEDIA_TYPE, "digest": crate::oci::digest::sha256(b"{}"), "size": 2},
-        "layers": [{"mediaType": super::bundle::MEDIA_TYPE, "digest": layer_digest, "size": bundle.len()}],
+        "config": config,
+        "layers": [layer],
         "subject": subject.descriptor(),
         "annotations": annotations,
     });
@@ -151,10 +149,10 @@ async fn append_fallback(
 #[derive(Clone, Debug)]
 pub struct FoundBundle {
     /// The referrer manifest's digest.
-    pub manifest: String,
-    pub layer_digest: String,
+    pub manifest: Digest,
+    pub layer_digest: Digest,
     /// The manifest's own `subject` digest (a copied signature names another image).
-    pub subject: Option<String>,
+    pub subject: Option<Digest>,
     pub bytes: Vec<u8>,
 }
 
@@ -174,7 +172,7 @@ pub async fn bundles(store: &Store, subject: &Subject) -> Result<Vec<FoundBundle
     };
     let mut found = Vec::new();
     for entry in entries {
-        let Some(m) = io::manifest(store, &entry.digest).await? else {
+        let Some(m) = io::manifest(store, entry.digest.as_str()).await? else {
             continue; // Listed but deleted: nothing to verify.
         };
         let parsed = m.parse()?;
@@ -187,7 +185,7 @@ pub async fn bundles(store: &Store, subject: &Subject) -> Result<Vec<FoundBundle
         else {
             continue;
         };
-        let bytes = io::blob(store, &layer.digest, super::bundle::MAX_BYTES).await?;
+        let bytes = io::blob(store, layer, super::bundle::MAX_BYTES).await?;
         found.push(FoundBundle {
             manifest: m.digest,
             layer_digest: layer.digest.clone(),
@@ -207,7 +205,7 @@ pub async fn put_legacy(
     annotations: BTreeMap<String, String>,
 ) -> Result<Stored, OciError> {
     let tag = subject.sig_tag();
-    let payload_digest = crate::oci::digest::sha256(payload);
+    let payload_digest = Digest::of(payload);
     let mut layers = Vec::new();
     if let Some(existing) = io::manifest(store, &tag).await? {
         match existing.parse()?.kind {
@@ -233,25 +231,20 @@ pub async fn put_legacy(
             });
         }
     }
-    io::put_blob(store, payload).await?;
-    layers.push(Descriptor {
-        media_type: SIMPLE_SIGNING.into(),
-        digest: payload_digest,
-        size: payload.len() as u64,
-        annotations: Some(annotations),
-        ..Descriptor::default()
-    });
+    let mut layer = io::put_blob(store, SIMPLE_SIGNING, payload).await?;
+    layer.annotations = Some(annotations);
+    layers.push(layer);
     let diff_ids: Vec<&str> = layers.iter().map(|l| l.digest.as_str()).collect();
     let config = serde_json::to_vec(&json!({
         "architecture": "", "os": "", "config": {},
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
     }))
     .map_err(|e| OciError::Manifest(e.to_string()))?;
-    let config_digest = io::put_blob(store, &config).await?;
+    let config = io::put_blob(store, "application/vnd.oci.image.config.v1+json", &config).await?;
     let manifest = json!({
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "config": config,
         "layers": layers,
     });
     let bytes = serde_json::to_vec(&manifest).map_err(|e| OciError::Manifest(e.to_string()))?;
@@ -280,7 +273,7 @@ pub async fn legacy(store: &Store, subject: &Subject) -> Result<Vec<FoundLegacy>
     let mut found = Vec::new();
     for layer in layers.iter().filter(|l| l.media_type == SIMPLE_SIGNING) {
         found.push(FoundLegacy {
-            payload: io::blob(store, &layer.digest, MAX_PAYLOAD).await?,
+            payload: io::blob(store, layer, MAX_PAYLOAD).await?,
             annotations: layer.annotations.clone().unwrap_or_default(),
         });
     }

@@ -10,6 +10,8 @@ use sigstore_types::Sha256Hash;
 
 use super::store::{self, FoundBundle, FoundLegacy, SIGNATURE_ANNOTATION, Subject};
 use super::{bundle, legacy, statement};
+use crate::oci::attach::Attachment;
+use crate::oci::digest::Digest;
 use crate::oci::error::OciError;
 use crate::oci::store::Store;
 
@@ -37,7 +39,7 @@ pub struct Checked {
 /// The verdict for one image.
 #[derive(Clone, Debug, Serialize)]
 pub struct Verdict {
-    pub digest: String,
+    pub digest: Digest,
     pub verified: bool,
     pub signatures: Vec<Checked>,
 }
@@ -95,13 +97,13 @@ fn checked(format: &'static str, location: String, reason: Option<String>) -> Ch
     }
 }
 
-fn check_bundle(found: &FoundBundle, digest: &str, policy: &Policy) -> Checked {
+fn check_bundle(found: &FoundBundle, digest: &Digest, policy: &Policy) -> Checked {
     let reason = bundle_reason(found, digest, policy).err();
-    checked("bundle", found.manifest.clone(), reason)
+    checked("bundle", found.manifest.to_string(), reason)
 }
 
 /// `Ok` when the bundle holds; else why not.
-fn bundle_reason(found: &FoundBundle, digest: &str, policy: &Policy) -> Result<(), String> {
+fn bundle_reason(found: &FoundBundle, digest: &Digest, policy: &Policy) -> Result<(), String> {
     if let Some(s) = &found.subject
         && s != digest
     {
@@ -148,8 +150,8 @@ fn bundle_reason(found: &FoundBundle, digest: &str, policy: &Policy) -> Result<(
             "wrong key: signed by another key (the bundle's key hint differs)".into()
         });
     }
-    let hash = Sha256Hash::from_hex(digest.trim_start_matches("sha256:"))
-        .map_err(|e| format!("image digest {digest}: {e}"))?;
+    let hash =
+        Sha256Hash::from_hex(digest.hex()).map_err(|e| format!("image digest {digest}: {e}"))?;
     if stmt.subject.len() != 1 || !stmt.matches_sha256(&hash) {
         return Err(format!(
             "digest mismatch: the statement's subject is not {digest} (a signature of another image)"
@@ -158,18 +160,14 @@ fn bundle_reason(found: &FoundBundle, digest: &str, policy: &Policy) -> Result<(
     Ok(())
 }
 
-fn check_legacy(found: &FoundLegacy, i: usize, digest: &str, policy: &Policy) -> Checked {
-    let location = format!(
-        "sha256-{}.sig layer {}",
-        digest.trim_start_matches("sha256:"),
-        i + 1
-    );
+fn check_legacy(found: &FoundLegacy, i: usize, digest: &Digest, policy: &Policy) -> Checked {
+    let location = format!("{} layer {}", Attachment::Signature.tag(digest), i + 1);
     let reason = (|| {
         let sig = found
             .annotations
             .get(SIGNATURE_ANNOTATION)
             .ok_or("no dev.cosignproject.cosign/signature annotation")?;
-        match legacy::verify(&policy.key, &found.payload, sig, digest) {
+        match legacy::verify(&policy.key, &found.payload, sig, digest.as_str()) {
             Ok(()) => {}
             Err(legacy::Rejection::BadSignature) => {
                 return Err("wrong key or tampered payload: the signature does not verify over the payload with this key".to_owned());
