@@ -20,8 +20,9 @@ const LABEL: &str = "ENCRYPTED SIGSTORE PRIVATE KEY";
 const LEGACY_LABEL: &str = "ENCRYPTED COSIGN PRIVATE KEY";
 /// scrypt cost cosign writes (go-securesystemslib's defaults): N = 2^15, r = 8, p = 1.
 const LOG_N: u8 = 15;
-/// The most work a key file may ask of us (N = 2^20), so a hostile file cannot stall us.
-const MAX_LOG_N: u8 = 20;
+/// The most memory scrypt may take for a key file (128·r·N bytes; cosign's own cost takes
+/// 32 MiB), so a hostile file cannot exhaust memory or stall us.
+const MAX_SCRYPT_BYTES: u64 = 256 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -100,7 +101,10 @@ fn scrypt_key(
         )));
     }
     let log_n = p.n.trailing_zeros() as u8;
-    if log_n > MAX_LOG_N || p.r == 0 || p.r > 32 || p.p == 0 || p.p > 16 {
+    let memory = 128u64
+        .saturating_mul(u64::from(p.r))
+        .saturating_mul(p.n);
+    if memory > MAX_SCRYPT_BYTES || p.r == 0 || p.p == 0 || p.p > 4 {
         return Err(KeyError::Format(format!(
             "scrypt parameters N={} r={} p={} are outside what cosign writes",
             p.n, p.r, p.p
@@ -198,8 +202,11 @@ fn pem_decode(text: &str) -> Result<(String, Vec<u8>), KeyError> {
     Ok((label.to_owned(), bytes))
 }
 
-/// Opens a cosign private key file's contents with `password`.
-pub fn decrypt(pem: &str, password: &SecretString) -> Result<SigningKey, KeyError> {
+/// A private key file read but not yet opened (no scrypt run).
+pub struct SealedKey(Sealed);
+
+/// Reads a cosign private key file's structure: PEM label, JSON, algorithm names, sizes.
+pub fn parse_private(pem: &str) -> Result<SealedKey, KeyError> {
     let (label, body) = pem_decode(pem)?;
     if label != LABEL && label != LEGACY_LABEL {
         return Err(KeyError::Format(format!(
@@ -217,6 +224,12 @@ pub fn decrypt(pem: &str, password: &SecretString) -> Result<SigningKey, KeyErro
     if sealed.cipher.nonce.len() != 24 {
         return Err(KeyError::Format("secretbox nonce is not 24 bytes".into()));
     }
+    Ok(SealedKey(sealed))
+}
+
+/// Opens a cosign private key file's contents with `password`.
+pub fn decrypt(pem: &str, password: &SecretString) -> Result<SigningKey, KeyError> {
+    let SealedKey(sealed) = parse_private(pem)?;
     let secret = scrypt_key(password, &sealed.kdf.salt, &sealed.kdf.params)?;
     let pkcs8 = Zeroizing::new(
         XSalsa20Poly1305::new(secret.as_ref().into())
