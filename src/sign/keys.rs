@@ -101,9 +101,7 @@ fn scrypt_key(
         )));
     }
     let log_n = p.n.trailing_zeros() as u8;
-    let memory = 128u64
-        .saturating_mul(u64::from(p.r))
-        .saturating_mul(p.n);
+    let memory = 128u64.saturating_mul(u64::from(p.r)).saturating_mul(p.n);
     if memory > MAX_SCRYPT_BYTES || p.r == 0 || p.p == 0 || p.p > 4 {
         return Err(KeyError::Format(format!(
             "scrypt parameters N={} r={} p={} are outside what cosign writes",

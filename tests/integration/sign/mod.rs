@@ -12,7 +12,7 @@ use std::process::Output;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::harness::proxy::roundtrip;
 use crate::harness::{cicd, require_tool, run_tool};
@@ -244,4 +244,39 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+const REF_NAME: &str = "org.opencontainers.image.ref.name";
+
+pub fn index(lay: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(lay.join("index.json")).expect("index")).expect("json")
+}
+
+pub fn tagged(lay: &Path, tag: &str) -> Value {
+    index(lay)["manifests"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|m| m["annotations"][REF_NAME] == tag)
+        .cloned()
+        .expect("tag present")
+}
+
+/// Points `tag` at `desc` in the layout's index.json (replacing what it named).
+pub fn retag(lay: &Path, tag: &str, desc: &Value) {
+    let mut idx = index(lay);
+    let list = idx["manifests"].as_array_mut().expect("list");
+    list.retain(|m| m["annotations"][REF_NAME] != tag);
+    if !desc.is_null() {
+        let mut d = desc.clone();
+        d["annotations"] = json!({ REF_NAME: tag });
+        list.push(d);
+    }
+    std::fs::write(lay.join("index.json"), idx.to_string()).expect("write index");
+}
+
+pub fn put(lay: &Path, bytes: &[u8]) -> String {
+    let d = cicd::oci::digest::sha256(bytes);
+    std::fs::write(lay.join("blobs/sha256").join(&d[7..]), bytes).expect("write blob");
+    d
 }

@@ -1,44 +1,7 @@
 //! What verification must refuse, each with its own reason, and signing's refusals.
 
-use serde_json::json;
-
 use super::*;
 use crate::harness::images;
-
-const REF_NAME: &str = "org.opencontainers.image.ref.name";
-
-fn index(lay: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(lay.join("index.json")).expect("index")).expect("json")
-}
-
-fn tagged(lay: &Path, tag: &str) -> Value {
-    index(lay)["manifests"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|m| m["annotations"][REF_NAME] == tag)
-        .cloned()
-        .expect("tag present")
-}
-
-/// Points `tag` at `desc` in the layout's index.json (replacing what it named).
-fn retag(lay: &Path, tag: &str, desc: &Value) {
-    let mut idx = index(lay);
-    let list = idx["manifests"].as_array_mut().expect("list");
-    list.retain(|m| m["annotations"][REF_NAME] != tag);
-    if !desc.is_null() {
-        let mut d = desc.clone();
-        d["annotations"] = json!({ REF_NAME: tag });
-        list.push(d);
-    }
-    std::fs::write(lay.join("index.json"), idx.to_string()).expect("write index");
-}
-
-fn put(lay: &Path, bytes: &[u8]) -> String {
-    let d = cicd::oci::digest::sha256(bytes);
-    std::fs::write(lay.join("blobs/sha256").join(&d[7..]), bytes).expect("write blob");
-    d
-}
 
 /// Rewrites the first bundle referrer of `image` through `edit`, as an attacker with write
 /// access to the repository would: new blob, new manifest, new fallback index.
