@@ -182,3 +182,48 @@ fn resigning_is_idempotent_and_two_signers_both_verify() {
         assert_eq!(verified, ["bundle", "legacy"]);
     }
 }
+
+#[test]
+fn sign_and_verify_output() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (key, public) = keygen(tmp.path(), "cosign");
+    let (_, other) = keygen(tmp.path(), "other");
+    let lay = tmp.path().join("lay");
+    images::single(&lay, "v1", 700, 91);
+    let reference = format!("oci:{}:v1", s(&lay));
+    let filters = vec![
+        (r"sha256:[0-9a-f]{64}", "sha256:[digest]"),
+        (r"sha256-[0-9a-f]{64}", "sha256-[hex]"),
+        (r"oci:/\S+:v1", "oci:[layout]:v1"),
+    ];
+    let signed = ok(&["sign", "--key", s(&key), "--tlog-upload=false", &reference]);
+    let verified = ok(&[
+        "verify",
+        "--key",
+        s(&public),
+        "--insecure-ignore-tlog",
+        &reference,
+    ]);
+    let refused = run(&[
+        "verify",
+        "--key",
+        s(&other),
+        "--insecure-ignore-tlog",
+        &reference,
+    ]);
+    let refused = String::from_utf8_lossy(&refused.stderr).into_owned();
+    insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!(signed, @r"
+        signed sha256:[digest]
+          signature sha256:[digest]
+        ");
+        insta::assert_snapshot!(verified, @r"
+        verified sha256:[digest]
+          bundle sha256:[digest] (no transparency-log entry checked)
+        ");
+        insta::assert_snapshot!(refused, @r"
+        resolved oci:[layout]:v1 to sha256:[digest]
+        error: verification failed for sha256:[digest]: bundle sha256:[digest]: wrong key: signed by another key (the bundle's key hint differs)
+        ");
+    });
+}
