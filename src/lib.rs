@@ -14,6 +14,7 @@ pub mod pin;
 pub mod policy;
 pub mod report;
 pub mod scan;
+pub mod sign;
 pub mod text;
 pub mod time;
 
@@ -30,5 +31,8 @@ pub fn run(cli: &cli::Cli) -> Result<Exit, Error> {
         },
         cli::Command::Pin(args) => commands::pin::run(cli, args),
         cli::Command::Image(args) => commands::image::run(&args.command, cli.offline),
+        cli::Command::Keygen(args) => commands::keygen::run(args),
+        cli::Command::Sign(args) => commands::sign::run(args, cli.offline),
+        cli::Command::Verify(args) => commands::verify::run(args, cli.offline),
     }
 }

@@ -16,6 +16,8 @@ pub use image::{
 };
 pub use pin::PinArgs;
 
+pub mod sign;
+
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (",
@@ -119,6 +121,17 @@ pub enum Command {
     /// image layouts (`oci:PATH[:TAG]`).
     #[command(after_help = image::IMAGE_EXIT_CODES)]
     Image(ImageArgs),
+
+    /// Write a cosign key pair: PREFIX.key (encrypted, cosign's format) and PREFIX.pub.
+    #[command(after_help = sign::KEYGEN_EXIT_CODES)]
+    Keygen(sign::KeygenArgs),
+    /// Sign an image digest with a cosign key (bundle referrer, or `--format legacy`).
+    #[command(after_help = sign::SIGN_EXIT_CODES)]
+    Sign(sign::SignArgs),
+    /// Verify an image's signatures with a cosign public key; exit 1 with the reason when
+    /// none holds.
+    #[command(after_help = sign::VERIFY_EXIT_CODES)]
+    Verify(sign::VerifyArgs),
 }
 
 impl Cli {
@@ -174,6 +187,7 @@ impl Cli {
                 offline |= args.command.offline();
                 args.command.settle();
             }
+            Command::Keygen(_) | Command::Sign(_) | Command::Verify(_) => {}
         }
         Cli {
             config,

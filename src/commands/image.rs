@@ -310,7 +310,7 @@ fn show_progress(runtime: &Runtime) -> bool {
         && std::env::var_os("CI").is_none_or(|v| v.is_empty())
 }
 
-fn options(args: &RegistryArgs) -> Options {
+pub fn options(args: &RegistryArgs) -> Options {
     let mut ca_certs = args.ca_cert.clone();
     if ca_certs.is_empty()
         && let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty())

@@ -4,7 +4,10 @@
 pub mod check;
 pub mod check_trivy;
 pub mod image;
+pub mod keygen;
 pub mod pin;
+pub mod sign;
+pub mod verify;
 
 use std::io::IsTerminal;
 use std::path::Path;

@@ -19,4 +19,5 @@ mod image_store;
 mod online_rules;
 mod pin;
 mod pin_images;
+mod sign;
 mod trivy;

@@ -1,0 +1,100 @@
+//! clap definitions for `cicd keygen`, `cicd sign` and `cicd verify` (cosign's flag names).
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, ValueEnum};
+
+use super::RegistryArgs;
+
+pub(super) const KEYGEN_EXIT_CODES: &str = "\
+Exit codes:
+  0  ok: both key files written
+  2  bad input or usage (no password in the environment, key files exist without --force)
+  3  the key files could not be written";
+
+pub(super) const SIGN_EXIT_CODES: &str = "\
+Exit codes:
+  0  ok: the digest is signed (or already was, with this key)
+  2  bad input or usage (malformed reference, unreadable or undecryptable key, no log chosen)
+  3  external failure after retries (registry, network, a digest that does not match)";
+
+pub(super) const VERIFY_EXIT_CODES: &str = "\
+Exit codes:
+  0  ok: a signature by this key over this digest holds
+  1  no signature holds (each one's reason is printed)
+  2  bad input or usage (malformed reference, unreadable key)
+  3  external failure after retries (registry, network)";
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Write PREFIX.key (encrypted with CICD_KEY_PASSWORD or COSIGN_PASSWORD) and PREFIX.pub.
+    #[arg(long, default_value = "cosign", value_name = "PREFIX")]
+    pub prefix: PathBuf,
+
+    /// Replace existing key files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignatureFormat {
+    /// Sigstore bundle v0.3 (DSSE in-toto statement) as an OCI 1.1 referrer, as cosign v3.
+    Bundle,
+    /// Simple-signing payload in the `sha256-<hex>.sig` tag, as cosign v2.
+    Legacy,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The image: `docker://HOST/REPO[:TAG|@DIGEST]` or `oci:PATH[:TAG]`. A tag is resolved
+    /// once and the digest it named is signed.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+
+    /// cosign private key file (password from CICD_KEY_PASSWORD or COSIGN_PASSWORD).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+
+    /// Signature layout.
+    #[arg(long, value_enum, default_value_t = SignatureFormat::Bundle)]
+    pub format: SignatureFormat,
+
+    /// Annotation on the signed subject, `KEY=VALUE` (repeatable).
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
+
+    /// Record the signature in the Rekor transparency log (`--tlog-upload=false` for
+    /// private setups; verify then needs `--insecure-ignore-tlog`).
+    #[arg(long, action = ArgAction::Set, default_value_t = true, num_args = 0..=1,
+          default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    pub tlog_upload: bool,
+
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The image: `docker://HOST/REPO[:TAG|@DIGEST]` or `oci:PATH[:TAG]`.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+
+    /// cosign public key file (PEM `PUBLIC KEY`).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+
+    /// Accept signatures that have no transparency-log entry (`--tlog-upload=false`).
+    #[arg(long, action = ArgAction::Set, default_value_t = false, num_args = 0..=1,
+          default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    pub insecure_ignore_tlog: bool,
+
+    /// Print the verified claims as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}

@@ -1,0 +1,128 @@
+//! `cicd sign`: resolves the reference once, loads the cosign key, signs the digest and
+//! stores the signature next to the image; prints the digest and sets the `digest` output.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::cli::sign::{SignArgs, SignatureFormat};
+use crate::error::{Error, Exit};
+use crate::github::actions::Runtime;
+use crate::oci::auth::Sources;
+use crate::oci::error::OciError;
+use crate::oci::store::{Context, Fetched, Store};
+use crate::oci::transport::Location;
+use crate::sign::keys;
+use crate::sign::signer::{self, Format};
+use crate::sign::store::Subject;
+
+pub fn run(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
+    if args.tlog_upload {
+        return Err(Error::Usage(
+            "uploading to the Rekor transparency log is not supported by key-based `cicd sign` yet; pass --tlog-upload=false (and verify with --insecure-ignore-tlog)".into(),
+        ));
+    }
+    let annotations = parse_annotations(&args.annotations)?;
+    let pem = std::fs::read_to_string(&args.key).map_err(|e| Error::BadInput {
+        path: args.key.clone(),
+        reason: e.to_string(),
+    })?;
+    let password = keys::password_from_env()
+        .ok_or_else(|| super::keygen::key_error(&args.key, keys::KeyError::NoPassword))?;
+    let key = keys::decrypt(&pem, &password).map_err(|e| super::keygen::key_error(&args.key, e))?;
+    let (loc, rt) = target(&args.reference, offline)?;
+    let created = created()?;
+    let (image, stored) = rt.block_on(async {
+        let ctx = Context::new(super::image::options(&args.registry), Sources::from_env())?;
+        let store = ctx.store(&loc, false)?;
+        let image = resolve(&store, &loc).await?;
+        let req = signer::Request {
+            key: &key,
+            format: match args.format {
+                SignatureFormat::Bundle => Format::Bundle,
+                SignatureFormat::Legacy => Format::Legacy,
+            },
+            annotations,
+            docker_reference: docker_reference(&loc),
+            created,
+        };
+        let stored = signer::sign(&store, &Subject::of(&image), &req).await?;
+        Ok::<_, OciError>((image, stored))
+    })?;
+    let out = if args.json {
+        let v = serde_json::json!({
+            "digest": image.digest, "format": match args.format { SignatureFormat::Bundle => "bundle", SignatureFormat::Legacy => "legacy" },
+            "manifest": stored.manifest, "written": stored.written,
+        });
+        format!("{v:#}\n")
+    } else {
+        let what = if stored.written {
+            "signed"
+        } else {
+            "already signed (nothing written)"
+        };
+        format!("{what} {}\n  signature {}\n", image.digest, stored.manifest)
+    };
+    set_digest_output(image.digest.as_str())?;
+    super::deliver(None, out.as_bytes())?;
+    Ok(Exit::Ok)
+}
+
+/// The location and a runtime to reach it; `--offline` refuses registries.
+pub fn target(
+    reference: &str,
+    offline: bool,
+) -> Result<(Location, tokio::runtime::Runtime), Error> {
+    let loc = Location::parse(reference)?;
+    if offline && !loc.is_layout() {
+        return Err(Error::NeedsNetwork("sign/verify of a registry image"));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Runtime(e.to_string()))?;
+    Ok((loc, rt))
+}
+
+/// The image `loc` names; a tag is resolved once and said so on stderr.
+pub async fn resolve(store: &Store, loc: &Location) -> Result<Fetched, OciError> {
+    let image = store.resolve(loc).await?;
+    if loc.digest().is_none() {
+        eprintln!("resolved {loc} to {}", image.digest);
+    }
+    Ok(image)
+}
+
+fn docker_reference(loc: &Location) -> String {
+    match loc {
+        Location::Registry(r) => format!("{}/{}", r.registry, r.repository),
+        Location::Layout { .. } => String::new(),
+    }
+}
+
+/// RFC 3339 now (CICD_NOW in tests), for the referrer's creation annotation.
+fn created() -> Result<String, Error> {
+    let secs = crate::time::now().map_err(Error::Usage)?;
+    let ts = jiff::Timestamp::from_second(secs).map_err(|e| Error::Usage(e.to_string()))?;
+    Ok(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+fn parse_annotations(raw: &[String]) -> Result<BTreeMap<String, String>, Error> {
+    raw.iter()
+        .map(|a| {
+            a.split_once('=')
+                .filter(|(k, _)| !k.is_empty())
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .ok_or_else(|| Error::Usage(format!("-a `{a}`: expected KEY=VALUE")))
+        })
+        .collect()
+}
+
+pub fn set_digest_output(digest: &str) -> Result<(), Error> {
+    Runtime::from_env()
+        .set_output("digest", digest)
+        .map_err(|source| Error::Write {
+            path: PathBuf::from("$GITHUB_OUTPUT"),
+            source,
+        })
+}

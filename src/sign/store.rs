@@ -1,0 +1,281 @@
+//! Where signatures live next to an image, written and read through `oci::Store`:
+//! - bundles as OCI 1.1 referrers (empty config, `subject`, `artifactType` and cosign's
+//!   annotations), listed by the registry's referrers API or, without one (and in layouts),
+//!   in the `sha256-<hex>` tag-schema index, appended to and never replaced;
+//! - legacy simple-signing layers in the `sha256-<hex>.sig` manifest, appended as layers.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::oci_io as io;
+use crate::oci::attach::{Attachment, referrers_tag};
+use crate::oci::digest::Digest;
+use crate::oci::error::OciError;
+use crate::oci::manifest::{Descriptor, Kind, Manifest, OCI_INDEX, OCI_MANIFEST};
+use crate::oci::store::{Fetched, Store};
+
+pub const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
+pub const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
+pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
+const CONTENT: &str = "dev.sigstore.bundle.content";
+const PREDICATE_TYPE: &str = "dev.sigstore.bundle.predicateType";
+const CREATED: &str = "org.opencontainers.image.created";
+/// The most bytes of a simple-signing payload we read.
+const MAX_PAYLOAD: u64 = 1 << 20;
+
+/// The image a signature is about: its digest, media type and size (the referrer's subject).
+#[derive(Clone, Debug)]
+pub struct Subject {
+    pub digest: Digest,
+    pub media_type: String,
+    pub size: u64,
+}
+
+impl Subject {
+    pub fn of(m: &Fetched) -> Self {
+        Self {
+            digest: m.digest.clone(),
+            media_type: m.media_type.clone(),
+            size: m.bytes.len() as u64,
+        }
+    }
+
+    fn fallback_tag(&self) -> String {
+        referrers_tag(&self.digest)
+    }
+
+    pub fn sig_tag(&self) -> String {
+        Attachment::Signature.tag(&self.digest)
+    }
+
+    fn descriptor(&self) -> serde_json::Value {
+        json!({"mediaType": self.media_type, "digest": self.digest, "size": self.size})
+    }
+}
+
+/// What writing a signature did.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Stored {
+    /// The referrer manifest's digest, or the `.sig` manifest's.
+    pub manifest: Digest,
+    /// False when the same signature was already there (re-signing is idempotent).
+    pub written: bool,
+}
+
+/// Stores a bundle as a referrer of `subject`, unless a referrer with the same bundle is
+/// already there.
+pub async fn put_bundle(
+    store: &Store,
+    subject: &Subject,
+    bundle: &[u8],
+    predicate_type: &str,
+    created: &str,
+) -> Result<Stored, OciError> {
+    let layer_digest = Digest::of(bundle);
+    for found in bundles(store, subject).await? {
+        if found.layer_digest == layer_digest {
+            return Ok(Stored {
+                manifest: found.manifest,
+                written: false,
+            });
+        }
+    }
+    let config = io::put_blob(store, EMPTY_MEDIA_TYPE, b"{}").await?;
+    let layer = io::put_blob(store, super::bundle::MEDIA_TYPE, bundle).await?;
+    let annotations = BTreeMap::from([
+        (CONTENT.to_owned(), "dsse-envelope".to_owned()),
+        (PREDICATE_TYPE.to_owned(), predicate_type.to_owned()),
+        (CREATED.to_owned(), created.to_owned()),
+    ]);
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": super::bundle::MEDIA_TYPE,
+        "config": config,
+        "layers": [layer],
+        "subject": subject.descriptor(),
+        "annotations": annotations,
+    });
+    let bytes = serde_json::to_vec(&manifest).map_err(|e| OciError::Manifest(e.to_string()))?;
+    let put = io::put_manifest(store, bytes, OCI_MANIFEST, None).await?;
+    if io::referrers(store, &subject.digest).await?.is_none() {
+        let entry = Descriptor {
+            media_type: OCI_MANIFEST.into(),
+            digest: put.digest.clone(),
+            size: put.bytes.len() as u64,
+            artifact_type: Some(super::bundle::MEDIA_TYPE.into()),
+            annotations: Some(annotations),
+            ..Descriptor::default()
+        };
+        append_fallback(store, subject, entry).await?;
+    }
+    Ok(Stored {
+        manifest: put.digest,
+        written: true,
+    })
+}
+
+/// Adds `entry` to the `sha256-<hex>` index, keeping every entry already listed.
+async fn append_fallback(
+    store: &Store,
+    subject: &Subject,
+    entry: Descriptor,
+) -> Result<(), OciError> {
+    let tag = subject.fallback_tag();
+    let mut entries = match io::manifest(store, &tag).await? {
+        Some(existing) => match existing.parse()?.kind {
+            Kind::Index(list) => list,
+            Kind::Image { .. } => {
+                return Err(OciError::Manifest(format!(
+                    "{tag} in {} is an image, not a referrers index; refusing to replace it",
+                    store.describe()
+                )));
+            }
+        },
+        None => Vec::new(),
+    };
+    if entries.iter().any(|e| e.digest == entry.digest) {
+        return Ok(());
+    }
+    entries.push(entry);
+    let index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries});
+    let bytes = serde_json::to_vec(&index).map_err(|e| OciError::Manifest(e.to_string()))?;
+    io::put_manifest(store, bytes, OCI_INDEX, Some(&tag)).await?;
+    Ok(())
+}
+
+/// A bundle found attached to an image.
+#[derive(Clone, Debug)]
+pub struct FoundBundle {
+    /// The referrer manifest's digest.
+    pub manifest: Digest,
+    pub layer_digest: Digest,
+    /// The manifest's own `subject` digest (a copied signature names another image).
+    pub subject: Option<Digest>,
+    pub bytes: Vec<u8>,
+}
+
+/// Every bundle referrer of `subject`: the referrers API's list, else the fallback index.
+/// Entries are selected by their layer's media type (some registries drop `artifactType`).
+pub async fn bundles(store: &Store, subject: &Subject) -> Result<Vec<FoundBundle>, OciError> {
+    let list = match io::referrers(store, &subject.digest).await? {
+        Some(bytes) => bytes,
+        None => match io::manifest(store, &subject.fallback_tag()).await? {
+            Some(m) => m.bytes,
+            None => return Ok(Vec::new()),
+        },
+    };
+    let entries = match Manifest::parse(&list, Some(OCI_INDEX))?.kind {
+        Kind::Index(list) => list,
+        Kind::Image { .. } => return Ok(Vec::new()),
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let Some(m) = io::manifest(store, entry.digest.as_str()).await? else {
+            continue; // Listed but deleted: nothing to verify.
+        };
+        let parsed = m.parse()?;
+        let Kind::Image { layers, .. } = &parsed.kind else {
+            continue;
+        };
+        let Some(layer) = layers
+            .iter()
+            .find(|l| l.media_type == super::bundle::MEDIA_TYPE)
+        else {
+            continue;
+        };
+        let bytes = io::blob(store, layer, super::bundle::MAX_BYTES).await?;
+        found.push(FoundBundle {
+            manifest: m.digest,
+            layer_digest: layer.digest.clone(),
+            subject: parsed.subject.map(|s| s.digest),
+            bytes,
+        });
+    }
+    Ok(found)
+}
+
+/// Appends a simple-signing layer (payload + signature annotation) to `sha256-<hex>.sig`,
+/// unless the same payload and signature are already there.
+pub async fn put_legacy(
+    store: &Store,
+    subject: &Subject,
+    payload: &[u8],
+    annotations: BTreeMap<String, String>,
+) -> Result<Stored, OciError> {
+    let tag = subject.sig_tag();
+    let payload_digest = Digest::of(payload);
+    let mut layers = Vec::new();
+    if let Some(existing) = io::manifest(store, &tag).await? {
+        match existing.parse()?.kind {
+            Kind::Image { layers: old, .. } => layers = old,
+            Kind::Index(_) => {
+                return Err(OciError::Manifest(format!(
+                    "{tag} in {} is an index, not cosign's signature image; refusing to replace it",
+                    store.describe()
+                )));
+            }
+        }
+        let same = |l: &Descriptor| {
+            l.digest == payload_digest
+                && l.annotations
+                    .as_ref()
+                    .and_then(|a| a.get(SIGNATURE_ANNOTATION))
+                    == annotations.get(SIGNATURE_ANNOTATION)
+        };
+        if layers.iter().any(same) {
+            return Ok(Stored {
+                manifest: existing.digest,
+                written: false,
+            });
+        }
+    }
+    let mut layer = io::put_blob(store, SIMPLE_SIGNING, payload).await?;
+    layer.annotations = Some(annotations);
+    layers.push(layer);
+    let diff_ids: Vec<&str> = layers.iter().map(|l| l.digest.as_str()).collect();
+    let config = serde_json::to_vec(&json!({
+        "architecture": "", "os": "", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    }))
+    .map_err(|e| OciError::Manifest(e.to_string()))?;
+    let config = io::put_blob(store, "application/vnd.oci.image.config.v1+json", &config).await?;
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": config,
+        "layers": layers,
+    });
+    let bytes = serde_json::to_vec(&manifest).map_err(|e| OciError::Manifest(e.to_string()))?;
+    let put = io::put_manifest(store, bytes, OCI_MANIFEST, Some(&tag)).await?;
+    Ok(Stored {
+        manifest: put.digest,
+        written: true,
+    })
+}
+
+/// A simple-signing layer found in `sha256-<hex>.sig`.
+#[derive(Clone, Debug)]
+pub struct FoundLegacy {
+    pub payload: Vec<u8>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// Every simple-signing layer of `subject`'s `.sig` manifest.
+pub async fn legacy(store: &Store, subject: &Subject) -> Result<Vec<FoundLegacy>, OciError> {
+    let Some(m) = io::manifest(store, &subject.sig_tag()).await? else {
+        return Ok(Vec::new());
+    };
+    let Kind::Image { layers, .. } = m.parse()?.kind else {
+        return Ok(Vec::new());
+    };
+    let mut found = Vec::new();
+    for layer in layers.iter().filter(|l| l.media_type == SIMPLE_SIGNING) {
+        found.push(FoundLegacy {
+            payload: io::blob(store, layer, MAX_PAYLOAD).await?,
+            annotations: layer.annotations.clone().unwrap_or_default(),
+        });
+    }
+    Ok(found)
+}
