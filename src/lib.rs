@@ -12,6 +12,7 @@ pub mod oci;
 pub mod pin;
 pub mod policy;
 pub mod report;
+pub mod sbom;
 pub mod scan;
 pub mod text;
 
@@ -27,5 +28,6 @@ pub fn run(cli: &cli::Cli) -> Result<Exit, Error> {
         },
         cli::Command::Pin(args) => commands::pin::run(cli, args),
         cli::Command::Image(args) => commands::image::run(&args.command, cli.offline),
+        cli::Command::Sbom(args) => commands::sbom::run(args, cli.offline),
     }
 }

@@ -6,6 +6,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::Format;
 
+pub mod sbom;
+
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (",
@@ -87,6 +89,10 @@ pub enum Command {
     /// image layouts (`oci:PATH[:TAG]`).
     #[command(after_help = EXIT_CODES)]
     Image(ImageArgs),
+
+    /// Write a CycloneDX SBOM read from an image's layers (each platform) or a root directory.
+    #[command(after_help = sbom::SBOM_HELP)]
+    Sbom(sbom::SbomArgs),
 }
 
 #[derive(Debug, Args)]

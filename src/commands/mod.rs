@@ -5,6 +5,7 @@ pub mod check;
 pub mod check_trivy;
 pub mod image;
 pub mod pin;
+pub mod sbom;
 
 use std::io::IsTerminal;
 use std::path::Path;
