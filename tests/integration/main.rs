@@ -18,4 +18,5 @@ mod image_referrers;
 mod online_rules;
 mod pin;
 mod pin_images;
+mod sbom;
 mod trivy;

@@ -8,3 +8,4 @@ mod gate;
 mod http;
 mod inputs;
 mod oci;
+mod sbom;
