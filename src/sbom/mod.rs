@@ -147,7 +147,7 @@ fn image_subject(loc: &Location, img: &Image) -> Subject {
                 .unwrap_or_else(|| "image".into());
             (
                 tag.clone()
-                    .map_or(base, |t| format!("{t}"))
+                    .map_or(base, |t| t.clone())
                     .to_ascii_lowercase(),
                 None,
             )

@@ -141,7 +141,7 @@ async fn read_config(store: &Store, config: &Descriptor) -> Result<Option<Platfo
         message: format!("the image config is not JSON: {e}"),
         external: false,
     })?;
-    Ok((!c.os.is_empty()).then(|| Platform {
+    Ok((!c.os.is_empty()).then_some(Platform {
         architecture: c.architecture,
         os: c.os,
         variant: c.variant,

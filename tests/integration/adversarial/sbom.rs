@@ -57,7 +57,9 @@ fn measured(reference: &str, dir: &Path) -> (i32, String, u64, Option<Value>) {
         .ok()
         .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
         .expect("GNU time wrote the peak RSS");
-    let doc = fs::read(&out).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    let doc = fs::read(&out)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(!stderr.contains("panicked"), "{stderr}");
     (output.status.code().unwrap_or(-1), stderr, peak, doc)
@@ -86,14 +88,34 @@ fn sbom_hostile_paths_links_and_loops_are_skipped_not_followed() {
     };
     use tar::EntryType::{Link, Regular, Symlink};
     // Climbs out of the root: skipped, so this "package" must not appear.
-    add("a/../../var/lib/dpkg/status.d/escaped", Regular, stanza("escaped").as_bytes(), "");
+    add(
+        "a/../../var/lib/dpkg/status.d/escaped",
+        Regular,
+        stanza("escaped").as_bytes(),
+        "",
+    );
     // Absolute: relative to the image root, as every layer tool treats it.
-    add("/var/lib/dpkg/status.d/absolute", Regular, stanza("absolute").as_bytes(), "");
+    add(
+        "/var/lib/dpkg/status.d/absolute",
+        Regular,
+        stanza("absolute").as_bytes(),
+        "",
+    );
     add("etc/os-release", Symlink, b"", "os-release.2");
     add("etc/os-release.2", Symlink, b"", "/etc/os-release");
     add("app/node_modules/x", Symlink, b"", "../node_modules/x");
-    add("usr/lib/python3/dist-packages/a-1.dist-info/METADATA", Link, b"", "missing/file");
-    add("var/lib/dpkg/status.d/outside", Symlink, b"", "../../../../../../etc/shadow");
+    add(
+        "usr/lib/python3/dist-packages/a-1.dist-info/METADATA",
+        Link,
+        b"",
+        "missing/file",
+    );
+    add(
+        "var/lib/dpkg/status.d/outside",
+        Symlink,
+        b"",
+        "../../../../../../etc/shadow",
+    );
     let tar = b.into_inner().expect("tar");
     let reference = layout_with(&dir.path().join("l"), &gz(&tar));
     let (code, stderr, peak, doc) = measured(&reference, dir.path());
@@ -101,7 +123,10 @@ fn sbom_hostile_paths_links_and_loops_are_skipped_not_followed() {
     let doc = doc.expect("an SBOM");
     assert_eq!(names(&doc), ["absolute"]);
     assert!(stderr.contains("climbs out of the root"), "{stderr}");
-    assert!(stderr.contains("hard link to missing `missing/file`"), "{stderr}");
+    assert!(
+        stderr.contains("hard link to missing `missing/file`"),
+        "{stderr}"
+    );
     assert!(peak < 256 * 1024, "peak RSS {peak} KiB");
 }
 
@@ -125,7 +150,11 @@ fn bomb(size: u64) -> Vec<u8> {
 fn sbom_gzip_bomb_with_a_1_gib_database_is_skipped_in_bounded_memory() {
     let dir = tempfile::tempdir().expect("tempdir");
     let layer = bomb(1 << 30);
-    assert!(layer.len() < 8 << 20, "the bomb is small: {} bytes", layer.len());
+    assert!(
+        layer.len() < 8 << 20,
+        "the bomb is small: {} bytes",
+        layer.len()
+    );
     let reference = layout_with(&dir.path().join("l"), &layer);
     let (code, stderr, peak, doc) = measured(&reference, dir.path());
     assert_eq!(code, 0, "{stderr}");
@@ -143,8 +172,11 @@ fn sbom_truncated_gzip_layer_is_a_clear_error_naming_the_layer() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut b = tar::Builder::new(Vec::new());
     let body = vec![b'x'; 200_000];
-    b.append(&header("big", tar::EntryType::Regular, body.len() as u64, ""), &body[..])
-        .expect("append");
+    b.append(
+        &header("big", tar::EntryType::Regular, body.len() as u64, ""),
+        &body[..],
+    )
+    .expect("append");
     let mut layer = gz(&b.into_inner().expect("tar"));
     layer.truncate(layer.len() / 2);
     let blob: Blob = support::put_blob(&dir.path().join("l"), &layer);

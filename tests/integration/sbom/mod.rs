@@ -69,12 +69,20 @@ fn debian_rootfs_dpkg_components_equal_dpkg_query_exactly() {
     let layout = debian_layout();
     let (doc, _) = sbom(&format!("oci:{}:v1", layout.display()), &[]);
     let truth = ground_truth();
-    assert!(truth.len() > 50, "minbase has ~90 packages: {}", truth.len());
+    assert!(
+        truth.len() > 50,
+        "minbase has ~90 packages: {}",
+        truth.len()
+    );
     let ours: BTreeSet<String> = doc["components"]
         .as_array()
         .expect("components")
         .iter()
-        .filter(|c| c["purl"].as_str().is_some_and(|p| p.starts_with("pkg:deb/")))
+        .filter(|c| {
+            c["purl"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("pkg:deb/"))
+        })
         .map(|c| {
             let purl = c["purl"].as_str().unwrap_or_default();
             let arch = purl.split("arch=").nth(1).and_then(|a| a.split('&').next());
@@ -88,16 +96,26 @@ fn debian_rootfs_dpkg_components_equal_dpkg_query_exactly() {
         .collect();
     let missing: Vec<_> = truth.difference(&ours).collect();
     let extra: Vec<_> = ours.difference(&truth).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}\nextra {extra:?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}\nextra {extra:?}"
+    );
     // Purls carry the distro from os-release, and the OS itself is a component.
     let libc = doc["components"]
         .as_array()
         .and_then(|c| c.iter().find(|c| c["name"] == "libc6"))
         .expect("libc6");
-    assert!(libc["purl"]
-        .as_str()
-        .is_some_and(|p| p.starts_with("pkg:deb/debian/libc6@") && p.ends_with("?arch=amd64&distro=debian-12")));
-    let os = &doc["components"].as_array().expect("c").iter().find(|c| c["type"] == "operating-system");
+    assert!(
+        libc["purl"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("pkg:deb/debian/libc6@")
+                && p.ends_with("?arch=amd64&distro=debian-12"))
+    );
+    let os = &doc["components"]
+        .as_array()
+        .expect("c")
+        .iter()
+        .find(|c| c["type"] == "operating-system");
     assert_eq!(os.map(|o| o["name"].clone()), Some("debian".into()));
     // dpkg Depends became edges.
     let deps = doc["dependencies"].as_array().expect("dependencies");
@@ -106,7 +124,11 @@ fn debian_rootfs_dpkg_components_equal_dpkg_query_exactly() {
         .find(|d| d["ref"] == libc["purl"])
         .and_then(|d| d["dependsOn"].as_array())
         .expect("libc6 edges");
-    assert!(libc_deps.iter().any(|d| d.as_str().is_some_and(|d| d.contains("/libgcc-s1@"))));
+    assert!(
+        libc_deps
+            .iter()
+            .any(|d| d.as_str().is_some_and(|d| d.contains("/libgcc-s1@")))
+    );
 }
 
 #[test]
@@ -125,20 +147,34 @@ fn pip_and_npm_packages_have_their_installed_versions_and_purls() {
     assert_eq!(
         npm,
         [
-            ("is-number".into(), "6.0.0".into(), "pkg:npm/is-number@6.0.0".into()),
-            ("is-odd".into(), "3.0.1".into(), "pkg:npm/is-odd@3.0.1".into()),
+            (
+                "is-number".into(),
+                "6.0.0".into(),
+                "pkg:npm/is-number@6.0.0".into()
+            ),
+            (
+                "is-odd".into(),
+                "3.0.1".into(),
+                "pkg:npm/is-odd@3.0.1".into()
+            ),
         ]
     );
     let edge = doc["dependencies"]
         .as_array()
         .and_then(|d| d.iter().find(|d| d["ref"] == "pkg:npm/is-odd@3.0.1"))
         .expect("is-odd edges");
-    assert_eq!(edge["dependsOn"], serde_json::json!(["pkg:npm/is-number@6.0.0"]));
+    assert_eq!(
+        edge["dependsOn"],
+        serde_json::json!(["pkg:npm/is-number@6.0.0"])
+    );
     let licenses = doc["components"]
         .as_array()
         .and_then(|c| c.iter().find(|c| c["name"] == "is-odd"))
         .map(|c| c["licenses"].clone());
-    assert_eq!(licenses, Some(serde_json::json!([{"license": {"id": "MIT"}}])));
+    assert_eq!(
+        licenses,
+        Some(serde_json::json!([{"license": {"id": "MIT"}}]))
+    );
 }
 
 fn validate(version: &str, file: &Path) {
@@ -149,9 +185,18 @@ fn validate(version: &str, file: &Path) {
     let script = "import sys\nfrom cyclonedx.validation.json import JsonStrictValidator\nfrom cyclonedx.schema import SchemaVersion\nv = JsonStrictValidator(SchemaVersion.from_version(sys.argv[1]))\nerr = v.validate_str(open(sys.argv[2]).read())\nprint(err or 'valid')\nsys.exit(1 if err else 0)\n";
     let (ok, text) = run_tool(
         &python,
-        &["-c".as_ref(), script.as_ref(), version.as_ref(), file.as_os_str()],
+        &[
+            "-c".as_ref(),
+            script.as_ref(),
+            version.as_ref(),
+            file.as_os_str(),
+        ],
     );
-    assert!(ok, "CycloneDX {version} strict validation of {}: {text}", file.display());
+    assert!(
+        ok,
+        "CycloneDX {version} strict validation of {}: {text}",
+        file.display()
+    );
 }
 
 #[test]
@@ -182,7 +227,11 @@ fn same_image_gives_the_same_bytes_and_serial_from_its_digest() {
         subject["purl"],
         format!("pkg:oci/v1@{digest}?arch=amd64&os=linux")
     );
-    assert!(a["serialNumber"].as_str().is_some_and(|s| s.starts_with("urn:uuid:")));
+    assert!(
+        a["serialNumber"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("urn:uuid:"))
+    );
     assert!(a["metadata"].get("timestamp").is_none());
 }
 
@@ -192,7 +241,9 @@ fn whiteout_layout(dir: &Path) -> PathBuf {
     let data = prepared();
     let layout = dir.join("wh");
     let stanza = |name: &str| {
-        format!("Package: {name}\nVersion: 1.0-1\nArchitecture: amd64\nMaintainer: x\nDescription: {name}\n")
+        format!(
+            "Package: {name}\nVersion: 1.0-1\nArchitecture: amd64\nMaintainer: x\nDescription: {name}\n"
+        )
     };
     let mut lower = LayerWriter::new(&layout);
     lower
@@ -220,7 +271,10 @@ fn whiteouts_remove_package_records_from_lower_layers() {
     let dpkg: Vec<String> = components(&doc, "dpkg").into_iter().map(|c| c.0).collect();
     assert_eq!(dpkg, ["keepme"]);
     let py = components(&doc, "python");
-    assert_eq!(py, [("idna".into(), "3.7".into(), "pkg:pypi/idna@3.7".into())]);
+    assert_eq!(
+        py,
+        [("idna".into(), "3.7".into(), "pkg:pypi/idna@3.7".into())]
+    );
     let idna = doc["components"]
         .as_array()
         .and_then(|c| c.iter().find(|c| c["name"] == "idna"))
@@ -231,16 +285,25 @@ fn whiteouts_remove_package_records_from_lower_layers() {
         .iter()
         .filter_map(|o| o["location"].as_str())
         .collect();
-    assert_eq!(paths, ["/usr/lib/python3/dist-packages/idna-3.7.dist-info/METADATA"]);
+    assert_eq!(
+        paths,
+        ["/usr/lib/python3/dist-packages/idna-3.7.dist-info/METADATA"]
+    );
 }
 
 fn platform_index(dir: &Path) -> (PathBuf, Vec<Blob>) {
     let data = prepared();
     let layout = dir.join("multi");
     let mut manifests = Vec::new();
-    for (arch, pkg) in [("amd64", "six-1.16.0.dist-info"), ("arm64", "idna-3.7.dist-info")] {
+    for (arch, pkg) in [
+        ("amd64", "six-1.16.0.dist-info"),
+        ("arm64", "idna-3.7.dist-info"),
+    ] {
         let mut l = LayerWriter::new(&layout);
-        l.dir(&format!("usr/lib/python3/dist-packages/{pkg}"), &data.join("py").join(pkg));
+        l.dir(
+            &format!("usr/lib/python3/dist-packages/{pkg}"),
+            &data.join("py").join(pkg),
+        );
         let layer = l.finish();
         manifests.push((arch, support::image(&layout, arch, &[layer])));
     }
@@ -254,7 +317,12 @@ fn platform_index(dir: &Path) -> (PathBuf, Vec<Blob>) {
         })).collect::<Vec<_>>()
     });
     let blob = support::put_blob(&layout, index.to_string().as_bytes());
-    support::index_json(&layout, "multi", "application/vnd.oci.image.index.v1+json", &blob);
+    support::index_json(
+        &layout,
+        "multi",
+        "application/vnd.oci.image.index.v1+json",
+        &blob,
+    );
     (layout, manifests.into_iter().map(|(_, m)| m).collect())
 }
 
@@ -298,10 +366,14 @@ fn a_layer_that_does_not_match_its_digest_is_refused_with_exit_2() {
     let manifest = fs::read_dir(layout.join("blobs/sha256"))
         .expect("blobs")
         .filter_map(Result::ok)
-        .find(|e| fs::read_to_string(e.path()).is_ok_and(|t| t.contains("\"config\":{")))
+        .find(|e| fs::read_to_string(e.path()).is_ok_and(|t| t.contains("\"layers\":[")))
         .expect("manifest");
-    let m: Value = serde_json::from_str(&fs::read_to_string(manifest.path()).expect("m")).expect("j");
-    let layer = m["layers"][1]["digest"].as_str().expect("digest").to_owned();
+    let m: Value =
+        serde_json::from_str(&fs::read_to_string(manifest.path()).expect("m")).expect("j");
+    let layer = m["layers"][1]["digest"]
+        .as_str()
+        .expect("digest")
+        .to_owned();
     let blob = layout.join("blobs/sha256").join(&layer[7..]);
     let mut bytes = fs::read(&blob).expect("blob");
     let last = bytes.len() - 1;
@@ -314,8 +386,14 @@ fn a_layer_that_does_not_match_its_digest_is_refused_with_exit_2() {
         .assert()
         .code(2);
     let err = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
-    assert!(err.contains(&layer) && err.contains("does not match its digest"), "{err}");
-    assert!(!out.exists(), "no SBOM is written for an image that failed its digest check");
+    assert!(
+        err.contains(&layer) && err.contains("does not match its digest"),
+        "{err}"
+    );
+    assert!(
+        !out.exists(),
+        "no SBOM is written for an image that failed its digest check"
+    );
 }
 
 #[test]
@@ -328,7 +406,12 @@ fn registry_image_gives_the_same_components_as_its_layout_and_sets_the_actions_o
     let src = format!("oci:{}:wh", layout.display());
     let (ok, text) = run_tool(
         &skopeo,
-        &["copy".as_ref(), "--dest-tls-verify=false".as_ref(), src.as_ref(), dest.as_ref()],
+        &[
+            "copy".as_ref(),
+            "--dest-tls-verify=false".as_ref(),
+            src.as_ref(),
+            dest.as_ref(),
+        ],
     );
     assert!(ok, "skopeo copy: {text}");
     let (from_layout, _) = sbom(&src, &[]);
@@ -341,11 +424,17 @@ fn registry_image_gives_the_same_components_as_its_layout_and_sets_the_actions_o
         .env("GITHUB_OUTPUT", &gh)
         .assert()
         .success();
-    let from_registry: Value = serde_json::from_slice(&fs::read(&out).expect("sbom")).expect("json");
+    let from_registry: Value =
+        serde_json::from_slice(&fs::read(&out).expect("sbom")).expect("json");
     for eco in ["dpkg", "python"] {
-        assert_eq!(components(&from_registry, eco), components(&from_layout, eco));
+        assert_eq!(
+            components(&from_registry, eco),
+            components(&from_layout, eco)
+        );
     }
-    let subject = from_registry["metadata"]["component"]["purl"].as_str().unwrap_or_default();
+    let subject = from_registry["metadata"]["component"]["purl"]
+        .as_str()
+        .unwrap_or_default();
     assert!(
         subject.starts_with("pkg:oci/wh@sha256:") && subject.contains("repository_url="),
         "{subject}"
@@ -368,7 +457,11 @@ fn dir_input_reads_a_root_filesystem_in_place() {
     fs::create_dir_all(dir.path().join("srv/site")).expect("mkdir");
     let (ok, text) = run_tool(
         &require_tool("cp", "coreutils"),
-        &["-r".as_ref(), data.join("py").as_os_str(), dir.path().join("srv/site").as_os_str()],
+        &[
+            "-r".as_ref(),
+            data.join("py").as_os_str(),
+            dir.path().join("srv/site").as_os_str(),
+        ],
     );
     assert!(ok, "{text}");
     let (doc, _) = sbom(&format!("dir:{}", dir.path().display()), &[]);

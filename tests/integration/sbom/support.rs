@@ -28,7 +28,10 @@ pub fn prepared() -> PathBuf {
             .arg(&out)
             .status()
             .expect("run prepare.sh");
-        assert!(ok.success(), "tests/integration/data/sbom/prepare.sh failed");
+        assert!(
+            ok.success(),
+            "tests/integration/data/sbom/prepare.sh failed"
+        );
     }
     out
 }
@@ -115,7 +118,10 @@ impl LayerWriter {
             let mut entry = entry.expect("entry");
             let mut header = entry.header().clone();
             let path = entry.path().expect("path").into_owned();
-            let link = entry.link_name().expect("link name").map(|l| l.into_owned());
+            let link = entry
+                .link_name()
+                .expect("link name")
+                .map(|l| l.into_owned());
             match (entry.header().entry_type(), link) {
                 (tar::EntryType::Symlink | tar::EntryType::Link, Some(target)) => self
                     .tar
@@ -176,7 +182,11 @@ pub fn image(layout: &Path, arch: &str, layers: &[Blob]) -> Blob {
 
 /// Writes `oci-layout` and `index.json` naming `manifest` as `tag`.
 pub fn index_json(layout: &Path, tag: &str, media_type: &str, manifest: &Blob) {
-    fs::write(layout.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).expect("oci-layout");
+    fs::write(
+        layout.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .expect("oci-layout");
     let index = json!({
         "schemaVersion": 2,
         "manifests": [{
@@ -190,7 +200,12 @@ pub fn index_json(layout: &Path, tag: &str, media_type: &str, manifest: &Blob) {
 /// A one-image layout holding `layers`.
 pub fn single(layout: &Path, tag: &str, layers: &[Blob]) -> Blob {
     let m = image(layout, "amd64", layers);
-    index_json(layout, tag, "application/vnd.oci.image.manifest.v1+json", &m);
+    index_json(
+        layout,
+        tag,
+        "application/vnd.oci.image.manifest.v1+json",
+        &m,
+    );
     m
 }
 
