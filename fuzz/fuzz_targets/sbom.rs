@@ -17,6 +17,6 @@ fuzz_target!(|data: &[u8]| {
         size: data.len() as u64,
         image: "fuzz",
     };
-    let _ = apply_layer(&mut tree, &layer, data, &|_: &str| true);
+    let _ = apply_layer(&mut tree, &layer, data, catalogers::WANTS);
     let _ = catalogers::run(&tree, &[digest.clone()]);
 });

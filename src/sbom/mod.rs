@@ -75,8 +75,7 @@ pub async fn run(req: &Request) -> Result<Outcome, SbomError> {
     match &req.source {
         Source::Dir(path) => {
             let mut tree = Tree::default();
-            let want: &dyn Fn(&str) -> bool = &catalogers::wanted;
-            tokio::task::block_in_place(|| walk::read_dir(&mut tree, path, want))?;
+            tokio::task::block_in_place(|| walk::read_dir(&mut tree, path, catalogers::WANTS))?;
             let name = path.display().to_string();
             let subject = Subject {
                 name: name.clone(),
@@ -116,7 +115,6 @@ async fn image(req: &Request, loc: &Location) -> Result<Outcome, SbomError> {
 fn squash(handle: &tokio::runtime::Handle, store: &Store, img: &Image) -> Result<Tree, SbomError> {
     let mut tree = Tree::default();
     let place = store.describe();
-    let want: &dyn Fn(&str) -> bool = &catalogers::wanted;
     for (index, desc) in img.layers.iter().enumerate() {
         let raw = source::open_layer(handle, store, desc)?;
         let layer = walk::Layer {
@@ -125,7 +123,7 @@ fn squash(handle: &tokio::runtime::Handle, store: &Store, img: &Image) -> Result
             size: desc.size,
             image: &place,
         };
-        walk::apply_layer(&mut tree, &layer, raw, want)?;
+        walk::apply_layer(&mut tree, &layer, raw, catalogers::WANTS)?;
     }
     Ok(tree)
 }
@@ -146,9 +144,7 @@ fn image_subject(loc: &Location, img: &Image) -> Subject {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "image".into());
             (
-                tag.clone()
-                    .map_or(base, |t| t.clone())
-                    .to_ascii_lowercase(),
+                tag.clone().map_or(base, |t| t.clone()).to_ascii_lowercase(),
                 None,
             )
         }

@@ -209,8 +209,8 @@ impl Tree {
                             .map(str::to_owned),
                     );
                 }
-                Some(_) => done = next,
-                None => return None,
+                // Layers may leave parent directories out: a missing one is a directory.
+                _ => done = next,
             }
         }
         Some(done)

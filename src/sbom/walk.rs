@@ -12,8 +12,17 @@ use crate::oci::digest::Verifier;
 use super::error::SbomError;
 use super::tree::{Entry, Kind, MAX_FILE, Tree, normalize};
 
-/// Which paths' contents catalogers need.
-pub type Wants<'a> = &'a dyn Fn(&str) -> bool;
+/// Executables shorter than this are not scanned (scripts, stubs).
+const MIN_EXECUTABLE: u64 = 1024;
+
+/// What catalogers need from the files streaming past.
+#[derive(Clone, Copy)]
+pub struct Wants {
+    /// Paths whose whole contents are kept.
+    pub whole: fn(&str) -> bool,
+    /// Executables are streamed through this; the part it returns is kept.
+    pub executable: fn(&mut dyn Read) -> io::Result<Option<Vec<u8>>>,
+}
 
 /// Reads at most `limit` bytes from the source and hashes every byte read.
 struct Hashing<R> {
@@ -65,7 +74,7 @@ pub fn apply_layer(
     tree: &mut Tree,
     layer: &Layer<'_>,
     raw: impl Read,
-    wants: Wants<'_>,
+    wants: Wants,
 ) -> Result<(), SbomError> {
     let fail = |e: io::Error| SbomError::Layer {
         image: layer.image.to_owned(),
@@ -113,7 +122,7 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-fn read_tar(tree: &mut Tree, layer: usize, decoded: impl Read, wants: Wants<'_>) -> io::Result<()> {
+fn read_tar(tree: &mut Tree, layer: usize, decoded: impl Read, wants: Wants) -> io::Result<()> {
     let mut archive = tar::Archive::new(decoded);
     for entry in archive.entries()? {
         let mut entry = entry?;
@@ -133,8 +142,11 @@ fn read_tar(tree: &mut Tree, layer: usize, decoded: impl Read, wants: Wants<'_>)
             tar::EntryType::Link => hard_link(tree, &link_name(&entry)?),
             t if t.is_file() => {
                 let size = entry.size();
-                if wants(&path) {
+                let exec = entry.header().mode().unwrap_or(0) & 0o111 != 0;
+                if (wants.whole)(&path) {
                     Kind::File(keep(tree, &path, size, &mut entry)?)
+                } else if exec && size >= MIN_EXECUTABLE {
+                    Kind::File(scan(tree, &path, &mut entry, wants)?)
                 } else {
                     Kind::File(None)
                 }
@@ -171,6 +183,25 @@ fn hard_link(tree: &mut Tree, target: &str) -> Kind {
     }
 }
 
+/// Streams an executable through the binary scanners, keeping what they extract.
+fn scan(
+    tree: &mut Tree,
+    path: &str,
+    r: &mut dyn Read,
+    wants: Wants,
+) -> io::Result<Option<Arc<[u8]>>> {
+    match (wants.executable)(r)? {
+        Some(part) if tree.has_room(part.len() as u64) => Ok(Some(Arc::from(part))),
+        Some(_) => {
+            tree.warn(format!(
+                "{path}: no room left to keep its build information"
+            ));
+            Ok(None)
+        }
+        None => Ok(None),
+    }
+}
+
 /// Reads a wanted file's contents when they fit; larger ones are skipped with a warning.
 fn keep(
     tree: &mut Tree,
@@ -191,7 +222,7 @@ fn keep(
 
 /// Reads a root filesystem directory the way a layer is read, never leaving `root` (symlinks
 /// are recorded, not followed).
-pub fn read_dir(tree: &mut Tree, root: &Path, wants: Wants<'_>) -> Result<(), SbomError> {
+pub fn read_dir(tree: &mut Tree, root: &Path, wants: Wants) -> Result<(), SbomError> {
     let err = |path: &Path, e: io::Error| SbomError::Dir {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -250,20 +281,29 @@ fn dir_entry(
     d: &fs::DirEntry,
     full: &Path,
     path: &str,
-    wants: Wants<'_>,
+    wants: Wants,
 ) -> io::Result<Kind> {
     let ft = d.file_type()?;
     Ok(if ft.is_dir() {
         Kind::Dir
     } else if ft.is_symlink() {
         Kind::Symlink(fs::read_link(full)?.to_string_lossy().into_owned())
-    } else if ft.is_file() && wants(path) {
+    } else if ft.is_file() && (wants.whole)(path) {
         let f = fs::File::open(full)?;
         let size = f.metadata()?.len();
         Kind::File(keep(tree, path, size, &mut &f)?)
+    } else if ft.is_file() && is_executable(d)? {
+        let f = fs::File::open(full)?;
+        Kind::File(scan(tree, path, &mut io::BufReader::new(f), wants)?)
     } else if ft.is_file() {
         Kind::File(None)
     } else {
         Kind::Other
     })
+}
+
+fn is_executable(d: &fs::DirEntry) -> io::Result<bool> {
+    use std::os::unix::fs::PermissionsExt;
+    let m = d.metadata()?;
+    Ok(m.permissions().mode() & 0o111 != 0 && m.len() >= MIN_EXECUTABLE)
 }

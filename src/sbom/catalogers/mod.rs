@@ -4,6 +4,7 @@
 
 pub mod apk;
 pub mod dpkg;
+pub mod golang;
 pub mod npm;
 pub mod os_release;
 pub mod python;
@@ -50,12 +51,20 @@ pub static LIST: &[&dyn Cataloger] = &[
     &apk::Apk,
     &python::Python,
     &npm::Npm,
+    &golang::Golang,
 ];
 
 /// Whether any cataloger wants `path`.
 pub fn wanted(path: &str) -> bool {
     LIST.iter().any(|c| c.wants(path))
 }
+
+/// What the walker keeps for the catalogers: wanted files whole, Go build information out of
+/// executables.
+pub const WANTS: super::walk::Wants = super::walk::Wants {
+    whole: wanted,
+    executable: golang::extract,
+};
 
 /// Runs every cataloger over `tree`.
 pub fn run(tree: &Tree, layers: &[String]) -> (Option<Distro>, Found) {

