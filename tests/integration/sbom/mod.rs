@@ -508,3 +508,57 @@ fn go_binary_from_the_trivy_wheel_reports_its_main_module_and_dependencies() {
         "the main module depends on every other module"
     );
 }
+
+#[test]
+fn zstd_layers_are_read_and_the_json_summary_names_each_sbom() {
+    let data = prepared();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let layout = dir.path().join("zst");
+    let mut b = tar::Builder::new(Vec::new());
+    b.append_dir_all("usr/lib/python3/dist-packages", data.join("py"))
+        .expect("tar");
+    let tar = b.into_inner().expect("tar");
+    let raw = dir.path().join("layer.tar");
+    fs::write(&raw, tar).expect("write");
+    let zstd = require_tool("zstd", "apt-get install zstd");
+    let (ok, text) = run_tool(&zstd, &["-q".as_ref(), "-19".as_ref(), raw.as_os_str()]);
+    assert!(ok, "{text}");
+    let blob = support::put_blob(
+        &layout,
+        &fs::read(raw.with_extension("tar.zst")).expect("zst"),
+    );
+    support::single(&layout, "z", &[blob]);
+    let out = dir.path().join("z.json");
+    let run = cicd()
+        .args([
+            "sbom",
+            &format!("oci:{}:z", layout.display()),
+            "--json",
+            "--output",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    let dir_text = dir.path().display().to_string();
+    insta::with_settings!({filters => vec![
+        (dir_text.as_str(), "[dir]"),
+        (r"sha256:[0-9a-f]{64}", "sha256:[digest]"),
+    ]}, {
+        insta::assert_snapshot!(stdout, @r#"
+        {
+          "digest": "sha256:[digest]",
+          "sboms": [
+            {
+              "components": 2,
+              "digest": "sha256:[digest]",
+              "path": "[dir]/z.json",
+              "platform": "linux/amd64",
+              "warnings": []
+            }
+          ],
+          "source": "oci:[dir]/zst:z"
+        }
+        "#);
+    });
+}
