@@ -21,6 +21,8 @@ Exit codes:
 pub enum SbomFormat {
     /// CycloneDX JSON.
     CyclonedxJson,
+    /// SPDX 2.3 JSON.
+    SpdxJson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,7 +43,7 @@ pub struct SbomArgs {
     #[arg(long, value_name = "P")]
     pub platform: Option<String>,
 
-    /// CycloneDX specification version.
+    /// CycloneDX specification version (ignored for spdx-json).
     #[arg(long, value_enum, default_value = "1.5")]
     pub spec_version: SpecVersion,
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::cli::RegistryArgs;
-use crate::cli::sbom::{SbomArgs, SpecVersion};
+use crate::cli::sbom::{SbomArgs, SbomFormat, SpecVersion};
 use crate::error::{Error, Exit};
 use crate::github::actions::Runtime;
 use crate::oci::manifest::Platform;
@@ -41,6 +41,7 @@ pub fn run(args: &SbomArgs, offline: bool) -> Result<Exit, Error> {
             SpecVersion::V1_6 => Spec::V1_6,
         },
         opts: options(&args.registry),
+        sources: crate::oci::auth::Sources::from_env(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -60,7 +61,11 @@ pub fn run(args: &SbomArgs, offline: bool) -> Result<Exit, Error> {
     let mut written = Vec::new();
     for doc in &outcome.documents {
         warn(doc);
-        let bytes = sbom::cyclonedx::render(doc, req.spec).map_err(|e| to_error(e, local, ""))?;
+        let bytes = match args.format {
+            SbomFormat::CyclonedxJson => sbom::cyclonedx::render(doc, req.spec),
+            SbomFormat::SpdxJson => sbom::spdx::render(doc),
+        }
+        .map_err(|e| to_error(e, local, ""))?;
         match &args.output {
             Some(out) => {
                 let path = output_path(out, doc, outcome.documents.len());

@@ -8,6 +8,7 @@ pub mod cyclonedx;
 pub mod error;
 pub mod package;
 pub mod source;
+pub mod spdx;
 pub mod tree;
 pub mod walk;
 
@@ -31,6 +32,9 @@ pub struct Request {
     pub platform: Option<Platform>,
     pub spec: Spec,
     pub opts: Options,
+    /// Where registry credentials come from (the command decides; `oci` reads no environment
+    /// of its own choosing here).
+    pub sources: Sources,
 }
 
 /// What an SBOM describes: the image (as a `pkg:oci` purl) or the directory.
@@ -93,7 +97,7 @@ pub async fn run(req: &Request) -> Result<Outcome, SbomError> {
 }
 
 async fn image(req: &Request, loc: &Location) -> Result<Outcome, SbomError> {
-    let ctx = Context::new(req.opts.clone(), Sources::from_env())?;
+    let ctx = Context::new(req.opts.clone(), req.sources.clone())?;
     let store = source::store(&ctx, loc)?;
     let (digest, images) = source::resolve(&store, loc, req.platform.as_ref()).await?;
     let handle = tokio::runtime::Handle::current();

@@ -562,3 +562,27 @@ fn zstd_layers_are_read_and_the_json_summary_names_each_sbom() {
         "#);
     });
 }
+
+#[test]
+fn spdx_json_passes_spdx_tools_validation_with_every_package() {
+    let layout = debian_layout();
+    let (doc, file) = sbom(
+        &format!("oci:{}:v1", layout.display()),
+        &["--format", "spdx-json"],
+    );
+    assert_eq!(doc["spdxVersion"], "SPDX-2.3");
+    let purls: BTreeSet<&str> = doc["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter_map(|p| p["externalRefs"][0]["referenceLocator"].as_str())
+        .collect();
+    assert!(purls.contains("pkg:npm/is-odd@3.0.1") && purls.contains("pkg:pypi/idna@3.7"));
+    assert_eq!(
+        purls.iter().filter(|p| p.starts_with("pkg:deb/")).count(),
+        ground_truth().len()
+    );
+    let tool = require_tool("pyspdxtools", "scripts/test (a venv with spdx-tools)");
+    let (ok, text) = run_tool(&tool, &["-i".as_ref(), file.as_os_str()]);
+    assert!(ok && text.trim().is_empty(), "spdx-tools: {text}");
+}
