@@ -13,6 +13,7 @@ pub mod oci;
 pub mod pin;
 pub mod policy;
 pub mod report;
+pub mod sbom;
 pub mod scan;
 pub mod sign;
 pub mod text;
@@ -34,5 +35,6 @@ pub fn run(cli: &cli::Cli) -> Result<Exit, Error> {
         cli::Command::Keygen(args) => commands::keygen::run(args),
         cli::Command::Sign(args) => commands::sign::run(args, cli.offline),
         cli::Command::Verify(args) => commands::verify::run(args, cli.offline),
+        cli::Command::Sbom(args) => commands::sbom::run(args, cli.offline),
     }
 }

@@ -18,6 +18,8 @@ pub use pin::PinArgs;
 
 pub mod sign;
 
+pub mod sbom;
+
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (",
@@ -132,6 +134,9 @@ pub enum Command {
     /// none holds.
     #[command(after_help = sign::VERIFY_EXIT_CODES)]
     Verify(sign::VerifyArgs),
+    /// Write a CycloneDX SBOM read from an image's layers (each platform) or a root directory.
+    #[command(after_help = sbom::SBOM_HELP)]
+    Sbom(sbom::SbomArgs),
 }
 
 impl Cli {
@@ -188,6 +193,7 @@ impl Cli {
                 args.command.settle();
             }
             Command::Keygen(_) | Command::Sign(_) | Command::Verify(_) => {}
+            Command::Sbom(_) => {}
         }
         Cli {
             config,

@@ -19,5 +19,6 @@ mod image_store;
 mod online_rules;
 mod pin;
 mod pin_images;
+mod sbom;
 mod sign;
 mod trivy;

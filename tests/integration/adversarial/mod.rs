@@ -8,4 +8,5 @@ mod gate;
 mod http;
 mod inputs;
 mod oci;
+mod sbom;
 mod sign;
