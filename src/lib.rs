@@ -1,6 +1,7 @@
 //! `cicd`: one binary that takes a container-shipping repository from pull request to
 //! production. The binary is thin; everything lives here so tests can drive it.
 
+pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -27,5 +28,7 @@ pub fn run(cli: &cli::Cli) -> Result<Exit, Error> {
         },
         cli::Command::Pin(args) => commands::pin::run(cli, args),
         cli::Command::Image(args) => commands::image::run(&args.command, cli.offline),
+        cli::Command::Build(args) => commands::build::run(cli, args),
+        cli::Command::Plan(args) => commands::build::run_plan(cli, args),
     }
 }

@@ -6,6 +6,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::Format;
 
+pub mod build;
+
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (",
@@ -87,6 +89,11 @@ pub enum Command {
     /// image layouts (`oci:PATH[:TAG]`).
     #[command(after_help = EXIT_CODES)]
     Image(ImageArgs),
+    /// Build a multi-platform image from `images:` in cicd.yaml and push it by digest.
+    #[command(after_help = EXIT_CODES)]
+    Build(build::BuildArgs),
+    /// Plan CI jobs from cicd.yaml (`plan matrix`: the fan-out build matrix).
+    Plan(build::PlanArgs),
 }
 
 #[derive(Debug, Args)]
