@@ -1,13 +1,15 @@
-//! File writes that never leave a half-written file behind.
+//! File writes that never leave a half-written file behind, creating new files with the
+//! permissions the umask allows (0644 under umask 022), as skopeo and most tools do.
 
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::Path;
 
 /// Writes through a temporary file in the same directory, keeping the old file's
-/// permissions, then renames: the file is either the old one or the whole new one.
-/// A path that exists and is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO) is
-/// written in place: renaming over it would replace the device with a file.
-pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+/// permissions (a new file gets 0666 less the umask), then renames: the file is either the
+/// old one or the whole new one. Errors never name the temporary file: the caller names
+/// `path`. A path that exists and is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO)
+/// is written in place: renaming over it would replace the device with a file.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
         return std::fs::OpenOptions::new()
             .write(true)
@@ -18,12 +20,52 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(contents)?;
+    let mut tmp = temp_file_in(dir)?;
+    // Through the plain `File`: tempfile's own writer adds the temporary path to errors.
+    tmp.as_file_mut().write_all(contents)?;
     tmp.as_file().sync_all()?;
     if let Ok(meta) = std::fs::metadata(path) {
         tmp.as_file().set_permissions(meta.permissions())?;
     }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// A temporary file in `dir` created with mode 0666 less the umask (tempfile's default is
+/// 0600), so renaming it into place gives the permissions a new file would have. A failure
+/// says what went wrong without the temporary name, which means nothing to the user.
+pub fn temp_file_in(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir).map_err(|e| {
+        let kind = e.kind();
+        let reason = match kind {
+            io::ErrorKind::NotFound => "its directory does not exist".to_owned(),
+            io::ErrorKind::PermissionDenied => "its directory is not writable".to_owned(),
+            io::ErrorKind::NotADirectory => "its parent is not a directory".to_owned(),
+            _ => kind.to_string(),
+        };
+        io::Error::new(kind, reason)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let missing = dir.path().join("nope/out.json");
+        let e = write_atomically(&missing, b"x").expect_err("no directory");
+        assert!(!e.to_string().contains(".tmp"), "{e}");
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        let ok = dir.path().join("out.json");
+        write_atomically(&ok, b"x").expect("written");
+        assert_eq!(std::fs::read(&ok).expect("read"), b"x");
+    }
 }

@@ -5,8 +5,7 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
-use secrecy::{ExposeSecret, SecretString};
-use serde::Serialize;
+use secrecy::SecretString;
 
 use crate::cli::{ImageCommand, RegistryArgs};
 use crate::error::{Error, Exit};
@@ -17,9 +16,10 @@ use crate::oci::error::OciError;
 use crate::oci::inspect::{Inspection, inspect};
 use crate::oci::manifest::Platform;
 use crate::oci::progress::Progress;
-use crate::oci::reference::Reference;
+use crate::oci::reference::registry_host;
 use crate::oci::registry::Options;
 use crate::oci::store::Context;
+use crate::oci::tag::{self, Tagged};
 use crate::oci::transport::Location;
 
 /// One image command, validated.
@@ -53,14 +53,6 @@ pub enum Outcome {
     LoggedIn { host: String, config: PathBuf },
 }
 
-#[derive(Serialize)]
-pub struct Tagged {
-    pub digest: String,
-    #[serde(rename = "mediaType")]
-    pub media_type: String,
-    pub tags: Vec<String>,
-}
-
 impl Request {
     pub fn new(cmd: &ImageCommand, offline: bool) -> Result<Self, OciError> {
         let (action, registry, json) = match cmd {
@@ -88,15 +80,7 @@ impl Request {
                 (Action::Copy { from, to, platform }, &a.registry, a.json)
             }
             ImageCommand::Tag(a) => {
-                for tag in &a.tags {
-                    // Same syntax rules as a reference's tag.
-                    Reference::parse(&format!("x:{tag}")).map_err(|source| {
-                        OciError::Reference {
-                            input: tag.clone(),
-                            source,
-                        }
-                    })?;
-                }
+                tag::validate(&a.tags)?;
                 let image = Location::parse(&a.reference)?;
                 let tags = a.tags.clone();
                 (Action::Tag { image, tags }, &a.registry, a.json)
@@ -108,7 +92,7 @@ impl Request {
                     ));
                 }
                 let credential = login_credential(a.username.as_deref(), a.password_stdin)?;
-                let host = a.registry_host.clone();
+                let host = registry_host(&a.registry_host).map_err(OciError::Syntax)?;
                 (Action::Login { host, credential }, &a.registry, false)
             }
         };
@@ -142,21 +126,15 @@ pub fn run(cmd: &ImageCommand, offline: bool) -> Result<Exit, Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::Runtime(e.to_string()))?;
-    if let Action::Login { credential, .. } = &req.action {
-        // Before anything else reaches the log.
-        let mut mask = Vec::new();
-        runtime
-            .mask(credential.password.expose_secret(), &mut mask)
-            .and_then(|()| std::io::stdout().write_all(&mask))
-            .map_err(stdout_err)?;
-    }
+    // No `::add-mask::` for a login password: cicd never prints it, and the mask command
+    // itself would put the password in the log stream (and in any file stdout goes to).
     let mut out = Vec::new();
     let outcome = rt.block_on(execute(&req, Progress::new(show_progress(&runtime))))?;
     render(&outcome, req.json, &mut out).map_err(stdout_err)?;
     let digest = match &outcome {
-        Outcome::Inspected(i) => Some(&i.digest),
-        Outcome::Copied(c) => Some(&c.digest),
-        Outcome::Tagged(t) => Some(&t.digest),
+        Outcome::Inspected(i) => Some(i.digest.as_str()),
+        Outcome::Copied(c) => Some(c.digest.as_str()),
+        Outcome::Tagged(t) => Some(t.digest.as_str()),
         Outcome::LoggedIn { .. } => None,
     };
     if let Some(d) = digest {
@@ -179,7 +157,7 @@ fn stdout_err(source: std::io::Error) -> Error {
 }
 
 pub async fn execute(req: &Request, progress: Progress) -> Result<Outcome, OciError> {
-    let context = || Context::new(req.opts.clone(), Sources::from_env());
+    let context = || Context::new(req.opts.clone(), credential_sources());
     Ok(match &req.action {
         Action::Inspect(loc) => {
             Outcome::Inspected(inspect(&context()?.store(loc, false)?, loc).await?)
@@ -194,15 +172,7 @@ pub async fn execute(req: &Request, progress: Progress) -> Result<Outcome, OciEr
         }
         Action::Tag { image, tags } => {
             let store = context()?.store(image, false)?;
-            let root = store.resolve(image).await?;
-            for tag in tags {
-                store.set_tag(&root, Some(tag)).await?;
-            }
-            Outcome::Tagged(Tagged {
-                digest: root.digest,
-                media_type: root.media_type,
-                tags: tags.clone(),
-            })
+            Outcome::Tagged(tag::tag(&store, image, tags).await?)
         }
         Action::Login { host, credential } => {
             let config = auth::docker_config_path().ok_or_else(|| {
@@ -239,12 +209,13 @@ fn render(outcome: &Outcome, json: bool, out: &mut Vec<u8>) -> std::io::Result<(
                 found.reference, found.digest, found.media_type
             )?;
             for m in &found.manifests {
+                let n = m.layers.len();
                 writeln!(
                     out,
-                    "  {:<16} {} ({} layers, {} bytes)",
+                    "  {:<16} {} ({n} layer{}, {} bytes)",
                     m.platform.as_deref().unwrap_or("-"),
                     m.digest,
-                    m.layers.len(),
+                    if n == 1 { "" } else { "s" },
                     m.total_size
                 )?;
             }
@@ -307,6 +278,28 @@ fn login_credential(username: Option<&str>, from_stdin: bool) -> Result<Credenti
         password: SecretString::from(password),
         source: "cicd image login".into(),
     })
+}
+
+/// Where registry credentials come from: the standard files and variables, and GitHub's
+/// token for ghcr.io (user `GITHUB_ACTOR`) when nothing else has one. Read here, in the
+/// command layer, because `oci` knows nothing of GitHub.
+pub fn credential_sources() -> Sources {
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let sources = Sources {
+        login_command: Some("cicd image login".into()),
+        ..Sources::from_env()
+    };
+    match var("GITHUB_TOKEN") {
+        Some(token) => sources.with_fallback(
+            "ghcr.io",
+            Credential {
+                username: var("GITHUB_ACTOR").unwrap_or_else(|| "x-access-token".into()),
+                password: SecretString::from(token),
+                source: "GITHUB_TOKEN".into(),
+            },
+        ),
+        None => sources,
+    }
 }
 
 /// Progress bars for people: stderr is a terminal and this is not CI.

@@ -150,7 +150,7 @@ impl RegistryResolver {
         if let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
             opts.ca_certs.push(PathBuf::from(file));
         }
-        let context = crate::oci::store::Context::new(opts, crate::oci::auth::Sources::from_env())?;
+        let context = crate::oci::store::Context::new(opts, super::image::credential_sources())?;
         Ok(Self { context })
     }
 }
@@ -163,7 +163,7 @@ impl crate::pin::images::DigestResolver for RegistryResolver {
             .map_err(|e| e.to_string())?;
         let tag = reference.effective_tag().unwrap_or("latest");
         match registry.get_manifest(&reference.repository, tag).await {
-            Ok(Some((_, _, digest))) => Ok(digest),
+            Ok(Some((_, _, digest))) => Ok(digest.to_string()),
             Ok(None) => Err(format!("{reference}: the registry has no such tag")),
             Err(e) => Err(e.to_string()),
         }

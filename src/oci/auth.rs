@@ -1,7 +1,8 @@
 //! Where registry credentials come from, in order: `CICD_REGISTRY_USERNAME`/`_PASSWORD`;
 //! `REGISTRY_AUTH_FILE` or containers `auth.json`; Docker's `config.json` (`credHelpers`,
-//! `auths`, `credsStore` via `docker-credential-*`); `GITHUB_TOKEN` for ghcr.io. Passwords
-//! are [`SecretString`]s and never reach Debug, Display or an error message.
+//! `auths`, `credsStore` via `docker-credential-*`); then fallbacks the caller passes in (the
+//! command gives GitHub's token for ghcr.io). Passwords are [`SecretString`]s and never
+//! reach Debug, Display or an error message.
 
 use std::fmt;
 use std::io::Write;
@@ -63,8 +64,11 @@ pub struct Sources {
     pub env_host: Option<String>,
     pub auth_file: Option<PathBuf>,
     pub docker_config: Option<PathBuf>,
-    pub github_token: Option<SecretString>,
-    pub github_actor: Option<String>,
+    /// Credentials the caller knows of for particular hosts (the command passes GitHub's
+    /// token for `ghcr.io`), tried after everything above.
+    pub fallback: Vec<(String, Credential)>,
+    /// The command that logs in (`cicd image login`), named by the caller for messages.
+    pub login_command: Option<String>,
 }
 
 impl Sources {
@@ -79,9 +83,15 @@ impl Sources {
             env_host: var(HOST_ENV),
             auth_file,
             docker_config: docker_config_path(),
-            github_token: var("GITHUB_TOKEN").map(SecretString::from),
-            github_actor: var("GITHUB_ACTOR"),
+            fallback: Vec::new(),
+            login_command: None,
         }
+    }
+
+    /// Adds `credential` for `host`, used when no other source has one.
+    pub fn with_fallback(mut self, host: &str, credential: Credential) -> Self {
+        self.fallback.push((host.to_owned(), credential));
+        self
     }
 
     /// The credential for `registry` (`host[:port]`), or `None` for anonymous access.
@@ -121,19 +131,11 @@ impl Sources {
                 return Ok(Some(c));
             }
         }
-        if registry == "ghcr.io"
-            && let Some(token) = &self.github_token
-        {
-            return Ok(Some(Credential {
-                username: self
-                    .github_actor
-                    .clone()
-                    .unwrap_or_else(|| "x-access-token".into()),
-                password: token.clone(),
-                source: "GITHUB_TOKEN".into(),
-            }));
-        }
-        Ok(None)
+        Ok(self
+            .fallback
+            .iter()
+            .find(|(host, _)| host == registry)
+            .map(|(_, c)| c.clone()))
     }
 }
 
@@ -330,7 +332,9 @@ pub fn save_to_docker_config(
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(OciError::io(dir))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(OciError::io(dir))?;
-    tmp.write_all(&bytes).map_err(OciError::io(path))?;
+    tmp.as_file_mut()
+        .write_all(&bytes)
+        .map_err(OciError::io(path))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -418,18 +422,20 @@ mod tests {
     }
 
     #[test]
-    fn env_wins_and_ghcr_uses_github_token() {
+    fn env_wins_and_fallbacks_come_last() {
+        let token = Credential {
+            username: "actor".into(),
+            password: SecretString::from("t"),
+            source: "GITHUB_TOKEN".into(),
+        };
         let s = Sources {
             env_username: Some("u".into()),
             env_password: Some(SecretString::from("p")),
-            github_token: Some(SecretString::from("t")),
             ..Sources::default()
-        };
+        }
+        .with_fallback("ghcr.io", token.clone());
         assert_eq!(s.lookup("ghcr.io").expect("ok").expect("env").username, "u");
-        let s = Sources {
-            github_token: Some(SecretString::from("t")),
-            ..Sources::default()
-        };
+        let s = Sources::default().with_fallback("ghcr.io", token);
         let c = s.lookup("ghcr.io").expect("ok").expect("token");
         assert_eq!(c.password.expose_secret(), "t");
         assert!(s.lookup("quay.io").expect("ok").is_none());

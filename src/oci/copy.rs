@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use futures_util::{TryStreamExt, stream};
 use serde::Serialize;
 
-use super::digest::sha256_hex;
+use super::attach;
+use super::digest::Digest;
 use super::error::OciError;
 use super::manifest::{Kind, Manifest, Platform};
 use super::store::{Fetched, Store};
@@ -18,8 +19,6 @@ use super::transport::Location;
 const PARALLEL_BLOBS: usize = 4;
 /// Platforms of an index copied at once (so up to 8 blobs in flight).
 const PARALLEL_CHILDREN: usize = 2;
-/// Suffixes cosign gives the tags it attaches to `sha256-<hex>`; "" is the referrers fallback.
-pub const ATTACHMENT_SUFFIXES: [&str; 4] = [".sig", ".att", ".sbom", ""];
 
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -34,13 +33,13 @@ pub struct Stats {
 pub struct Copied {
     pub source: String,
     pub destination: String,
-    pub digest: String,
+    pub digest: Digest,
     #[serde(rename = "mediaType")]
     pub media_type: String,
     /// Every manifest copied (root, children, attachments).
-    pub manifests: Vec<String>,
+    pub manifests: Vec<Digest>,
     /// Every blob (config or layer) those manifests reference, copied or already there.
-    pub blobs: Vec<String>,
+    pub blobs: Vec<Digest>,
     /// Attachment tags written at the destination.
     pub attachments: Vec<String>,
     pub blobs_copied: u64,
@@ -56,8 +55,8 @@ pub struct Copier<'a> {
     pub dst: &'a Store,
     pub stats: Stats,
     pub progress: super::progress::Progress,
-    manifests: std::sync::Mutex<Vec<String>>,
-    pub(super) blobs: std::sync::Mutex<Vec<String>>,
+    manifests: std::sync::Mutex<Vec<Digest>>,
+    pub(super) blobs: std::sync::Mutex<Vec<Digest>>,
     attachments: std::sync::Mutex<Vec<String>>,
 }
 
@@ -84,6 +83,12 @@ impl<'a> Copier<'a> {
         let mut root = self.src.resolve(from).await?;
         if let Some(want) = platform {
             root = self.pick_platform(root, want, from).await?;
+        }
+        if let (Store::Layout(l), Store::Registry { .. }) = (self.src, self.dst) {
+            // What an aborted upload delivered stays in the registry's upload area (a
+            // registry refuses to cancel a session whose `PUT` broke off), so a damaged
+            // layout is found before anything is sent.
+            self.verify_tree(l, &root).await?;
         }
         let copied = self.copy_tree(&root, true).await;
         self.progress.finish();
@@ -120,19 +125,45 @@ impl<'a> Copier<'a> {
         let Kind::Index(children) = root.parse()?.kind else {
             return Ok(root);
         };
-        let child = children
+        let Some(child) = children
             .iter()
             .find(|c| c.platform.as_ref().is_some_and(|p| p.matches(want)))
-            .ok_or_else(|| OciError::NotFound {
-                what: format!("platform {want}"),
+        else {
+            let available: Vec<String> = children
+                .iter()
+                .filter_map(|c| c.platform.as_ref().map(ToString::to_string))
+                .collect();
+            return Err(OciError::Platform {
+                want: want.to_string(),
                 place: from.to_string(),
-            })?;
+                available: available.join(", "),
+            });
+        };
         self.fetch(&child.digest).await
     }
 
-    async fn fetch(&self, digest: &str) -> Result<Fetched, OciError> {
+    /// Reads every blob under `m` in the layout and checks it against its digest.
+    async fn verify_tree(&self, l: &super::layout::Layout, m: &Fetched) -> Result<(), OciError> {
+        let parsed = m.parse()?;
+        match &parsed.kind {
+            Kind::Index(children) => {
+                for child in children {
+                    let fetched = self.fetch(&child.digest).await?;
+                    Box::pin(self.verify_tree(l, &fetched)).await?;
+                }
+            }
+            Kind::Image { .. } => {
+                for blob in parsed.blobs() {
+                    l.verify_blob(blob)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn fetch(&self, digest: &Digest) -> Result<Fetched, OciError> {
         self.src
-            .manifest(digest)
+            .manifest(digest.as_str())
             .await?
             .ok_or_else(|| OciError::NotFound {
                 what: format!("manifest {digest}"),
@@ -159,7 +190,7 @@ impl<'a> Copier<'a> {
                 }
                 Kind::Image { .. } => self.copy_blobs(&parsed).await?,
             }
-            self.dst.put_manifest(m).await?;
+            self.dst.put_manifest(m, None).await?;
         } else if let (true, Kind::Index(children)) = (attachments, &parsed.kind) {
             // Already there, but signatures may have been attached to a platform since.
             stream::iter(children.iter().map(Ok))
@@ -184,16 +215,14 @@ impl<'a> Copier<'a> {
     }
 
     /// Cosign tags and referrers of `digest`, each copied with its own tree.
-    async fn copy_attachments(&self, digest: &str) -> Result<(), OciError> {
-        let hex = sha256_hex(digest)?;
+    async fn copy_attachments(&self, digest: &Digest) -> Result<(), OciError> {
         // Most of these tags do not exist: ask for all at once.
-        let probes = ATTACHMENT_SUFFIXES.iter().map(|suffix| async move {
-            let tag = format!("sha256-{hex}{suffix}");
+        let probes = attach::tags(digest).into_iter().map(|tag| async move {
             let found = self.src.manifest(&tag).await?;
             Ok::<_, OciError>(found.map(|f| (tag, f)))
         });
         let found = futures_util::future::try_join_all(probes).await?;
-        let fallback_tag = format!("sha256-{hex}");
+        let fallback_tag = attach::referrers_tag(digest);
         for (tag, found) in found.into_iter().flatten() {
             Box::pin(self.copy_tree(&found, false)).await?;
             let found = if tag == fallback_tag {
@@ -201,11 +230,7 @@ impl<'a> Copier<'a> {
                 let Some(bytes) = self.fallback_list(&tag, found.bytes).await? else {
                     continue;
                 };
-                Fetched {
-                    digest: super::digest::sha256(&bytes),
-                    bytes,
-                    media_type: found.media_type,
-                }
+                Fetched::new(bytes, &found.media_type)
             } else {
                 found
             };
@@ -234,7 +259,7 @@ impl<'a> Copier<'a> {
                 }
                 Store::Layout(_) => false,
             };
-            let tag = format!("sha256-{hex}");
+            let tag = fallback_tag;
             let already = self
                 .attachments
                 .lock()
@@ -244,13 +269,8 @@ impl<'a> Copier<'a> {
                 && !already
                 && let Some(bytes) = self.fallback_list(&tag, index).await?
             {
-                let fallback = Fetched {
-                    digest: super::digest::sha256(&bytes),
-                    bytes,
-                    media_type: super::manifest::OCI_INDEX.into(),
-                };
-                self.dst.put_manifest(&fallback).await?;
-                self.dst.set_tag(&fallback, Some(&tag)).await?;
+                let fallback = Fetched::new(bytes, super::manifest::OCI_INDEX);
+                self.dst.put_manifest(&fallback, Some(&tag)).await?;
                 if let Ok(mut list) = self.attachments.lock() {
                     list.push(tag);
                 }

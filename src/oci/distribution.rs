@@ -5,7 +5,7 @@
 use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};
 use reqwest::{Response, StatusCode};
 
-use super::digest::sha256;
+use super::digest::{Digest, sha256};
 use super::error::OciError;
 use super::manifest::ACCEPT as MANIFEST_ACCEPT;
 use super::registry::{Registry, header};
@@ -34,7 +34,7 @@ impl Registry {
         &self,
         repo: &str,
         reference: &str,
-    ) -> Result<Option<(Vec<u8>, String, String)>, OciError> {
+    ) -> Result<Option<(Vec<u8>, String, Digest)>, OciError> {
         // A body cut short or damaged on the way is fetched again, a few times.
         let mut attempt = 0;
         loop {
@@ -55,7 +55,7 @@ impl Registry {
         &self,
         repo: &str,
         reference: &str,
-    ) -> Result<Option<(Vec<u8>, String, String)>, OciError> {
+    ) -> Result<Option<(Vec<u8>, String, Digest)>, OciError> {
         let url_path = format!("/v2/{repo}/manifests/{reference}");
         let resp = self
             .send("GET manifest", repo, &pull_scope(repo), |c, base| {
@@ -82,20 +82,20 @@ impl Registry {
         let bytes = self
             .read_capped(resp, "reading a manifest", &format!("{repo}:{reference}"))
             .await?;
-        let actual = sha256(&bytes);
+        let actual = Digest::of(&bytes);
         let expected = if reference.contains(':') {
             Some(reference.to_owned())
         } else {
             claimed.filter(|c| c.starts_with("sha256:"))
         };
         if let Some(expected) = expected
-            && expected != actual
+            && actual != expected.as_str()
         {
             return Err(OciError::DigestMismatch {
                 what: format!("manifest {repo}:{reference}"),
                 place: self.host.clone(),
                 expected,
-                actual,
+                actual: actual.to_string(),
             });
         }
         let content_type = content_type
@@ -168,7 +168,7 @@ impl Registry {
         Ok(())
     }
 
-    pub async fn has_blob(&self, repo: &str, digest: &str) -> Result<bool, OciError> {
+    pub async fn has_blob(&self, repo: &str, digest: &Digest) -> Result<bool, OciError> {
         let url_path = format!("/v2/{repo}/blobs/{digest}");
         let resp = self
             .send("HEAD blob", repo, &pull_scope(repo), |c, base| {
@@ -188,7 +188,7 @@ impl Registry {
     }
 
     /// `GET` a blob; the caller streams and verifies the body.
-    pub async fn get_blob(&self, repo: &str, digest: &str) -> Result<Response, OciError> {
+    pub async fn get_blob(&self, repo: &str, digest: &Digest) -> Result<Response, OciError> {
         self.get_blob_from(repo, digest, 0).await
     }
 
@@ -197,7 +197,7 @@ impl Registry {
     pub async fn get_blob_from(
         &self,
         repo: &str,
-        digest: &str,
+        digest: &Digest,
         offset: u64,
     ) -> Result<Response, OciError> {
         let url_path = format!("/v2/{repo}/blobs/{digest}");
@@ -225,7 +225,7 @@ impl Registry {
     pub async fn start_upload(
         &self,
         repo: &str,
-        mount: Option<(&str, &str)>,
+        mount: Option<(&Digest, &str)>,
     ) -> Result<Option<String>, OciError> {
         let mut url_path = format!("/v2/{repo}/blobs/uploads/");
         if let Some((digest, from)) = mount {
@@ -294,7 +294,7 @@ impl Registry {
         &self,
         repo: &str,
         location: &str,
-        digest: &str,
+        digest: &Digest,
         size: u64,
         body: reqwest::Body,
     ) -> Result<(), OciError> {
@@ -313,20 +313,34 @@ impl Registry {
             .await?;
         let resp = self.expect_success(resp, "PUT blob", repo).await?;
         if let Some(theirs) = header(resp.headers(), "docker-content-digest")
-            && theirs != digest
+            && digest != theirs.as_str()
         {
             return Err(OciError::DigestMismatch {
                 what: format!("blob pushed to {repo}"),
                 place: self.host.clone(),
-                expected: digest.to_owned(),
+                expected: digest.to_string(),
                 actual: theirs,
             });
         }
         Ok(())
     }
 
+    /// Cancels an upload session (`DELETE`), so a refused blob leaves nothing behind. Best
+    /// effort: the failure that led here is what gets reported.
+    pub async fn cancel_upload(&self, repo: &str, location: &str) {
+        let _ = self
+            .send("DELETE upload", repo, &push_scope(repo, None), |c, _| {
+                Some(c.delete(location))
+            })
+            .await;
+    }
+
     /// The referrers API (OCI 1.1): `Some(index bytes)`, or `None` where the registry has none.
-    pub async fn referrers(&self, repo: &str, digest: &str) -> Result<Option<Vec<u8>>, OciError> {
+    pub async fn referrers(
+        &self,
+        repo: &str,
+        digest: &Digest,
+    ) -> Result<Option<Vec<u8>>, OciError> {
         let url_path = format!("/v2/{repo}/referrers/{digest}");
         let resp = self
             .send("GET referrers", repo, &pull_scope(repo), |c, base| {

@@ -21,7 +21,14 @@ pub enum OciError {
     #[error("{0}")]
     Unsupported(String),
 
-    #[error("registry {registry} answered {status} for {repository}: {hint}")]
+    /// A tag, digest or registry name given on its own (not inside a reference).
+    #[error("{0}")]
+    Syntax(ReferenceError),
+
+    #[error(
+        "registry {registry} answered {status}{}: {hint}",
+        for_repository(repository)
+    )]
     Unauthorized {
         registry: String,
         repository: String,
@@ -31,6 +38,13 @@ pub enum OciError {
 
     #[error("{what} not found: {place}")]
     NotFound { what: String, place: String },
+
+    #[error("{place} has no {want} image; it has: {available}")]
+    Platform {
+        want: String,
+        place: String,
+        available: String,
+    },
 
     #[error(
         "{what} from {place} does not match its digest: expected {expected}, got {actual}; refusing it (nothing was tagged)"
@@ -75,8 +89,17 @@ pub enum OciError {
     #[error("credentials: {0}")]
     Credentials(String),
 
-    #[error("--ca-cert / SSL_CERT_FILE {path}: {message}")]
+    #[error("CA certificate file {path}: {message}")]
     CaCert { path: PathBuf, message: String },
+}
+
+/// ` for REPO`, or nothing when the answer was about the registry as a whole (a login).
+fn for_repository(repository: &str) -> String {
+    if repository.is_empty() {
+        String::new()
+    } else {
+        format!(" for {repository}")
+    }
 }
 
 /// What to do about a network failure, judged from what went wrong.
@@ -105,6 +128,8 @@ impl OciError {
             OciError::Reference { .. }
                 | OciError::Transport(_)
                 | OciError::Unsupported(_)
+                | OciError::Syntax(_)
+                | OciError::Platform { .. }
                 | OciError::Layout { .. }
                 | OciError::CaCert { .. }
                 | OciError::Credentials(_)

@@ -5,18 +5,18 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::copy::ATTACHMENT_SUFFIXES;
-use super::digest::sha256_hex;
+use super::attach;
+use super::digest::Digest;
 use super::error::OciError;
 use super::manifest::{Descriptor, ImageConfig, Kind};
-use super::store::{Fetched, Store};
+use super::store::Store;
 use super::transport::Location;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Inspection {
     pub reference: String,
-    pub digest: String,
+    pub digest: Digest,
     pub media_type: String,
     pub size: u64,
     /// One entry per platform: an index's children, or the image itself.
@@ -29,7 +29,7 @@ pub struct Inspection {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlatformManifest {
-    pub digest: String,
+    pub digest: Digest,
     pub media_type: String,
     pub size: u64,
     /// `os/arch[/variant]`, or null for an artifact without one.
@@ -45,10 +45,10 @@ pub struct PlatformManifest {
 #[serde(rename_all = "camelCase")]
 pub struct Attachment {
     /// The manifest it is attached to.
-    pub subject: String,
+    pub subject: Digest,
     /// `sha256-<hex>.sig` and the like.
     pub tag: String,
-    pub digest: String,
+    pub digest: Digest,
     pub media_type: String,
 }
 
@@ -61,14 +61,20 @@ pub async fn inspect(store: &Store, loc: &Location) -> Result<Inspection, OciErr
         Kind::Index(children) => {
             for child in children {
                 subjects.push(child.digest.clone());
-                let fetched = store.manifest(&child.digest).await?;
-                let (config, layers) = match fetched.as_ref().map(Fetched::parse) {
-                    Some(Ok(m)) => match m.kind {
-                        Kind::Image { config, layers } => (Some(*config), layers),
-                        Kind::Index(_) => (None, Vec::new()),
-                    },
-                    Some(Err(e)) => return Err(e),
-                    None => (None, Vec::new()),
+                // A child the index lists must be there: showing it empty would hide that.
+                let fetched = store
+                    .manifest(child.digest.as_str())
+                    .await?
+                    .ok_or_else(|| OciError::NotFound {
+                        what: format!(
+                            "platform manifest {} listed by {}",
+                            child.digest, root.digest
+                        ),
+                        place: store.describe(),
+                    })?;
+                let (config, layers) = match fetched.parse()?.kind {
+                    Kind::Image { config, layers } => (Some(*config), layers),
+                    Kind::Index(_) => (None, Vec::new()),
                 };
                 manifests.push(PlatformManifest {
                     digest: child.digest.clone(),
@@ -96,9 +102,7 @@ pub async fn inspect(store: &Store, loc: &Location) -> Result<Inspection, OciErr
     }
     let mut attachments = Vec::new();
     for subject in subjects {
-        let hex = sha256_hex(&subject)?;
-        for suffix in ATTACHMENT_SUFFIXES {
-            let tag = format!("sha256-{hex}{suffix}");
+        for tag in attach::tags(&subject) {
             if let Some(found) = store.manifest(&tag).await? {
                 attachments.push(Attachment {
                     subject: subject.clone(),
@@ -133,17 +137,10 @@ async fn platform_of(store: &Store, config: &Descriptor) -> Result<Option<String
     }
     let bytes = match store {
         Store::Layout(l) => l.read_verified(&config.digest)?,
-        Store::Registry { registry, repo } => {
-            let resp = registry.get_blob(repo, &config.digest).await?;
-            let bytes = resp.bytes().await.map_err(|e| OciError::Network {
-                registry: registry.host.clone(),
-                action: "reading the image config".into(),
-                message: super::registry::chain(&e),
-            })?;
-            let mut v = super::digest::Verifier::new(&config.digest)?;
-            v.update(&bytes);
-            v.finish(Some(config.size), "image config", &store.describe())?;
-            bytes.to_vec()
+        Store::Registry { .. } => {
+            use futures_util::TryStreamExt;
+            let chunks: Vec<bytes::Bytes> = store.open_blob(config).await?.try_collect().await?;
+            chunks.concat()
         }
     };
     let cfg: ImageConfig = serde_json::from_slice(&bytes).unwrap_or_default();

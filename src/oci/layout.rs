@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::digest::{Verifier, sha256_hex};
+use super::blob::{self, BlobStream};
+use super::confine::{Confined, Refusal};
+use super::digest::{Digest, Mismatch, Verifier};
 use super::error::OciError;
 use super::manifest::{Descriptor, REF_NAME};
 
@@ -20,17 +22,27 @@ const SMALL_BLOB_MAX: u64 = 4 << 20;
 #[derive(Clone, Debug)]
 pub struct Layout {
     root: PathBuf,
+    confined: Confined,
 }
 
 impl Layout {
     /// An existing layout.
     pub fn open(root: &Path) -> Result<Self, OciError> {
-        let marker = root.join(LAYOUT_FILE);
-        let text = fs::read_to_string(&marker).map_err(|e| OciError::Layout {
+        let confined = Confined::new(root).map_err(|e| OciError::Layout {
             path: root.to_path_buf(),
-            message: format!("not an OCI image layout (reading {LAYOUT_FILE}: {e})"),
+            message: format!("not an OCI image layout ({e})"),
         })?;
-        let v: Value = serde_json::from_str(&text).map_err(|e| OciError::Layout {
+        let layout = Self {
+            root: root.to_path_buf(),
+            confined,
+        };
+        let text = layout
+            .read_file(LAYOUT_FILE)
+            .map_err(|e| OciError::Layout {
+                path: root.to_path_buf(),
+                message: format!("not an OCI image layout ({LAYOUT_FILE} {e})"),
+            })?;
+        let v: Value = serde_json::from_slice(&text).map_err(|e| OciError::Layout {
             path: root.to_path_buf(),
             message: format!("{LAYOUT_FILE} is not JSON: {e}"),
         })?;
@@ -40,28 +52,35 @@ impl Layout {
                 message: "unsupported imageLayoutVersion (expected 1.0.0)".into(),
             });
         }
-        Ok(Self {
-            root: root.to_path_buf(),
-        })
+        Ok(layout)
     }
 
     /// The layout at `root`, created (with an empty index) when the directory has none.
     pub fn create(root: &Path) -> Result<Self, OciError> {
-        if root.join(LAYOUT_FILE).exists() {
+        if fs::symlink_metadata(root.join(LAYOUT_FILE)).is_ok() {
             return Self::open(root);
         }
-        let io = OciError::io(root);
-        fs::create_dir_all(root.join("blobs/sha256")).map_err(io)?;
+        let bad = |message: String| OciError::Layout {
+            path: root.to_path_buf(),
+            message,
+        };
+        if fs::metadata(root).is_ok_and(|m| !m.is_dir()) {
+            return Err(bad("exists and is not a directory".into()));
+        }
+        fs::create_dir_all(root.join("blobs/sha256"))
+            .map_err(|e| bad(format!("cannot create it: {e}")))?;
+        let confined = Confined::new(root).map_err(|e| bad(e.to_string()))?;
         write_atomic(
             &root.join(LAYOUT_FILE),
             br#"{"imageLayoutVersion":"1.0.0"}"#,
         )?;
-        if !root.join(INDEX_FILE).exists() {
+        if fs::symlink_metadata(root.join(INDEX_FILE)).is_err() {
             let index = json!({"schemaVersion": 2, "mediaType": super::manifest::OCI_INDEX, "manifests": []});
             write_atomic(&root.join(INDEX_FILE), index.to_string().as_bytes())?;
         }
         Ok(Self {
             root: root.to_path_buf(),
+            confined,
         })
     }
 
@@ -69,66 +88,130 @@ impl Layout {
         &self.root
     }
 
-    pub fn blob_path(&self, digest: &str) -> Result<PathBuf, OciError> {
-        Ok(self.root.join("blobs/sha256").join(sha256_hex(digest)?))
+    /// `oci:PATH`, how messages name this layout.
+    pub fn describe(&self) -> String {
+        format!("oci:{}", self.root.display())
     }
 
-    pub fn has_blob(&self, digest: &str, size: u64) -> bool {
-        self.blob_path(digest)
-            .ok()
-            .and_then(|p| fs::metadata(p).ok())
-            .is_some_and(|m| m.len() == size)
+    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.root
+            .join("blobs")
+            .join(digest.algorithm())
+            .join(digest.hex())
+    }
+
+    /// Whether the blob is here with that size (a regular file: a link is rewritten).
+    pub fn has_blob(&self, digest: &Digest, size: u64) -> bool {
+        fs::symlink_metadata(self.blob_path(digest)).is_ok_and(|m| m.is_file() && m.len() == size)
+    }
+
+    fn layout_error(&self, path: &Path, why: impl std::fmt::Display) -> OciError {
+        OciError::Layout {
+            path: self.root.clone(),
+            message: format!("{}: {why}", path.display()),
+        }
+    }
+
+    /// A file of the layout, read whole, refusing links out of it and special files.
+    fn read_file(&self, name: &str) -> Result<Vec<u8>, String> {
+        let path = self.root.join(name);
+        let mut file = self.confined.open(&path).map_err(|r| r.to_string())?;
+        let mut out = Vec::new();
+        file.read_to_end(&mut out).map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+
+    /// Opens a blob for reading (the reader must verify it).
+    pub fn open_blob(&self, digest: &Digest) -> Result<fs::File, OciError> {
+        let path = self.blob_path(digest);
+        self.confined.open(&path).map_err(|r| match r {
+            Refusal::Missing => OciError::Layout {
+                path: self.root.clone(),
+                message: format!("blob {digest} is missing ({})", path.display()),
+            },
+            other => self.layout_error(&path, other),
+        })
+    }
+
+    /// The error for a blob of this layout whose bytes do not match its digest.
+    pub fn corrupt(&self, digest: &Digest, Mismatch(actual): Mismatch) -> OciError {
+        OciError::Layout {
+            path: self.root.clone(),
+            message: format!(
+                "blob {digest} ({}) does not match its digest (got {actual}): the layout is damaged; nothing was sent or tagged",
+                self.blob_path(digest).display()
+            ),
+        }
     }
 
     /// A whole blob (for manifests and configs, so at most 4 MiB), verified against its digest.
-    pub fn read_verified(&self, digest: &str) -> Result<Vec<u8>, OciError> {
-        let path = self.blob_path(digest)?;
-        if fs::metadata(&path).is_ok_and(|m| m.len() > SMALL_BLOB_MAX) {
-            return Err(OciError::Manifest(format!(
-                "{digest} in oci:{} is larger than 4 MiB: not a manifest or config",
-                self.root.display()
-            )));
+    pub fn read_verified(&self, digest: &Digest) -> Result<Vec<u8>, OciError> {
+        let path = self.blob_path(digest);
+        let file = self.open_blob(digest)?;
+        let mut bytes = Vec::new();
+        file.take(SMALL_BLOB_MAX + 1)
+            .read_to_end(&mut bytes)
+            .map_err(OciError::io(&path))?;
+        if bytes.len() as u64 > SMALL_BLOB_MAX {
+            return Err(self.layout_error(
+                &path,
+                format!("{digest} is larger than 4 MiB: not a manifest or config"),
+            ));
         }
-        let bytes = fs::read(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => OciError::NotFound {
-                what: format!("blob {digest}"),
-                place: format!("oci:{}", self.root.display()),
-            },
-            _ => OciError::Io { path, source: e },
-        })?;
-        let mut v = Verifier::new(digest)?;
+        let mut v = Verifier::new(digest);
         v.update(&bytes);
-        v.finish(None, "blob", &format!("oci:{}", self.root.display()))?;
+        v.check(None).map_err(|m| self.corrupt(digest, m))?;
         Ok(bytes)
     }
 
-    /// Opens a blob for streaming; the reader must verify it.
-    pub fn open_blob(&self, digest: &str) -> Result<fs::File, OciError> {
-        let path = self.blob_path(digest)?;
-        fs::File::open(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => OciError::NotFound {
-                what: format!("blob {digest}"),
-                place: format!("oci:{}", self.root.display()),
-            },
-            _ => OciError::Io { path, source: e },
-        })
+    /// Reads a blob through and checks it, before any of it is sent anywhere (a registry
+    /// keeps what an aborted upload delivered).
+    pub fn verify_blob(&self, desc: &Descriptor) -> Result<(), OciError> {
+        let path = self.blob_path(&desc.digest);
+        let mut file = self.open_blob(&desc.digest)?;
+        let mut v = Verifier::new(&desc.digest);
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = file.read(&mut buf).map_err(OciError::io(&path))?;
+            if n == 0 {
+                break;
+            }
+            v.update(&buf[..n]);
+        }
+        v.check(Some(desc.size))
+            .map_err(|m| self.corrupt(&desc.digest, m))
+    }
+
+    /// A blob as a verified stream: a damaged blob ends it with an error naming this layout.
+    pub fn blob_stream(&self, desc: &Descriptor) -> Result<BlobStream, OciError> {
+        let file = self.open_blob(&desc.digest)?;
+        let raw = blob::from_file(file, self.blob_path(&desc.digest));
+        let this = self.clone();
+        let digest = desc.digest.clone();
+        Ok(blob::verified(
+            raw,
+            &desc.digest,
+            desc.size,
+            Box::new(move |m| this.corrupt(&digest, m)),
+        ))
     }
 
     /// A writer for one blob; [`BlobWriter::commit`] verifies it and moves it into place.
-    pub fn blob_writer(&self, digest: &str, size: u64) -> Result<BlobWriter, OciError> {
-        let dir = self.root.join("blobs/sha256");
+    pub fn blob_writer(&self, digest: &Digest, size: u64) -> Result<BlobWriter, OciError> {
+        let path = self.blob_path(digest);
+        let dir = path.parent().unwrap_or(&self.root).to_path_buf();
         fs::create_dir_all(&dir).map_err(OciError::io(&dir))?;
-        let tmp = tempfile::NamedTempFile::new_in(&dir).map_err(OciError::io(&dir))?;
+        let tmp = crate::fs::temp_file_in(&dir).map_err(OciError::io(&dir))?;
         Ok(BlobWriter {
-            verifier: Verifier::new(digest)?,
-            path: self.blob_path(digest)?,
+            verifier: Verifier::new(digest),
+            path,
             size,
             out: BufWriter::with_capacity(1 << 20, tmp),
-            place: format!("oci:{}", self.root.display()),
+            place: self.describe(),
         })
     }
 
-    pub fn write_blob(&self, digest: &str, bytes: &[u8]) -> Result<(), OciError> {
+    pub fn write_blob(&self, digest: &Digest, bytes: &[u8]) -> Result<(), OciError> {
         if self.has_blob(digest, bytes.len() as u64) {
             return Ok(());
         }
@@ -148,11 +231,15 @@ impl Layout {
     }
 
     /// The descriptor for `tag`, for `digest`, or (neither given) the only manifest listed.
-    pub fn resolve(&self, tag: Option<&str>, digest: Option<&str>) -> Result<Descriptor, OciError> {
+    pub fn resolve(
+        &self,
+        tag: Option<&str>,
+        digest: Option<&Digest>,
+    ) -> Result<Descriptor, OciError> {
         let entries = self.entries()?;
-        let place = format!("oci:{}", self.root.display());
+        let place = self.describe();
         if let Some(d) = digest {
-            if let Some(e) = entries.iter().find(|e| e.digest == d) {
+            if let Some(e) = entries.iter().find(|e| &e.digest == d) {
                 return Ok(e.clone());
             }
             // A child of an index or an attachment is not listed, but is a blob here.
@@ -160,7 +247,7 @@ impl Layout {
             let m = super::manifest::Manifest::parse(&bytes, None)?;
             return Ok(Descriptor {
                 media_type: m.media_type,
-                digest: d.to_owned(),
+                digest: d.clone(),
                 size: bytes.len() as u64,
                 ..Descriptor::default()
             });
@@ -232,8 +319,10 @@ impl Layout {
     }
 
     fn index(&self) -> Result<Value, OciError> {
-        let path = self.root.join(INDEX_FILE);
-        let text = fs::read(&path).map_err(OciError::io(&path))?;
+        let text = self.read_file(INDEX_FILE).map_err(|e| OciError::Layout {
+            path: self.root.clone(),
+            message: format!("{INDEX_FILE} {e}"),
+        })?;
         let v: Value = serde_json::from_slice(&text).map_err(|e| OciError::Layout {
             path: self.root.clone(),
             message: format!("{INDEX_FILE} is not JSON: {e}"),
@@ -270,16 +359,32 @@ impl BlobWriter {
         self.out.write_all(bytes).map_err(OciError::io(&self.path))
     }
 
-    /// Copies everything from `reader` (a file in another layout).
-    pub fn copy_from(&mut self, mut reader: impl Read) -> Result<(), OciError> {
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = reader.read(&mut buf).map_err(OciError::io(&self.path))?;
-            if n == 0 {
-                return Ok(());
+    /// Names where the bytes come from, for the error when they do not match.
+    pub fn from_source(mut self, place: String) -> Self {
+        self.place = place;
+        self
+    }
+
+    /// Moves the writer to a blocking thread: bytes sent on the channel are written there,
+    /// and the future gives the writer back (to commit) once the channel is closed.
+    pub fn spawn(
+        mut self,
+    ) -> (
+        tokio::sync::mpsc::Sender<bytes::Bytes>,
+        futures_util::future::BoxFuture<'static, Result<BlobWriter, OciError>>,
+    ) {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(64);
+        let task = tokio::task::spawn_blocking(move || {
+            while let Some(chunk) = rx.blocking_recv() {
+                self.write(&chunk)?;
             }
-            self.write(&buf[..n])?;
-        }
+            Ok(self)
+        });
+        let done = async move {
+            task.await
+                .map_err(|e| OciError::Unsupported(format!("blob write task failed: {e}")))?
+        };
+        (tx, Box::pin(done))
     }
 
     pub fn commit(self) -> Result<(), OciError> {
@@ -310,14 +415,13 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OciError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oci::digest::sha256;
 
     #[test]
     fn writes_reads_and_tags() {
         let dir = tempfile::tempdir().expect("tmp");
         let l = Layout::create(dir.path()).expect("create");
         let blob = b"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"c\",\"digest\":\"sha256:00\",\"size\":0}}";
-        let d = sha256(blob);
+        let d = Digest::of(blob);
         l.write_blob(&d, blob).expect("write");
         assert_eq!(l.read_verified(&d).expect("read"), blob);
         let desc = Descriptor {
@@ -333,11 +437,21 @@ mod tests {
         assert_eq!(l.resolve(None, None).expect("only").digest, d);
         assert!(l.resolve(Some("v2"), None).is_err());
         // A wrong digest never lands.
-        let mut w = l.blob_writer(&sha256(b"x"), 1).expect("writer");
+        let mut w = l.blob_writer(&Digest::of(b"x"), 1).expect("writer");
         w.write(b"y").expect("write");
         assert!(matches!(w.commit(), Err(OciError::DigestMismatch { .. })));
-        assert!(!l.has_blob(&sha256(b"x"), 1));
+        assert!(!l.has_blob(&Digest::of(b"x"), 1));
         assert!(Layout::open(&dir.path().join("nope")).is_err());
+        // A damaged or missing blob is the layout's fault, named with its path (exit 2).
+        std::fs::write(l.blob_path(&d), vec![b'x'; blob.len()]).expect("damage");
+        let e = l.read_verified(&d).expect_err("damaged");
+        assert!(
+            e.is_bad_input() && e.to_string().contains(d.as_str()),
+            "{e}"
+        );
+        std::fs::remove_file(l.blob_path(&d)).expect("rm");
+        let e = l.read_verified(&d).expect_err("missing");
+        assert!(e.is_bad_input() && e.to_string().contains("missing"), "{e}");
     }
 
     proptest::proptest! {
@@ -349,7 +463,7 @@ mod tests {
             let mut expected = std::collections::HashMap::new();
             for (tag, m) in &ops {
                 let bytes = format!("{{\"schemaVersion\":2,\"config\":{{\"mediaType\":\"c\",\"digest\":\"sha256:{m}\",\"size\":0}}}}");
-                let d = sha256(bytes.as_bytes());
+                let d = Digest::of(bytes.as_bytes());
                 l.write_blob(&d, bytes.as_bytes()).expect("blob");
                 let desc = Descriptor { media_type: crate::oci::manifest::OCI_MANIFEST.into(), digest: d.clone(), size: bytes.len() as u64, ..Descriptor::default() };
                 let name = format!("t{tag}");

@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::digest::Digest;
 use super::error::OciError;
 
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -22,7 +23,7 @@ pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
 pub struct Descriptor {
     #[serde(default)]
     pub media_type: String,
-    pub digest: String,
+    pub digest: Digest,
     pub size: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,
@@ -195,11 +196,11 @@ mod tests {
     #[test]
     fn parses_images_and_indexes() {
         let image = br#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",
-            "config":{"mediaType":"x","digest":"sha256:aa","size":1},"layers":[{"mediaType":"l","digest":"sha256:bb","size":2}]}"#;
+            "config":{"mediaType":"x","digest":"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","size":1},"layers":[{"mediaType":"l","digest":"sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","size":2}]}"#;
         let m = Manifest::parse(image, None).expect("image");
         assert_eq!(m.media_type, DOCKER_MANIFEST);
         assert_eq!(m.blobs().len(), 2);
-        let index = br#"{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:cc","size":3,"platform":{"architecture":"arm64","os":"linux","variant":"v8"}}]}"#;
+        let index = br#"{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc","size":3,"platform":{"architecture":"arm64","os":"linux","variant":"v8"}}]}"#;
         let m = Manifest::parse(index, None).expect("index");
         assert_eq!(m.media_type, OCI_INDEX);
         let Kind::Index(children) = &m.kind else {
@@ -210,6 +211,9 @@ mod tests {
         assert!(p.matches(&Platform::parse("linux/arm64").expect("p")));
         assert!(!p.matches(&Platform::parse("linux/arm64/v7").expect("p")));
         assert!(Manifest::parse(b"{}", None).is_err());
+        // A descriptor whose digest is not sha256:<hex> (or could name a path) is refused.
+        let bad = br#"{"schemaVersion":2,"config":{"mediaType":"x","digest":"sha256:../../etc/passwd","size":1}}"#;
+        assert!(Manifest::parse(bad, None).is_err());
         assert!(Manifest::parse(b"\xff", None).is_err());
         assert!(Platform::parse("linux").is_none());
         assert!(Platform::parse("a/b/c/d").is_none());

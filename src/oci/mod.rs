@@ -1,9 +1,15 @@
 //! Container images: references and transports, OCI image layouts, the registry client with
-//! its auth and retries, and the copy/tag/inspect operations built on them. Knows nothing of
-//! GitHub or the command line.
+//! its auth and retries, the [`store::Store`] images are read from and written to (verified
+//! blob streams, manifests by digest or tag), the names attachments live under
+//! (`attach`), and the copy/tag/inspect operations built on them. Knows nothing of GitHub
+//! or the command line: credentials beyond the standard files and variables are passed in
+//! as [`auth::Sources`].
 
+pub mod attach;
 pub mod auth;
+pub mod blob;
 pub mod challenge;
+pub mod confine;
 pub mod copy;
 pub mod digest;
 pub mod distribution;
@@ -17,5 +23,7 @@ pub mod reference;
 pub mod registry;
 pub mod retry;
 pub mod store;
+pub mod tag;
 pub mod transfer;
 pub mod transport;
+pub mod upload;

@@ -32,6 +32,14 @@ pub enum ReferenceError {
         "invalid repository name `{0}`: lowercase letters, digits and separators (`.`, `_`, `__`, `-`, `/`)"
     )]
     Name(String),
+    #[error("repository name is {0} characters long; registry/repository may have at most 255")]
+    TooLong(usize),
+    #[error("invalid port in `{0}`: a port is a number from 1 to 65535")]
+    Port(String),
+    #[error(
+        "invalid registry `{0}`: expected HOST[:PORT] (`https://` or `http://` and a path are accepted and ignored, as docker login does)"
+    )]
+    Registry(String),
 }
 
 impl Reference {
@@ -55,23 +63,20 @@ impl Reference {
             validate_tag(tag)?;
         }
         let (registry, repository) = split_registry(name);
-        validate_repository(repository).map_err(|()| ReferenceError::Name(name.to_owned()))?;
-        if !valid_host(registry) {
-            return Err(ReferenceError::Name(name.to_owned()));
-        }
-        let registry = match registry {
-            "index.docker.io" | "registry-1.docker.io" => DEFAULT_REGISTRY,
-            r => r,
-        };
+        let registry = normalise_host(registry);
         let repository = if registry == DEFAULT_REGISTRY && !repository.contains('/') {
             format!("library/{repository}")
         } else {
             repository.to_owned()
         };
-        // Docker's limit applies to the normalised name, so what we print parses again.
-        if registry.len() + 1 + repository.len() > NAME_MAX {
-            return Err(ReferenceError::Name(name.to_owned()));
+        // Docker's limit applies to the normalised name, so what we print parses again. A
+        // name that is too long is told so, whatever characters it holds.
+        let len = registry.len() + 1 + repository.len();
+        if len > NAME_MAX {
+            return Err(ReferenceError::TooLong(len));
         }
+        validate_repository(&repository).map_err(|()| ReferenceError::Name(name.to_owned()))?;
+        validate_host(registry, name)?;
         Ok(Self {
             registry: registry.to_owned(),
             repository,
@@ -121,6 +126,48 @@ fn split_registry(name: &str) -> (&str, &str) {
     }
 }
 
+/// `index.docker.io` and `registry-1.docker.io` are `docker.io`.
+fn normalise_host(host: &str) -> &str {
+    match host {
+        "index.docker.io" | "registry-1.docker.io" => DEFAULT_REGISTRY,
+        r => r,
+    }
+}
+
+/// A registry server as `docker login` takes it: `HOST[:PORT]`, optionally with `https://` or
+/// `http://` and a path (`https://HOST/v2/`), which are dropped as Docker drops them.
+pub fn registry_host(input: &str) -> Result<String, ReferenceError> {
+    let s = input.trim();
+    let bare = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .unwrap_or(s);
+    let host = bare.split('/').next().unwrap_or_default();
+    if host.is_empty() || host.contains("://") || (bare.len() == s.len() && s.contains("://")) {
+        return Err(ReferenceError::Registry(input.to_owned()));
+    }
+    validate_host(host, input).map_err(|e| match e {
+        ReferenceError::Port(_) => e,
+        _ => ReferenceError::Registry(input.to_owned()),
+    })?;
+    Ok(normalise_host(host).to_owned())
+}
+
+/// A valid host whose port (if any) a TCP address can have; `name` is what errors quote.
+fn validate_host(host: &str, name: &str) -> Result<(), ReferenceError> {
+    if !valid_host(host) {
+        return Err(ReferenceError::Name(name.to_owned()));
+    }
+    let port = match host.strip_prefix('[') {
+        Some(rest) => rest.split_once("]:").map(|(_, p)| p),
+        None => host.split_once(':').map(|(_, p)| p),
+    };
+    if port.is_some_and(|p| !matches!(p.parse::<u16>(), Ok(1..))) {
+        return Err(ReferenceError::Port(host.to_owned()));
+    }
+    Ok(())
+}
+
 /// Docker's `domain`: dot-separated components of letters, digits and inner `-`, or a
 /// bracketed IPv6 address, with an optional `:port`.
 fn valid_host(host: &str) -> bool {
@@ -162,7 +209,7 @@ fn valid_host(host: &str) -> bool {
     port_ok && name_ok
 }
 
-fn validate_digest(d: &str) -> Result<(), ReferenceError> {
+pub fn validate_digest(d: &str) -> Result<(), ReferenceError> {
     let ok = match d.split_once(':') {
         Some(("sha256", hex)) => is_lower_hex(hex, 64),
         Some(("sha512", hex)) => is_lower_hex(hex, 128),
@@ -179,7 +226,8 @@ fn is_lower_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-fn validate_tag(tag: &str) -> Result<(), ReferenceError> {
+/// A tag as Docker allows it: up to 128 of `[A-Za-z0-9_.-]`, not starting with `.` or `-`.
+pub fn validate_tag(tag: &str) -> Result<(), ReferenceError> {
     let ok = !tag.is_empty()
         && tag.len() <= 128
         && !tag.starts_with(['.', '-'])
@@ -287,9 +335,59 @@ mod tests {
         // See: fuzz/regressions/reference-1. The limit counts the normalised name.
         assert!(matches!(
             Reference::parse(&"a".repeat(248)),
-            Err(ReferenceError::Name(_))
+            Err(ReferenceError::TooLong(266))
         ));
         assert!(Reference::parse(&"a".repeat(237)).is_ok());
+        // See: issue 8 item 16. Too long is said first, whatever the characters.
+        assert!(matches!(
+            Reference::parse(&format!("r.example/{}", "A".repeat(300))),
+            Err(ReferenceError::TooLong(_))
+        ));
+        // See: issue 8 item 12. A port no TCP address has is bad input.
+        for host in ["127.0.0.1:99999", "127.0.0.1:0", "[::1]:70000"] {
+            assert!(
+                matches!(
+                    Reference::parse(&format!("{host}/app")),
+                    Err(ReferenceError::Port(_))
+                ),
+                "{host}"
+            );
+        }
+        assert!(Reference::parse("[::1]:5000/app").is_ok());
+    }
+
+    #[test]
+    fn login_servers_like_docker() {
+        assert_eq!(
+            registry_host("127.0.0.1:5000").expect("plain"),
+            "127.0.0.1:5000"
+        );
+        assert_eq!(
+            registry_host("http://127.0.0.1:5000").expect("http"),
+            "127.0.0.1:5000"
+        );
+        assert_eq!(
+            registry_host("https://ghcr.io/v2/").expect("https"),
+            "ghcr.io"
+        );
+        assert_eq!(
+            registry_host("https://index.docker.io/v1/").expect("hub"),
+            "docker.io"
+        );
+        for bad in [
+            "",
+            "http://",
+            "ftp://host",
+            "http://bad host",
+            "https://http://x",
+            "a b",
+        ] {
+            assert!(registry_host(bad).is_err(), "{bad}");
+        }
+        assert!(matches!(
+            registry_host("http://h.example:99999"),
+            Err(ReferenceError::Port(_))
+        ));
     }
 
     proptest! {
@@ -300,13 +398,17 @@ mod tests {
 
         #[test]
         fn display_round_trips(
-            host in prop::option::of("[a-z]{1,8}\\.[a-z]{2,3}(:[0-9]{2,5})?"),
+            host in prop::option::of(("[a-z]{1,8}\\.[a-z]{2,3}", prop::option::of(1u16..))),
             path in "[a-z0-9]{1,8}(/[a-z0-9]{1,8}){0,2}",
             tag in prop::option::of("[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}"),
             digest in prop::option::of("[0-9a-f]{64}"),
         ) {
             let mut s = String::new();
-            if let Some(h) = &host { s.push_str(h); s.push('/'); }
+            if let Some((h, port)) = &host {
+                s.push_str(h);
+                if let Some(p) = port { s.push_str(&format!(":{p}")); }
+                s.push('/');
+            }
             s.push_str(&path);
             if let Some(t) = &tag { s.push(':'); s.push_str(t); }
             if let Some(d) = &digest { s.push_str("@sha256:"); s.push_str(d); }

@@ -79,6 +79,8 @@ pub struct Registry {
     tokens: Mutex<HashMap<String, String>>,
     pub retry: Retry,
     pub chunk_size: Option<u64>,
+    /// How the user logs in (named by the caller: oci knows no command line).
+    pub login_command: Option<String>,
 }
 
 impl Registry {
@@ -98,6 +100,7 @@ impl Registry {
             tokens: Mutex::new(HashMap::new()),
             retry: opts.retry,
             chunk_size: opts.chunk_size.filter(|&n| n > 0),
+            login_command: None,
         }
     }
 
@@ -278,13 +281,20 @@ impl Registry {
 
     pub fn unauthorized(&self, repo: &str, status: u16) -> OciError {
         let hint = match &self.credential {
+            // Checking a login: nothing else was asked, so the user and password are the cause.
+            Some(c) if repo.is_empty() => format!(
+                "user `{}` and the password given were refused; check both (a token must be valid and allowed to access this registry)",
+                c.username
+            ),
             None => format!(
-                "no credentials for {host}: set {USERNAME_ENV} and {PASSWORD_ENV}, or run `cicd image login {host}`",
+                "no credentials for {host}: set {USERNAME_ENV} and {PASSWORD_ENV}, or {}",
+                self.log_in_hint(),
                 host = self.host
             ),
             Some(c) => format!(
-                "the credentials from {} were refused: correct them there, or run `cicd image login {}`",
-                c.source, self.host
+                "the credentials from {} were refused: correct them there, or {}",
+                c.source,
+                self.log_in_hint()
             ),
         };
         OciError::Unauthorized {
@@ -292,6 +302,15 @@ impl Registry {
             repository: repo.to_owned(),
             status,
             hint,
+        }
+    }
+
+    /// What to run to log in: the caller's command when it named one, else Docker's (whose
+    /// `config.json` is read).
+    fn log_in_hint(&self) -> String {
+        match &self.login_command {
+            Some(cmd) => format!("run `{cmd} {}`", self.host),
+            None => format!("log in with `docker login {}`", self.host),
         }
     }
 

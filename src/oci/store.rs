@@ -1,11 +1,18 @@
 //! One place images are read from or written to — an image layout or a repository in a
-//! registry — behind one set of operations, plus the [`Context`] that shares registry clients
-//! (and their tokens) between the places of one command.
+//! registry — behind one set of operations (manifests by tag or digest, blobs as verified
+//! streams, writes that check every digest before anything is committed), plus the
+//! [`Context`] that shares registry clients (and their tokens) between the places of one
+//! command. Builders and signers write through [`Store`], never beside it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt};
+
 use super::auth::Sources;
+use super::blob::{self, BlobStream};
+use super::digest::{Digest, Mismatch};
 use super::error::OciError;
 use super::layout::Layout;
 use super::manifest::{Descriptor, Manifest};
@@ -39,12 +46,9 @@ impl Context {
             return Ok(r.clone());
         }
         let credential = self.sources.lookup(host)?;
-        let r = Arc::new(Registry::new(
-            host,
-            self.http.clone(),
-            &self.opts,
-            credential,
-        ));
+        let mut r = Registry::new(host, self.http.clone(), &self.opts, credential);
+        r.login_command = self.sources.login_command.clone();
+        let r = Arc::new(r);
         map.insert(host.to_owned(), r.clone());
         Ok(r)
     }
@@ -73,15 +77,25 @@ pub enum Store {
     },
 }
 
-/// A manifest as fetched: verbatim bytes, media type and digest (already verified).
+/// A manifest: verbatim bytes, media type and digest (verified when fetched, computed when
+/// made with [`Fetched::new`]).
 #[derive(Clone, Debug)]
 pub struct Fetched {
     pub bytes: Vec<u8>,
     pub media_type: String,
-    pub digest: String,
+    pub digest: Digest,
 }
 
 impl Fetched {
+    /// A manifest about to be written: its digest is computed from the bytes.
+    pub fn new(bytes: Vec<u8>, media_type: &str) -> Self {
+        Self {
+            digest: Digest::of(&bytes),
+            bytes,
+            media_type: media_type.to_owned(),
+        }
+    }
+
     pub fn parse(&self) -> Result<Manifest, OciError> {
         Manifest::parse(&self.bytes, Some(&self.media_type))
     }
@@ -94,17 +108,32 @@ impl Fetched {
             ..Descriptor::default()
         }
     }
+
+    /// Refuses bytes that do not hash to the digest they are sent under.
+    fn check(&self, place: &str) -> Result<(), OciError> {
+        let actual = Digest::of(&self.bytes);
+        if actual != self.digest {
+            return Err(OciError::DigestMismatch {
+                what: "manifest".into(),
+                place: place.to_owned(),
+                expected: self.digest.to_string(),
+                actual: actual.to_string(),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Store {
     pub fn describe(&self) -> String {
         match self {
-            Store::Layout(l) => format!("oci:{}", l.root().display()),
+            Store::Layout(l) => l.describe(),
             Store::Registry { registry, repo } => format!("{}/{repo}", registry.host),
         }
     }
 
-    /// The manifest a tag or digest names, or `None` when there is none.
+    /// The manifest a tag or digest names, or `None` when no tag has that name (a digest
+    /// missing from a layout is an error: the layout said it was there).
     pub async fn manifest(&self, reference: &str) -> Result<Option<Fetched>, OciError> {
         match self {
             Store::Registry { registry, repo } => Ok(registry
@@ -116,8 +145,8 @@ impl Store {
                     digest,
                 })),
             Store::Layout(l) => {
-                let desc = if reference.starts_with("sha256:") {
-                    l.resolve(None, Some(reference))
+                let desc = if reference.contains(':') {
+                    l.resolve(None, Some(&Digest::parse(reference)?))
                 } else {
                     l.resolve(Some(reference), None)
                 };
@@ -141,16 +170,32 @@ impl Store {
         let found = match (self, loc.digest(), loc.tag()) {
             (Store::Layout(l), None, None) => {
                 let desc = l.resolve(None, None)?;
-                self.manifest(&desc.digest).await?
+                self.manifest(desc.digest.as_str()).await?
             }
             (_, Some(d), _) => self.manifest(d).await?,
             (_, None, Some(t)) => self.manifest(t).await?,
             (Store::Registry { .. }, None, None) => self.manifest("latest").await?,
         };
-        let fetched = found.ok_or_else(|| OciError::NotFound {
-            what: "image".into(),
-            place: loc.to_string(),
-        })?;
+        let fetched = match (found, self) {
+            (Some(f), _) => f,
+            // What the user named is not in their own layout: their input is wrong.
+            (None, Store::Layout(l)) => {
+                return Err(OciError::Layout {
+                    path: l.root().to_path_buf(),
+                    message: match (loc.digest(), loc.tag()) {
+                        (Some(d), _) => format!("has no manifest {d}"),
+                        (None, Some(t)) => format!("has no image tagged `{t}`"),
+                        (None, None) => "has no image".into(),
+                    },
+                });
+            }
+            (None, Store::Registry { .. }) => {
+                return Err(OciError::NotFound {
+                    what: "image".into(),
+                    place: loc.to_string(),
+                });
+            }
+        };
         if let (Some(tag), Some(d)) = (loc.tag(), loc.digest())
             && fetched.digest != d
         {
@@ -162,10 +207,12 @@ impl Store {
         Ok(fetched)
     }
 
-    pub async fn has_manifest(&self, digest: &str, size: u64) -> Result<bool, OciError> {
+    pub async fn has_manifest(&self, digest: &Digest, size: u64) -> Result<bool, OciError> {
         match self {
             Store::Layout(l) => Ok(l.has_blob(digest, size)),
-            Store::Registry { registry, repo } => registry.has_manifest(repo, digest).await,
+            Store::Registry { registry, repo } => {
+                registry.has_manifest(repo, digest.as_str()).await
+            }
         }
     }
 
@@ -176,20 +223,103 @@ impl Store {
         }
     }
 
-    /// Stores a manifest by digest (untagged).
-    pub async fn put_manifest(&self, m: &Fetched) -> Result<(), OciError> {
+    /// A blob's bytes as a stream that is verified as it is read: the last chunk is only
+    /// passed on once the whole matched `desc`, else the stream ends with an error naming
+    /// this store.
+    pub async fn open_blob(&self, desc: &Descriptor) -> Result<BlobStream, OciError> {
         match self {
-            Store::Layout(l) => l.write_blob(&m.digest, &m.bytes),
+            Store::Layout(l) => l.blob_stream(desc),
+            Store::Registry { registry, repo } => {
+                let resp = registry.get_blob(repo, &desc.digest).await?;
+                let host = registry.host.clone();
+                let digest = desc.digest.clone();
+                let raw: BlobStream = Box::pin(
+                    resp.bytes_stream()
+                        .map_err(move |e| interrupted(&host, &digest, &e)),
+                );
+                let place = self.describe();
+                let digest = desc.digest.clone();
+                let on_mismatch = Box::new(move |Mismatch(actual)| OciError::DigestMismatch {
+                    what: format!("blob {digest}"),
+                    place: place.clone(),
+                    expected: digest.to_string(),
+                    actual,
+                });
+                Ok(blob::verified(raw, &desc.digest, desc.size, on_mismatch))
+            }
+        }
+    }
+
+    /// Writes a blob from `body`, committing it only when its bytes hash to `desc`: a layout
+    /// renames the file into place, a registry completes the upload; otherwise the partial
+    /// file is removed or the upload session cancelled. Present blobs are not sent again.
+    pub async fn put_blob(&self, desc: &Descriptor, body: BlobStream) -> Result<(), OciError> {
+        if self.has_blob(desc).await? {
+            return Ok(());
+        }
+        // Whoever made `body`, it is checked here too.
+        let place = self.describe();
+        let digest = desc.digest.clone();
+        let body = blob::verified(
+            body,
+            &desc.digest,
+            desc.size,
+            Box::new(move |Mismatch(actual)| OciError::DigestMismatch {
+                what: format!("blob {digest}"),
+                place: format!("the data given for {place}"),
+                expected: digest.to_string(),
+                actual,
+            }),
+        );
+        match self {
+            Store::Layout(l) => write_blob(l, desc, body).await,
+            Store::Registry { registry, repo } => {
+                let location = registry.start_upload(repo, None).await?.ok_or_else(|| {
+                    OciError::Unsupported("registry mounted an unasked blob".into())
+                })?;
+                registry.push_blob(repo, location, desc, body).await
+            }
+        }
+    }
+
+    /// [`Store::put_blob`] for bytes in memory; returns their descriptor.
+    pub async fn put_blob_bytes(
+        &self,
+        media_type: &str,
+        bytes: Bytes,
+    ) -> Result<Descriptor, OciError> {
+        let desc = Descriptor {
+            media_type: media_type.to_owned(),
+            digest: Digest::of(&bytes),
+            size: bytes.len() as u64,
+            ..Descriptor::default()
+        };
+        self.put_blob(&desc, blob::from_bytes(bytes)).await?;
+        Ok(desc)
+    }
+
+    /// Stores a manifest by digest and, when `tag` is given, under that tag too. The bytes
+    /// are checked against `m.digest` first; a layout lists it in `index.json` only when
+    /// tagged (see [`Store::set_tag`]).
+    pub async fn put_manifest(&self, m: &Fetched, tag: Option<&str>) -> Result<(), OciError> {
+        m.check(&self.describe())?;
+        match self {
+            Store::Layout(l) => l.write_blob(&m.digest, &m.bytes)?,
             Store::Registry { registry, repo } => {
                 registry
-                    .put_manifest(repo, &m.digest, &m.bytes, &m.media_type)
-                    .await
+                    .put_manifest(repo, m.digest.as_str(), &m.bytes, &m.media_type)
+                    .await?
             }
+        }
+        match tag {
+            Some(t) => self.set_tag(m, Some(t)).await,
+            None => Ok(()),
         }
     }
 
     /// Names a stored manifest: a tag, or for a layout an untagged `index.json` entry.
     pub async fn set_tag(&self, m: &Fetched, tag: Option<&str>) -> Result<(), OciError> {
+        m.check(&self.describe())?;
         match self {
             Store::Layout(l) => {
                 l.write_blob(&m.digest, &m.bytes)?;
@@ -204,5 +334,40 @@ impl Store {
                 None => Ok(()),
             },
         }
+    }
+}
+
+/// Writes `body` to a layout on a blocking thread; the source's own error wins over the
+/// writer's (it says why the bytes stopped).
+async fn write_blob(l: &Layout, desc: &Descriptor, mut body: BlobStream) -> Result<(), OciError> {
+    let (tx, writer) = l.blob_writer(&desc.digest, desc.size)?.spawn();
+    let mut failed = None;
+    while let Some(item) = body.next().await {
+        match item {
+            Ok(bytes) => {
+                if tx.send(bytes).await.is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let written = writer.await;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    written?.commit()
+}
+
+/// A blob download that broke off.
+pub(super) fn interrupted(host: &str, digest: &Digest, e: &reqwest::Error) -> OciError {
+    OciError::Network {
+        registry: host.to_owned(),
+        action: format!("receiving blob {digest}"),
+        message: super::registry::chain(e),
     }
 }

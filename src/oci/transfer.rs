@@ -1,23 +1,25 @@
 //! Moving one blob between stores: skipped when present, mounted within a registry,
-//! streamed (hashed on the way) or sent in chunks otherwise; broken downloads resume with
-//! `Range`, damaged bytes are refused after a few tries.
+//! streamed from the source's verified [`Store::open_blob`] into the destination otherwise;
+//! broken downloads into a layout resume with `Range`, damaged bytes are refused after a few
+//! tries (a damaged layout at once: retrying cannot fix a file).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use futures_util::{StreamExt, TryStreamExt, stream};
+use futures_util::TryStreamExt;
 
+use super::blob::BlobStream;
 use super::copy::Copier;
-use super::digest::{Verifier, sha256_hex};
 use super::error::OciError;
+use super::layout::Layout;
 use super::manifest::Descriptor;
-use super::store::Store;
+use super::registry::Registry;
+use super::store::{Store, interrupted};
 
 impl Copier<'_> {
     /// One blob, retried on broken connections and bad bytes, skipped when present.
     pub(super) async fn copy_blob(&self, desc: &Descriptor) -> Result<(), OciError> {
-        sha256_hex(&desc.digest)?;
         if let Ok(mut list) = self.blobs.lock()
             && !list.contains(&desc.digest)
         {
@@ -62,103 +64,121 @@ impl Copier<'_> {
 
     async fn transfer(&self, desc: &Descriptor) -> Result<Moved, OciError> {
         match (self.src, self.dst) {
-            (Store::Layout(from), Store::Layout(to)) => {
-                let file = from.open_blob(&desc.digest)?;
-                let mut w = to.blob_writer(&desc.digest, desc.size)?;
-                tokio::task::spawn_blocking(move || {
-                    w.copy_from(file)?;
-                    w.commit()
-                })
-                .await
-                .map_err(|e| OciError::Unsupported(format!("blob copy task failed: {e}")))??;
-                self.progress.advance(desc.size);
+            (Store::Registry { registry, repo }, Store::Layout(to)) => {
+                self.download(registry, repo, to, desc).await?;
                 Ok(Moved::Copied)
             }
-            (Store::Registry { registry, repo }, Store::Layout(to)) => {
-                let mut w = to.blob_writer(&desc.digest, desc.size)?;
-                // Hash and write on a blocking thread while the network keeps receiving.
-                let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(64);
-                let writer = tokio::task::spawn_blocking(move || {
-                    while let Some(chunk) = rx.blocking_recv() {
-                        w.write(&chunk)?;
-                    }
-                    w.commit()
-                });
-                // A download that breaks off resumes where it stopped (`Range`); the hash
-                // over the whole still decides.
-                let mut offset = 0u64;
-                let mut resumes = 0;
-                let received = loop {
-                    let resp = match registry.get_blob_from(repo, &desc.digest, offset).await {
-                        Ok(r) => r,
-                        Err(e) => break Err(e),
-                    };
-                    let outcome = self.receive(resp, offset, &tx, &registry.host, desc).await;
-                    let got = match outcome {
-                        Ok(n) => n,
-                        Err((n, e)) => {
-                            offset += n;
-                            if resumes + 1 < registry.retry.attempts && offset < desc.size {
-                                tokio::time::sleep(registry.retry.delay(resumes, None)).await;
-                                resumes += 1;
-                                continue;
-                            }
-                            break Err(e);
-                        }
-                    };
-                    offset += got;
-                    if offset < desc.size && resumes + 1 < registry.retry.attempts {
-                        // Ended early but cleanly (a truncated body): ask for the rest.
+            (src, Store::Registry { registry, repo }) => {
+                self.upload(src, registry, repo, desc).await
+            }
+            (src, dst) => {
+                let body = self.counted(src.open_blob(desc).await?);
+                dst.put_blob(desc, body).await?;
+                Ok(Moved::Copied)
+            }
+        }
+    }
+
+    /// The source's verified bytes, advancing the progress bar as they pass.
+    fn counted(&self, body: BlobStream) -> BlobStream {
+        let progress = self.progress.clone();
+        Box::pin(body.inspect_ok(move |b| progress.advance(b.len() as u64)))
+    }
+
+    /// Into a registry: mounted from another repository of the same registry when it can
+    /// be, else sent from the source's verified stream (the upload cancelled on failure).
+    async fn upload(
+        &self,
+        src: &Store,
+        registry: &Registry,
+        repo: &str,
+        desc: &Descriptor,
+    ) -> Result<Moved, OciError> {
+        let mount_from = match src {
+            Store::Registry {
+                registry: s,
+                repo: from,
+            } if std::ptr::eq(Arc::as_ptr(s), registry) && from != repo => Some(from.as_str()),
+            _ => None,
+        };
+        // A layout blob that cannot be read is refused before an upload session is opened
+        // (`Copier::run` has already checked every blob's bytes; the stream checks again, in
+        // case a file changes in between).
+        let early = match src {
+            Store::Layout(_) => Some(src.open_blob(desc).await?),
+            Store::Registry { .. } => None,
+        };
+        let location = registry
+            .start_upload(repo, mount_from.map(|f| (&desc.digest, f)))
+            .await?;
+        let Some(location) = location else {
+            return Ok(Moved::Mounted);
+        };
+        let body = match early {
+            Some(body) => body,
+            None => match src.open_blob(desc).await {
+                Ok(body) => body,
+                Err(e) => {
+                    registry.cancel_upload(repo, &location).await;
+                    return Err(e);
+                }
+            },
+        };
+        registry
+            .push_blob(repo, location, desc, self.counted(body))
+            .await?;
+        self.stats
+            .bytes_uploaded
+            .fetch_add(desc.size, Ordering::Relaxed);
+        Ok(Moved::Copied)
+    }
+
+    /// From a registry into a layout. A download that breaks off resumes where it stopped
+    /// (`Range`); the hash over the whole still decides. Hashing and writing run on a
+    /// blocking thread while the network keeps receiving.
+    async fn download(
+        &self,
+        registry: &Registry,
+        repo: &str,
+        to: &Layout,
+        desc: &Descriptor,
+    ) -> Result<(), OciError> {
+        let w = to
+            .blob_writer(&desc.digest, desc.size)?
+            .from_source(self.src.describe());
+        let (tx, writer) = w.spawn();
+        let mut offset = 0u64;
+        let mut resumes = 0;
+        let received = loop {
+            let resp = match registry.get_blob_from(repo, &desc.digest, offset).await {
+                Ok(r) => r,
+                Err(e) => break Err(e),
+            };
+            let got = match self.receive(resp, offset, &tx, &registry.host, desc).await {
+                Ok(n) => n,
+                Err((n, e)) => {
+                    offset += n;
+                    if resumes + 1 < registry.retry.attempts && offset < desc.size {
                         tokio::time::sleep(registry.retry.delay(resumes, None)).await;
                         resumes += 1;
                         continue;
                     }
-                    break Ok(());
-                };
-                drop(tx);
-                let written = writer
-                    .await
-                    .map_err(|e| OciError::Unsupported(format!("blob write task failed: {e}")))?;
-                received?;
-                written.map(|()| Moved::Copied)
-            }
-            (src, Store::Registry { registry, repo }) => {
-                let mount_from = match src {
-                    Store::Registry {
-                        registry: s,
-                        repo: from,
-                    } if Arc::ptr_eq(s, registry) && from != repo => Some(from.as_str()),
-                    _ => None,
-                };
-                let location = registry
-                    .start_upload(repo, mount_from.map(|f| (desc.digest.as_str(), f)))
-                    .await?;
-                let Some(location) = location else {
-                    return Ok(Moved::Mounted);
-                };
-                if let (Store::Layout(l), Some(chunk)) = (src, registry.chunk_size)
-                    && desc.size > chunk
-                {
-                    self.upload_chunked(l, registry, repo, &location, desc, chunk)
-                        .await?;
-                    return Ok(Moved::Copied);
+                    break Err(e);
                 }
-                let failure = Arc::new(std::sync::Mutex::new(None::<OciError>));
-                let body = self.source_body(desc, failure.clone()).await?;
-                let sent = registry
-                    .finish_upload(repo, &location, &desc.digest, desc.size, body)
-                    .await;
-                // A refusal found while streaming explains the broken upload better.
-                if let Some(e) = failure.lock().ok().and_then(|mut f| f.take()) {
-                    return Err(e);
-                }
-                sent?;
-                self.stats
-                    .bytes_uploaded
-                    .fetch_add(desc.size, Ordering::Relaxed);
-                Ok(Moved::Copied)
+            };
+            offset += got;
+            if offset < desc.size && resumes + 1 < registry.retry.attempts {
+                // Ended early but cleanly (a truncated body): ask for the rest.
+                tokio::time::sleep(registry.retry.delay(resumes, None)).await;
+                resumes += 1;
+                continue;
             }
-        }
+            break Ok(());
+        };
+        drop(tx);
+        let written = writer.await;
+        received?;
+        written?.commit()
     }
 
     /// Streams one blob response into `tx`: the bytes from `offset` on (skipping what a
@@ -202,158 +222,11 @@ impl Copier<'_> {
             }
         }
     }
-
-    /// A layout blob sent in `PATCH` chunks (each retried on its own), hashed as it is read,
-    /// then closed with an empty `PUT` only when the hash matched.
-    async fn upload_chunked(
-        &self,
-        layout: &super::layout::Layout,
-        registry: &super::registry::Registry,
-        repo: &str,
-        location: &str,
-        desc: &Descriptor,
-        chunk: u64,
-    ) -> Result<(), OciError> {
-        use std::io::Read;
-        let path = layout.blob_path(&desc.digest)?;
-        let mut file = layout.open_blob(&desc.digest)?;
-        let mut verifier = Verifier::new(&desc.digest)?;
-        let mut location = location.to_owned();
-        let mut offset = 0u64;
-        let cap = usize::try_from(chunk).unwrap_or(usize::MAX).min(1 << 30);
-        loop {
-            let mut buf = Vec::with_capacity(cap);
-            (&mut file)
-                .take(cap as u64)
-                .read_to_end(&mut buf)
-                .map_err(OciError::io(&path))?;
-            if buf.is_empty() {
-                break;
-            }
-            verifier.update(&buf);
-            let n = buf.len() as u64;
-            location = registry
-                .upload_chunk(repo, &location, offset, Bytes::from(buf))
-                .await?;
-            offset += n;
-            self.progress.advance(n);
-        }
-        verifier.finish(
-            Some(desc.size),
-            &format!("blob {}", desc.digest),
-            &self.src.describe(),
-        )?;
-        registry
-            .finish_upload(
-                repo,
-                &location,
-                &desc.digest,
-                0,
-                reqwest::Body::from(Vec::new()),
-            )
-            .await?;
-        self.stats
-            .bytes_uploaded
-            .fetch_add(offset, Ordering::Relaxed);
-        Ok(())
-    }
-
-    /// The source blob as a request body that hashes as it streams and breaks off (recording
-    /// why in `failure`) when the bytes do not match the digest.
-    async fn source_body(
-        &self,
-        desc: &Descriptor,
-        failure: Arc<std::sync::Mutex<Option<OciError>>>,
-    ) -> Result<reqwest::Body, OciError> {
-        let place = self.src.describe();
-        let chunks: futures_util::stream::BoxStream<'static, Result<Bytes, OciError>> =
-            match self.src {
-                Store::Layout(l) => {
-                    let file = l.open_blob(&desc.digest)?;
-                    let path = l.blob_path(&desc.digest)?;
-                    Box::pin(stream::unfold(file, move |mut file| {
-                        let path = path.clone();
-                        async move {
-                            use std::io::Read;
-                            let mut buf = vec![0u8; 1 << 20];
-                            match file.read(&mut buf) {
-                                Ok(0) => None,
-                                Ok(n) => {
-                                    buf.truncate(n);
-                                    Some((Ok(Bytes::from(buf)), file))
-                                }
-                                Err(e) => Some((Err(OciError::Io { path, source: e }), file)),
-                            }
-                        }
-                    }))
-                }
-                Store::Registry { registry, repo } => {
-                    let resp = registry.get_blob(repo, &desc.digest).await?;
-                    let host = registry.host.clone();
-                    let digest = desc.digest.clone();
-                    Box::pin(
-                        resp.bytes_stream()
-                            .map_err(move |e| interrupted(&host, &digest, &e)),
-                    )
-                }
-            };
-        let verifier = Verifier::new(&desc.digest)?;
-        let size = desc.size;
-        let progress = self.progress.clone();
-        let what = format!("blob {}", desc.digest);
-        let verified = stream::unfold(
-            (chunks, Some(verifier), failure),
-            move |(mut chunks, mut verifier, failure)| {
-                let place = place.clone();
-                let what = what.clone();
-                let progress = progress.clone();
-                async move {
-                    let v = verifier.as_mut()?;
-                    match chunks.next().await {
-                        Some(Ok(bytes)) => {
-                            v.update(&bytes);
-                            progress.advance(bytes.len() as u64);
-                            Some((Ok(bytes), (chunks, verifier, failure)))
-                        }
-                        Some(Err(e)) => {
-                            let msg = e.to_string();
-                            if let Ok(mut f) = failure.lock() {
-                                *f = Some(e);
-                            }
-                            Some((Err(std::io::Error::other(msg)), (chunks, None, failure)))
-                        }
-                        None => {
-                            let v = verifier.take()?;
-                            match v.finish(Some(size), &what, &place) {
-                                Ok(()) => None,
-                                Err(e) => {
-                                    let msg = e.to_string();
-                                    if let Ok(mut f) = failure.lock() {
-                                        *f = Some(e);
-                                    }
-                                    Some((Err(std::io::Error::other(msg)), (chunks, None, failure)))
-                                }
-                            }
-                        }
-                    }
-                }
-            },
-        );
-        Ok(reqwest::Body::wrap_stream(verified))
-    }
 }
 
 enum Moved {
     Copied,
     Mounted,
-}
-
-fn interrupted(host: &str, digest: &str, e: &reqwest::Error) -> OciError {
-    OciError::Network {
-        registry: host.to_owned(),
-        action: format!("receiving blob {digest}"),
-        message: super::registry::chain(e),
-    }
 }
 
 /// Worth another try: the network or a server error (damaged bytes are handled apart).

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::error::OciError;
-use super::reference::Reference;
+use super::reference::{Reference, validate_digest, validate_tag};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Location {
@@ -86,17 +86,13 @@ fn parse_layout(input: &str, rest: &str) -> Result<Location, OciError> {
         input: input.to_owned(),
         source,
     };
-    // Reuse the Docker rules for tag and digest syntax.
-    let mut probe = String::from("x");
+    // The Docker rules for tag and digest syntax.
     if let Some(t) = tag {
-        probe.push(':');
-        probe.push_str(t);
+        validate_tag(t).map_err(bad)?;
     }
     if let Some(d) = digest {
-        probe.push('@');
-        probe.push_str(d);
+        validate_digest(d).map_err(bad)?;
     }
-    Reference::parse(&probe).map_err(bad)?;
     Ok(Location::Layout {
         path: PathBuf::from(path),
         tag: tag.map(str::to_owned),

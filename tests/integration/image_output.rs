@@ -59,8 +59,8 @@ fn copy_inspect_and_tag_read_well() {
     docker://REGISTRY/output/app:v1
       digest     sha256:[digest]
       media type application/vnd.oci.image.index.v1+json
-      linux/amd64      sha256:[digest] (1 layers, 4793 bytes)
-      linux/arm64      sha256:[digest] (1 layers, 5305 bytes)
+      linux/amd64      sha256:[digest] (1 layer, 4793 bytes)
+      linux/arm64      sha256:[digest] (1 layer, 5305 bytes)
       attached   sha256-[hex].sig -> sha256:[digest]
     ");
     let (code, text) = run(&["image", "tag", &dst, "stable"], &[], &redact);
@@ -99,8 +99,9 @@ fn errors_say_what_where_and_what_to_do() {
         &[],
         &redact,
     );
-    assert_eq!(code, 3);
-    redacted!(text, @"error: image not found: oci:TMP/src:nope");
+    // A tag missing from the user's own layout is bad input.
+    assert_eq!(code, 2);
+    redacted!(text, @"error: image layout TMP/src: has no image tagged `nope`");
     let (code, text) = run(
         &["image", "copy", &from, "oci:x", "--platform", "linux"],
         &[],
@@ -110,10 +111,11 @@ fn errors_say_what_where_and_what_to_do() {
     redacted!(text, @"error: --platform `linux`: expected os/arch[/variant]");
 }
 
-/// Inside GitHub Actions: the `digest` output is written and a login password is masked
-/// before anything else is printed.
+/// Inside GitHub Actions: the `digest` output is written, and a login password is never
+/// printed — not even in an `::add-mask::` line (issue 8 item 9: it never appears, so there
+/// is nothing to mask, and the mask line itself would carry it into any captured stdout).
 #[test]
-fn github_actions_outputs_and_masking() {
+fn github_actions_outputs_and_no_password_anywhere() {
     let reg = htpasswd();
     let tmp = tempfile::tempdir().expect("tmp");
     let src = tmp.path().join("src");
@@ -134,15 +136,9 @@ fn github_actions_outputs_and_masking() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let first = stdout.lines().next().unwrap_or_default();
-    assert_eq!(
-        first,
-        format!("::add-mask::{}", crate::harness::registry::PASSWORD)
-    );
-    assert_eq!(
-        stdout.matches(crate::harness::registry::PASSWORD).count(),
-        1
-    );
+    assert!(!stdout.contains("::add-mask::"), "{stdout}");
+    assert!(!stdout.contains(crate::harness::registry::PASSWORD));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(crate::harness::registry::PASSWORD));
     let out = cicd()
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_OUTPUT", &output)

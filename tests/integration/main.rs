@@ -16,6 +16,7 @@ mod image_copy;
 mod image_faults;
 mod image_output;
 mod image_referrers;
+mod image_store;
 mod online_rules;
 mod pin;
 mod pin_images;

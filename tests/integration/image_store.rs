@@ -1,0 +1,162 @@
+//! The `oci::Store` write API (what builders and signers write through) against real parts:
+//! blobs and manifests written to a layout and to the real registry, read back by skopeo (not
+//! our reader); bytes that do not match their digest are refused and nothing is left behind.
+
+use bytes::Bytes;
+use cicd::oci::auth::Sources;
+use cicd::oci::blob;
+use cicd::oci::digest::Digest;
+use cicd::oci::manifest::{Descriptor, OCI_MANIFEST};
+use cicd::oci::registry::Options;
+use cicd::oci::store::{Context, Fetched, Store};
+use cicd::oci::transport::Location;
+use futures_util::TryStreamExt;
+
+use crate::harness::registry::plain;
+use crate::harness::{images, require_tool, run_tool};
+
+fn skopeo(args: &[&str]) -> (bool, String) {
+    let skopeo = require_tool("skopeo", "apt-get install skopeo");
+    let os: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    run_tool(&skopeo, &os)
+}
+
+/// A one-layer image written through `store`, tagged `v1`; returns the manifest.
+async fn write_image(store: &Store, seed: u64) -> Fetched {
+    let layer = images::tar_layer("hello.txt", 300_000, seed);
+    let layer = store
+        .put_blob_bytes("application/vnd.oci.image.layer.v1.tar", Bytes::from(layer))
+        .await
+        .expect("layer");
+    let config = serde_json::json!({"architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [layer.digest]}});
+    let config = store
+        .put_blob_bytes(
+            "application/vnd.oci.image.config.v1+json",
+            Bytes::from(config.to_string()),
+        )
+        .await
+        .expect("config");
+    let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": config, "layers": [layer]});
+    let m = Fetched::new(manifest.to_string().into_bytes(), OCI_MANIFEST);
+    store.put_manifest(&m, Some("v1")).await.expect("manifest");
+    m
+}
+
+/// Bytes that are not what the descriptor says are refused and never become a blob.
+async fn refuses_wrong_bytes(store: &Store) {
+    let desc = Descriptor {
+        media_type: "application/octet-stream".into(),
+        digest: Digest::of(b"the right bytes"),
+        size: 15,
+        ..Descriptor::default()
+    };
+    let e = store
+        .put_blob(
+            &desc,
+            blob::from_bytes(Bytes::from_static(b"the wrong bytes")),
+        )
+        .await
+        .expect_err("wrong bytes");
+    assert!(e.to_string().contains(desc.digest.as_str()), "{e}");
+    assert!(!store.has_blob(&desc).await.expect("ask"));
+    let wrong_manifest = Fetched {
+        digest: Digest::of(b"{}"),
+        ..Fetched::new(b"{\"schemaVersion\":2}".to_vec(), OCI_MANIFEST)
+    };
+    assert!(
+        store
+            .put_manifest(&wrong_manifest, Some("bad"))
+            .await
+            .is_err()
+    );
+    assert!(store.manifest("bad").await.expect("ask").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writes_through_the_store_read_back_by_skopeo() {
+    let reg = plain();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let ctx = Context::new(Options::default(), Sources::default()).expect("context");
+    let layout = format!("oci:{}:v1", tmp.path().join("lay").display());
+    let remote = format!("docker://{}/store/app:v1", reg.addr);
+    for (i, where_) in [layout, remote].iter().enumerate() {
+        let loc = Location::parse(where_).expect("location");
+        let store = ctx.store(&loc, true).expect("store");
+        let m = write_image(&store, 900 + i as u64).await;
+        // skopeo finds the very bytes, and copies the image out (checking every digest).
+        let (ok, raw) = skopeo(&["inspect", "--raw", "--tls-verify=false", where_]);
+        assert!(ok, "{raw}");
+        assert_eq!(raw.trim().as_bytes(), m.bytes.as_slice());
+        let out = tmp.path().join(format!("copied-{i}"));
+        let dir = format!("dir:{}", out.display());
+        let (ok, text) = skopeo(&["copy", "--src-tls-verify=false", where_, &dir]);
+        assert!(ok, "{text}");
+        // Our own verified reader agrees.
+        let back = store.resolve(&loc).await.expect("resolve");
+        assert_eq!(back.digest, m.digest);
+        let parsed = back.parse().expect("parse");
+        for d in parsed.blobs() {
+            let chunks: Vec<Bytes> = store
+                .open_blob(d)
+                .await
+                .expect("open")
+                .try_collect()
+                .await
+                .expect("verified");
+            assert_eq!(Digest::of(&chunks.concat()), d.digest);
+        }
+        refuses_wrong_bytes(&store).await;
+    }
+}
+
+/// A chunked upload whose bytes turn out wrong is cancelled: the registry keeps no upload
+/// session and no blob.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_chunked_upload_is_cancelled() {
+    let reg = plain();
+    let opts = Options {
+        chunk_size: Some(1 << 20),
+        ..Options::default()
+    };
+    let ctx = Context::new(opts, Sources::default()).expect("context");
+    let loc = Location::parse(&format!("docker://{}/store/chunked", reg.addr)).expect("loc");
+    let store = ctx.store(&loc, false).expect("store");
+    let bytes = images::tar_layer("big.bin", 2_500_000, 903);
+    let mut damaged = bytes.clone();
+    damaged[2_000_000] ^= 1;
+    let desc = Descriptor {
+        media_type: "application/vnd.oci.image.layer.v1.tar".into(),
+        digest: Digest::of(&bytes),
+        size: bytes.len() as u64,
+        ..Descriptor::default()
+    };
+    let chunks: Vec<Result<Bytes, _>> = damaged
+        .chunks(1 << 20)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    let body: blob::BlobStream = Box::pin(futures_util::stream::iter(chunks));
+    assert!(store.put_blob(&desc, body).await.is_err());
+    assert!(!store.has_blob(&desc).await.expect("ask"));
+    let uploads = reg
+        .dir
+        .path()
+        .join("store/docker/registry/v2/repositories/store/chunked/_uploads");
+    // The registry keeps an empty hash-state folder of a cancelled session; the bytes it
+    // had received must be gone.
+    let left: Vec<_> = std::fs::read_dir(&uploads)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("data"))
+        .filter(|d| d.exists())
+        .collect();
+    assert!(left.is_empty(), "uploaded bytes left: {left:?}");
+    // The right bytes go through the same way.
+    store
+        .put_blob(&desc, blob::from_bytes(Bytes::from(bytes)))
+        .await
+        .expect("right bytes");
+    assert!(store.has_blob(&desc).await.expect("ask"));
+}
