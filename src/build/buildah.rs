@@ -9,6 +9,7 @@ use super::native::Staged;
 use super::publish::Staging;
 use super::{BuildError, PlatformResult, tool};
 use crate::config::images::DockerfileSpec;
+use crate::oci::digest::Digest;
 use crate::oci::manifest::{Kind, Manifest, OCI_MANIFEST, Platform};
 use crate::oci::store::Fetched;
 
@@ -95,11 +96,9 @@ pub fn build(
     push.push(LIST.into());
     push.push(format!("oci:{}:{LIST}", staging.path().display()).into());
     tool::run(&bin, &push)?;
-    let digest = std::fs::read_to_string(&digest_file)
-        .map_err(BuildError::io(&digest_file))?
-        .trim()
-        .to_owned();
-    let bytes = staging.layout.read_verified(&digest)?;
+    let digest = std::fs::read_to_string(&digest_file).map_err(BuildError::io(&digest_file))?;
+    let digest = Digest::parse(digest.trim())?;
+    let bytes = staging.read(&digest)?;
     let Kind::Index(children) = Manifest::parse(&bytes, None)?.kind else {
         return Err(BuildError::Usage(
             "buildah pushed an image, not an index".into(),
@@ -107,7 +106,7 @@ pub fn build(
     };
     let mut results = Vec::new();
     for child in &children {
-        let m = Manifest::parse(&staging.layout.read_verified(&child.digest)?, None)?;
+        let m = Manifest::parse(&staging.read(&child.digest)?, None)?;
         let platform = child
             .platform
             .as_ref()
@@ -115,13 +114,13 @@ pub fn build(
             .unwrap_or_default();
         results.push(PlatformResult {
             platform,
-            digest: child.digest.clone(),
+            digest: child.digest.to_string(),
             size: child.size + m.blobs().iter().map(|b| b.size).sum::<u64>(),
         });
     }
     let root = match (single, children.first()) {
         (true, Some(child)) => Fetched {
-            bytes: staging.layout.read_verified(&child.digest)?,
+            bytes: staging.read(&child.digest)?,
             media_type: OCI_MANIFEST.into(),
             digest: child.digest.clone(),
         },

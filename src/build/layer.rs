@@ -12,6 +12,7 @@ use flate2::write::GzEncoder;
 use sha2::{Digest as _, Sha256};
 
 use super::BuildError;
+use crate::oci::digest::Digest;
 
 pub const LAYER_MEDIA_TYPE: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 
@@ -31,7 +32,7 @@ pub struct Entry {
 #[derive(Debug)]
 pub struct Built {
     pub path: tempfile::TempPath,
-    pub digest: String,
+    pub digest: Digest,
     pub diff_id: String,
     pub size: u64,
 }
@@ -144,7 +145,7 @@ pub fn build(entries: &[Entry], mtime: u64, level: u32, dir: &Path) -> Result<Bu
     let mut out = inner.inner.finish().map_err(BuildError::io(&path))?;
     out.flush().map_err(BuildError::io(&path))?;
     let size = out.len;
-    let digest = hex_digest(out.hasher);
+    let digest = Digest::parse(&hex_digest(out.hasher))?;
     let tmp = out.inner.into_inner().map_err(|e| io_err(e.into_error()))?;
     Ok(Built {
         path: tmp.into_temp_path(),

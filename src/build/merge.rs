@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::config::index;
-use super::publish::read_small_blob;
+use super::publish::{at_digest, bare, read_small_blob};
 use super::record::Record;
 use super::{BuildError, Outcome, PlatformResult};
 use crate::oci::copy::Copier;
@@ -75,17 +75,15 @@ pub async fn merge(
     let mut descs = Vec::new();
     let mut platforms = Vec::new();
     for (from, store, m, platform, size) in &children {
-        if from.to_string() != untagged(to).to_string() {
+        if from.to_string() != bare(to).to_string() {
             // Another repository: bring the image (and what is attached to it) over.
-            let mut at = from.clone();
-            set_digest(&mut at, &m.digest);
             Copier::new(store, &dst)
-                .run(&at, &untagged(to), None)
+                .run(&at_digest(from, &m.digest), &bare(to), None)
                 .await?;
         }
         platforms.push(PlatformResult {
             platform: platform.to_string(),
-            digest: m.digest.clone(),
+            digest: m.digest.to_string(),
             size: *size,
         });
         descs.push(Descriptor {
@@ -93,13 +91,8 @@ pub async fn merge(
             ..m.descriptor()
         });
     }
-    let bytes = index(&descs, &BTreeMap::new());
-    let root = Fetched {
-        digest: crate::oci::digest::sha256(&bytes),
-        bytes,
-        media_type: OCI_INDEX.into(),
-    };
-    dst.put_manifest(&root).await?;
+    let root = Fetched::new(index(&descs, &BTreeMap::new()), OCI_INDEX);
+    dst.put_manifest(&root, None).await?;
     dst.set_tag(&root, to.tag()).await?;
     for tag in tags {
         dst.set_tag(&root, Some(tag)).await?;
@@ -107,32 +100,10 @@ pub async fn merge(
     Ok(Outcome {
         image: String::new(),
         destination: to.to_string(),
-        digest: root.digest.clone(),
+        digest: root.digest.to_string(),
         media_type: OCI_INDEX.into(),
         platforms,
         tags: tags.to_vec(),
         shared_layers: 0,
     })
-}
-
-fn untagged(loc: &Location) -> Location {
-    let mut l = loc.clone();
-    match &mut l {
-        Location::Registry(r) => {
-            r.tag = None;
-            r.digest = None;
-        }
-        Location::Layout { tag, digest, .. } => {
-            *tag = None;
-            *digest = None;
-        }
-    }
-    l
-}
-
-fn set_digest(loc: &mut Location, d: &str) {
-    match loc {
-        Location::Registry(r) => r.digest = Some(d.to_owned()),
-        Location::Layout { digest, .. } => *digest = Some(d.to_owned()),
-    }
 }

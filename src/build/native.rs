@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::config::{Added, CONFIG_MEDIA_TYPE, image_config, index, manifest};
 use super::layer::{self, Built, Entry, LAYER_MEDIA_TYPE};
 use super::platform::{expand, varies};
-use super::publish::{Staging, read_small_blob};
+use super::publish::{Staging, at_digest, read_small_blob};
 use super::source::{Source, label};
 use super::{BuildError, PlatformResult};
 use crate::config::images::{NativeSpec, parse_mode};
@@ -127,13 +127,14 @@ pub async fn build(
         let mut descs: Vec<Descriptor> = base.map(|b| b.layers.clone()).unwrap_or_default();
         let mut added = Vec::new();
         for (n, l) in ours.iter().enumerate() {
-            staging.put_file(&l.path, &l.digest, l.size)?;
-            descs.push(Descriptor {
+            let desc = Descriptor {
                 media_type: LAYER_MEDIA_TYPE.into(),
                 digest: l.digest.clone(),
                 size: l.size,
                 ..Descriptor::default()
-            });
+            };
+            staging.put_file(&l.path, &desc).await?;
+            descs.push(desc);
             let shared_or_not = if n == 0 && shared_layer.is_some() {
                 "files shared by every platform"
             } else {
@@ -152,37 +153,30 @@ pub async fn build(
             &created,
             &added,
         )?;
-        let cfg = staging.put(CONFIG_MEDIA_TYPE, &cfg)?;
+        let cfg = staging.put_blob(CONFIG_MEDIA_TYPE, cfg).await?;
         let mut ann = annotations.clone();
         if let Some(b) = base {
             ann.insert(label("base.digest"), b.digest.clone());
         }
-        let bytes = manifest(&cfg, &descs, &ann);
-        let mut desc = staging.put(OCI_MANIFEST, &bytes)?;
+        let m = staging
+            .put_manifest(OCI_MANIFEST, manifest(&cfg, &descs, &ann))
+            .await?;
+        let mut desc = m.descriptor();
         results.push(PlatformResult {
             platform: platform.to_string(),
-            digest: desc.digest.clone(),
+            digest: desc.digest.to_string(),
             size: descs.iter().map(|d| d.size).sum::<u64>() + cfg.size + desc.size,
         });
         desc.platform = Some(platform.clone());
-        children.push((desc, bytes));
+        children.push((desc, m));
     }
     let root = if req.single {
-        let (desc, bytes) = children.swap_remove(0);
-        Fetched {
-            bytes,
-            media_type: OCI_MANIFEST.into(),
-            digest: desc.digest,
-        }
+        children.swap_remove(0).1
     } else {
         let descs: Vec<Descriptor> = children.into_iter().map(|(d, _)| d).collect();
-        let bytes = index(&descs, &annotations);
-        let desc = staging.put(OCI_INDEX, &bytes)?;
-        Fetched {
-            bytes,
-            media_type: OCI_INDEX.into(),
-            digest: desc.digest,
-        }
+        staging
+            .put_manifest(OCI_INDEX, index(&descs, &annotations))
+            .await?
     };
     Ok(Staged {
         root,
@@ -252,7 +246,7 @@ async fn resolve_base(
                     .ok_or_else(|| BuildError::Usage(format!(
                         "base image {name} has no {p} variant; drop the platform or pick another base"
                     )))?;
-                fetch(&store, &child.digest).await?
+                fetch(&store, child.digest.as_str()).await?
             }
             Kind::Image { .. } => root.clone(),
         };
@@ -273,15 +267,15 @@ async fn resolve_base(
                 arch.unwrap_or("?")
             )));
         }
-        Copier::new(&store, &staging.store())
+        Copier::new(&store, &staging.store)
             .run(
-                &with_digest(&loc, &m.digest),
+                &at_digest(&loc, &m.digest),
                 &staging.location(&m.digest),
                 None,
             )
             .await?;
         bases.push(Base {
-            digest: m.digest.clone(),
+            digest: m.digest.to_string(),
             layers,
             config: cfg,
         });
@@ -297,19 +291,4 @@ async fn fetch(store: &Store, digest: &str) -> Result<Fetched, BuildError> {
         }
         .into()
     })
-}
-
-fn with_digest(loc: &Location, digest: &str) -> Location {
-    let mut l = loc.clone();
-    match &mut l {
-        Location::Registry(r) => {
-            r.tag = None;
-            r.digest = Some(digest.to_owned());
-        }
-        Location::Layout { tag, digest: d, .. } => {
-            *tag = None;
-            *d = Some(digest.to_owned());
-        }
-    }
-    l
 }

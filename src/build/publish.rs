@@ -5,11 +5,13 @@
 
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
 use futures_util::StreamExt;
 
 use super::BuildError;
+use crate::oci::blob;
 use crate::oci::copy::Copier;
-use crate::oci::digest::{Verifier, sha256};
+use crate::oci::digest::Digest;
 use crate::oci::error::OciError;
 use crate::oci::layout::Layout;
 use crate::oci::manifest::Descriptor;
@@ -19,10 +21,11 @@ use crate::oci::transport::Location;
 /// Configs and manifests are small; refuse anything larger as one.
 const SMALL_BLOB_MAX: usize = 4 << 20;
 
-/// A temporary image layout a build writes into (removed when dropped).
+/// A temporary image layout a build writes into (removed when dropped). Every blob and
+/// manifest goes in through [`Store`], which checks digests before anything lands.
 pub struct Staging {
     dir: tempfile::TempDir,
-    pub layout: Layout,
+    pub store: Store,
 }
 
 impl Staging {
@@ -36,47 +39,59 @@ impl Staging {
             .prefix("cicd-build-")
             .tempdir_in(&parent)
             .map_err(BuildError::io(&parent))?;
-        let layout = Layout::create(dir.path())?;
-        Ok(Self { dir, layout })
+        let store = Store::Layout(Layout::create(dir.path())?);
+        Ok(Self { dir, store })
     }
 
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    /// Stores bytes (a config or manifest) and returns their descriptor.
-    pub fn put(&self, media_type: &str, bytes: &[u8]) -> Result<Descriptor, BuildError> {
-        let digest = sha256(bytes);
-        self.layout.write_blob(&digest, bytes)?;
-        Ok(Descriptor {
-            media_type: media_type.to_owned(),
-            digest,
-            size: bytes.len() as u64,
-            ..Descriptor::default()
-        })
+    /// Stores a config and returns its descriptor.
+    pub async fn put_blob(
+        &self,
+        media_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Descriptor, BuildError> {
+        Ok(self
+            .store
+            .put_blob_bytes(media_type, Bytes::from(bytes))
+            .await?)
     }
 
-    /// Moves a finished layer file in, checked against the digest it was built with.
-    pub fn put_file(&self, path: &Path, digest: &str, size: u64) -> Result<(), BuildError> {
-        if self.layout.has_blob(digest, size) {
-            return Ok(());
-        }
+    /// Stores a manifest (untagged) and returns it.
+    pub async fn put_manifest(
+        &self,
+        media_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Fetched, BuildError> {
+        let m = Fetched::new(bytes, media_type);
+        self.store.put_manifest(&m, None).await?;
+        Ok(m)
+    }
+
+    /// Streams a finished layer file in, checked against the digest it was built with.
+    pub async fn put_file(&self, path: &Path, desc: &Descriptor) -> Result<(), BuildError> {
         let file = std::fs::File::open(path).map_err(BuildError::io(path))?;
-        let mut w = self.layout.blob_writer(digest, size)?;
-        w.copy_from(file)?;
-        w.commit()?;
+        self.store
+            .put_blob(desc, blob::from_file(file, path.to_path_buf()))
+            .await?;
         Ok(())
     }
 
-    pub fn store(&self) -> Store {
-        Store::Layout(self.layout.clone())
+    /// A manifest stored here, verified.
+    pub fn read(&self, digest: &Digest) -> Result<Vec<u8>, BuildError> {
+        match &self.store {
+            Store::Layout(l) => Ok(l.read_verified(digest)?),
+            Store::Registry { .. } => Err(BuildError::Usage("staging is a layout".into())),
+        }
     }
 
-    pub fn location(&self, digest: &str) -> Location {
+    pub fn location(&self, digest: &Digest) -> Location {
         Location::Layout {
             path: self.path().to_path_buf(),
             tag: None,
-            digest: Some(digest.to_owned()),
+            digest: Some(digest.to_string()),
         }
     }
 }
@@ -89,9 +104,8 @@ pub async fn publish(
     to: &Location,
     tags: &[String],
 ) -> Result<(), BuildError> {
-    let src = staging.store();
     let dst = ctx.store(to, true)?;
-    Copier::new(&src, &dst)
+    Copier::new(&staging.store, &dst)
         .run(&staging.location(&root.digest), to, None)
         .await?;
     for tag in tags {
@@ -110,27 +124,43 @@ pub async fn read_small_blob(store: &Store, desc: &Descriptor) -> Result<Vec<u8>
         ))
         .into());
     }
-    let bytes = match store {
-        Store::Layout(l) => return Ok(l.read_verified(&desc.digest)?),
-        Store::Registry { registry, repo } => {
-            let mut stream = registry.get_blob(repo, &desc.digest).await?.bytes_stream();
-            let mut bytes = Vec::new();
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| OciError::Network {
-                    registry: registry.host.clone(),
-                    action: "reading an image config".into(),
-                    message: crate::oci::registry::chain(&e),
-                })?;
-                bytes.extend_from_slice(&chunk);
-                if bytes.len() > SMALL_BLOB_MAX {
-                    break;
-                }
-            }
-            bytes
-        }
-    };
-    let mut v = Verifier::new(&desc.digest)?;
-    v.update(&bytes);
-    v.finish(Some(desc.size), "image config", &store.describe())?;
+    let mut stream = store.open_blob(desc).await?;
+    let mut bytes = Vec::new();
+    // The stream is verified by the store: its last chunk only arrives when the digest held.
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk?);
+    }
     Ok(bytes)
+}
+
+/// `loc` pointing at `digest` (no tag).
+pub fn at_digest(loc: &Location, digest: &Digest) -> Location {
+    let mut l = loc.clone();
+    match &mut l {
+        Location::Registry(r) => {
+            r.tag = None;
+            r.digest = Some(digest.to_string());
+        }
+        Location::Layout { tag, digest: d, .. } => {
+            *tag = None;
+            *d = Some(digest.to_string());
+        }
+    }
+    l
+}
+
+/// `loc` without tag or digest: the repository or layout itself.
+pub fn bare(loc: &Location) -> Location {
+    let mut l = loc.clone();
+    match &mut l {
+        Location::Registry(r) => {
+            r.tag = None;
+            r.digest = None;
+        }
+        Location::Layout { tag, digest, .. } => {
+            *tag = None;
+            *digest = None;
+        }
+    }
+    l
 }

@@ -86,7 +86,7 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Result<Exit, Error> {
         Ok::<_, BuildError>(Outcome {
             image: name.to_owned(),
             destination: to.to_string(),
-            digest: root.digest.clone(),
+            digest: root.digest.to_string(),
             media_type: root.media_type.clone(),
             platforms: results,
             tags: args.tag.clone(),
@@ -135,7 +135,7 @@ async fn pushed(
                     .as_ref()
                     .map(ToString::to_string)
                     .unwrap_or_default(),
-                digest: c.digest.clone(),
+                digest: c.digest.to_string(),
                 size: c.size,
             })
             .collect(),
@@ -144,7 +144,7 @@ async fn pushed(
     Ok(Outcome {
         image: name.to_owned(),
         destination: to.to_string(),
-        digest: root.digest,
+        digest: root.digest.to_string(),
         media_type: root.media_type,
         platforms,
         tags: tags.to_vec(),
