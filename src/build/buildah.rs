@@ -78,7 +78,11 @@ pub fn build(
 ) -> Result<Staged, BuildError> {
     let bin = tool::find("buildah", HINT)?;
     let work = tempfile::tempdir().map_err(BuildError::io(&std::env::temp_dir()))?;
-    tool::run(&bin, &build_args(spec, tree, platforms, epoch, work.path()))?;
+    tool::run(
+        &bin,
+        &build_args(spec, tree, platforms, epoch, work.path()),
+        "buildah build",
+    )?;
     let digest_file = work.path().join("digest");
     let mut push = storage(work.path());
     push.extend(
@@ -95,7 +99,7 @@ pub fn build(
     push.push(digest_file.clone().into());
     push.push(LIST.into());
     push.push(format!("oci:{}:{LIST}", staging.path().display()).into());
-    tool::run(&bin, &push)?;
+    tool::run(&bin, &push, "buildah manifest push")?;
     let digest = std::fs::read_to_string(&digest_file).map_err(BuildError::io(&digest_file))?;
     let digest = Digest::parse(digest.trim())?;
     let bytes = staging.read(&digest)?;

@@ -78,7 +78,11 @@ pub fn build(
     let work = tempfile::tempdir().map_err(BuildError::io(&std::env::temp_dir()))?;
     let metadata = work.path().join("metadata.json");
     let repo = format!("{}/{}", r.registry, r.repository);
-    tool::run(&bin, &args(spec, tree, platforms, &repo, tags, &metadata))?;
+    tool::run(
+        &bin,
+        &args(spec, tree, platforms, &repo, tags, &metadata),
+        "docker buildx build",
+    )?;
     parse_metadata(&std::fs::read(&metadata).map_err(BuildError::io(&metadata))?)
 }
 

@@ -25,8 +25,9 @@ pub fn find(name: &str, hint: &str) -> Result<PathBuf, BuildError> {
         })
 }
 
-/// Runs `program args…`, its stdout discarded and stderr kept for the error.
-pub fn run(program: &PathBuf, args: &[OsString]) -> Result<(), BuildError> {
+/// Runs `program args…` (`what` names it in errors, e.g. `buildah build`), its stdout
+/// discarded and stderr kept for the error.
+pub fn run(program: &PathBuf, args: &[OsString], what: &str) -> Result<(), BuildError> {
     let out = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -42,13 +43,7 @@ pub fn run(program: &PathBuf, args: &[OsString]) -> Result<(), BuildError> {
     let lines: Vec<&str> = stderr.lines().collect();
     let tail = lines[lines.len().saturating_sub(40)..].join("\n");
     Err(BuildError::Tool {
-        command: format!(
-            "{} {}",
-            program.display(),
-            args.first()
-                .map(|a| a.to_string_lossy())
-                .unwrap_or_default()
-        ),
+        command: what.to_owned(),
         status: out.status.to_string(),
         stderr: tail,
     })

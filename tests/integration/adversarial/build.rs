@@ -205,3 +205,50 @@ fn build_actions_outputs_name_digests_only_on_success() {
     assert_eq!(failed.status.code(), Some(2));
     assert!(!output.exists() || std::fs::read_to_string(&output).expect("o").is_empty());
 }
+
+// See: issue 11 (tool backends: a missing tool is exit 2 with a hint, a failing one exit 3
+// with its own words)
+#[test]
+fn build_tool_backends_missing_tool_exit_2_failing_tool_exit_3() {
+    require_tool("buildah", "apt-get install buildah");
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        tmp.path().join("Dockerfile"),
+        "FROM scratch\nCOPY missing-file /x\n",
+    )
+    .expect("w");
+    std::fs::write(
+        tmp.path().join("cicd.yaml"),
+        "images:\n  - name: bb\n    platforms: [linux/amd64]\n    dockerfile: {}\n",
+    )
+    .expect("config");
+    let layout = format!("oci:{}", tmp.path().join("out").display());
+    let (code, _, stderr) = run(tmp.path(), &["build", "bb", "--to", &layout]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("`buildah build` failed") && stderr.contains("missing-file"),
+        "{stderr}"
+    );
+    let empty = tempfile::tempdir().expect("empty PATH");
+    for (backend, tool) in [("buildah", "buildah"), ("buildx", "docker")] {
+        let out = crate::harness::cicd()
+            .current_dir(tmp.path())
+            .env("PATH", empty.path())
+            .args([
+                "build",
+                "bb",
+                "--backend",
+                backend,
+                "--to",
+                "docker://127.0.0.1:9/x",
+            ])
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("`{tool}` is not installed")),
+            "{stderr}"
+        );
+    }
+}
