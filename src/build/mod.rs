@@ -6,6 +6,7 @@
 pub mod buildah;
 pub mod buildx;
 pub mod config;
+pub mod job;
 pub mod layer;
 pub mod merge;
 pub mod native;

@@ -6,12 +6,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::build::native::{self, Request as NativeRequest};
-use crate::build::publish::{Staging, publish};
+use crate::build::job::{Backend, Job};
 use crate::build::record::Record;
 use crate::build::source::Source;
-use crate::build::{BuildError, Outcome, buildah, buildx, merge, plan, platform};
-use crate::cli::build::{Backend, BuildArgs, BuildCommand, MergeArgs, PlanArgs, PlanCommand};
+use crate::build::{BuildError, Outcome, merge, plan, platform};
+use crate::cli::build::{self as flags, BuildArgs, BuildCommand, MergeArgs, PlanArgs, PlanCommand};
 use crate::cli::{Cli, RegistryArgs};
 use crate::config::Loaded;
 use crate::config::images::{ImageSpec, validate};
@@ -38,63 +37,30 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Result<Exit, Error> {
         ));
     }
     let to = destination(image, args.to.as_deref(), cli.offline)?;
-    let backend = args
-        .backend
-        .unwrap_or(match (&image.native, &image.dockerfile) {
-            (Some(_), _) => Backend::Native,
-            (None, Some(d)) if d.backend == "buildx" => Backend::Buildx,
-            _ => Backend::Buildah,
-        });
+    let backend = match (args.backend, &image.native, &image.dockerfile) {
+        (Some(flags::Backend::Native), _, _) | (None, Some(_), _) => Backend::Native,
+        (Some(flags::Backend::Buildx), _, _) => Backend::Buildx,
+        (None, None, Some(d)) if d.backend == "buildx" => Backend::Buildx,
+        _ => Backend::Buildah,
+    };
     let source = Source::detect(&loaded.base)?;
     let ctx = Context::new(options(&args.registry), Sources::from_env())?;
-    let outcome = runtime()?.block_on(async {
-        let staging = Staging::new()?;
-        let (root, results, shared) = match backend {
-            Backend::Native => {
-                let spec = image.native.as_ref().ok_or_else(|| {
-                    BuildError::Usage(format!("image `{name}` has no `native:` section"))
-                })?;
-                let req = NativeRequest {
-                    spec,
-                    tree: loaded.base.clone(),
-                    platforms: platforms.clone(),
-                    source: source.clone(),
-                    single,
-                };
-                let s = native::build(&ctx, &req, &staging).await?;
-                (s.root, s.platforms, s.shared_layers)
-            }
-            Backend::Buildah => {
-                let spec = dockerfile(image)?;
-                let s = buildah::build(
-                    spec,
-                    &loaded.base,
-                    &platforms,
-                    single,
-                    source.epoch,
-                    &staging,
-                )?;
-                (s.root, s.platforms, 0)
-            }
-            Backend::Buildx => {
-                let spec = dockerfile(image)?;
-                let digest = buildx::build(spec, &loaded.base, &platforms, &to, &args.tag)?;
-                return pushed(&ctx, &to, &digest, name, &args.tag).await;
-            }
-        };
-        publish(&ctx, &staging, &root, &to, &args.tag).await?;
-        Ok::<_, BuildError>(Outcome {
-            image: name.to_owned(),
-            destination: to.to_string(),
-            digest: root.digest.to_string(),
-            media_type: root.media_type.clone(),
-            platforms: results,
-            tags: args.tag.clone(),
-            shared_layers: shared,
-        })
-    })?;
+    let job = Job {
+        name,
+        image,
+        tree: loaded.base.clone(),
+        platforms,
+        single,
+        backend,
+        to: to.clone(),
+        tags: args.tag.clone(),
+        source: source.clone(),
+    };
+    let outcome = runtime()?.block_on(crate::build::job::run(&ctx, &job))?;
     if let Some(path) = &args.record {
-        let p = &outcome.platforms[0];
+        let p = outcome.platforms.first().ok_or_else(|| {
+            usage("the build produced no platform image to record (was --platform given?)")
+        })?;
         Record {
             repository: to.to_string(),
             platform: p.platform.clone(),
@@ -106,50 +72,6 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Result<Exit, Error> {
         .write(path)?;
     }
     report(&outcome, args.json)
-}
-
-/// The outcome for an image a tool pushed itself, read back from the registry.
-async fn pushed(
-    ctx: &Context,
-    to: &Location,
-    digest: &str,
-    name: &str,
-    tags: &[String],
-) -> Result<Outcome, BuildError> {
-    use crate::oci::manifest::Kind;
-    let store = ctx.store(to, false)?;
-    let root =
-        store
-            .manifest(digest)
-            .await?
-            .ok_or_else(|| crate::oci::error::OciError::NotFound {
-                what: format!("the image buildx reported ({digest})"),
-                place: store.describe(),
-            })?;
-    let platforms = match root.parse()?.kind {
-        Kind::Index(children) => children
-            .iter()
-            .map(|c| crate::build::PlatformResult {
-                platform: c
-                    .platform
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                digest: c.digest.to_string(),
-                size: c.size,
-            })
-            .collect(),
-        Kind::Image { .. } => Vec::new(),
-    };
-    Ok(Outcome {
-        image: name.to_owned(),
-        destination: to.to_string(),
-        digest: root.digest.to_string(),
-        media_type: root.media_type,
-        platforms,
-        tags: tags.to_vec(),
-        shared_layers: 0,
-    })
 }
 
 fn run_merge(cli: &Cli, args: &MergeArgs) -> Result<Exit, Error> {
@@ -263,15 +185,6 @@ fn refuse_offline(loc: &Location, offline: bool) -> Result<(), Error> {
         )));
     }
     Ok(())
-}
-
-fn dockerfile(image: &ImageSpec) -> Result<&crate::config::images::DockerfileSpec, BuildError> {
-    image.dockerfile.as_ref().ok_or_else(|| {
-        BuildError::Usage(format!(
-            "image `{}` has no `dockerfile:` section",
-            image.name
-        ))
-    })
 }
 
 /// Prints the outcome, then — only after everything succeeded — the Actions outputs.
