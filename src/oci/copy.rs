@@ -84,12 +84,6 @@ impl<'a> Copier<'a> {
         if let Some(want) = platform {
             root = self.pick_platform(root, want, from).await?;
         }
-        if let (Store::Layout(l), Store::Registry { .. }) = (self.src, self.dst) {
-            // What an aborted upload delivered stays in the registry's upload area (a
-            // registry refuses to cancel a session whose `PUT` broke off), so a damaged
-            // layout is found before anything is sent.
-            self.verify_tree(l, &root).await?;
-        }
         let copied = self.copy_tree(&root, true).await;
         self.progress.finish();
         copied?;
@@ -140,25 +134,6 @@ impl<'a> Copier<'a> {
             });
         };
         self.fetch(&child.digest).await
-    }
-
-    /// Reads every blob under `m` in the layout and checks it against its digest.
-    async fn verify_tree(&self, l: &super::layout::Layout, m: &Fetched) -> Result<(), OciError> {
-        let parsed = m.parse()?;
-        match &parsed.kind {
-            Kind::Index(children) => {
-                for child in children {
-                    let fetched = self.fetch(&child.digest).await?;
-                    Box::pin(self.verify_tree(l, &fetched)).await?;
-                }
-            }
-            Kind::Image { .. } => {
-                for blob in parsed.blobs() {
-                    l.verify_blob(blob)?;
-                }
-            }
-        }
-        Ok(())
     }
 
     async fn fetch(&self, digest: &Digest) -> Result<Fetched, OciError> {

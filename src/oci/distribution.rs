@@ -382,7 +382,7 @@ impl Registry {
         Ok(out)
     }
 
-    async fn absolute(&self, location: &str) -> Result<String, OciError> {
+    pub(super) async fn absolute(&self, location: &str) -> Result<String, OciError> {
         if location.starts_with("http://") || location.starts_with("https://") {
             Ok(location.to_owned())
         } else {
@@ -395,7 +395,7 @@ pub fn pull_scope(repo: &str) -> Vec<String> {
     vec![format!("repository:{repo}:pull")]
 }
 
-fn push_scope(repo: &str, mount_from: Option<&str>) -> Vec<String> {
+pub(super) fn push_scope(repo: &str, mount_from: Option<&str>) -> Vec<String> {
     let mut s = vec![format!("repository:{repo}:pull,push")];
     if let Some(from) = mount_from {
         s.push(format!("repository:{from}:pull"));

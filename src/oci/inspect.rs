@@ -61,30 +61,7 @@ pub async fn inspect(store: &Store, loc: &Location) -> Result<Inspection, OciErr
         Kind::Index(children) => {
             for child in children {
                 subjects.push(child.digest.clone());
-                // A child the index lists must be there: showing it empty would hide that.
-                let fetched = store
-                    .manifest(child.digest.as_str())
-                    .await?
-                    .ok_or_else(|| OciError::NotFound {
-                        what: format!(
-                            "platform manifest {} listed by {}",
-                            child.digest, root.digest
-                        ),
-                        place: store.describe(),
-                    })?;
-                let (config, layers) = match fetched.parse()?.kind {
-                    Kind::Image { config, layers } => (Some(*config), layers),
-                    Kind::Index(_) => (None, Vec::new()),
-                };
-                manifests.push(PlatformManifest {
-                    digest: child.digest.clone(),
-                    media_type: child.media_type.clone(),
-                    size: child.size,
-                    platform: child.platform.as_ref().map(ToString::to_string),
-                    total_size: total(&config, &layers),
-                    config,
-                    layers,
-                });
+                manifests.push(inspect_child(store, &root.digest, child).await?);
             }
         }
         Kind::Image { config, layers } => {
@@ -121,6 +98,46 @@ pub async fn inspect(store: &Store, loc: &Location) -> Result<Inspection, OciErr
         manifests,
         annotations: parsed.annotations,
         attachments,
+    })
+}
+
+/// One platform of an index. A child the index lists must be there: showing it empty would
+/// hide that.
+async fn inspect_child(
+    store: &Store,
+    index: &Digest,
+    child: &Descriptor,
+) -> Result<PlatformManifest, OciError> {
+    let platform = child.platform.as_ref().map(ToString::to_string);
+    let fetched = store
+        .manifest(child.digest.as_str())
+        .await
+        .map_err(|e| match e {
+            OciError::Layout { path, message } => OciError::Layout {
+                path,
+                message: format!(
+                    "the {} manifest the index lists: {message}",
+                    platform.as_deref().unwrap_or("platform")
+                ),
+            },
+            other => other,
+        })?
+        .ok_or_else(|| OciError::NotFound {
+            what: format!("platform manifest {} listed by {index}", child.digest),
+            place: store.describe(),
+        })?;
+    let (config, layers) = match fetched.parse()?.kind {
+        Kind::Image { config, layers } => (Some(*config), layers),
+        Kind::Index(_) => (None, Vec::new()),
+    };
+    Ok(PlatformManifest {
+        digest: child.digest.clone(),
+        media_type: child.media_type.clone(),
+        size: child.size,
+        platform,
+        total_size: total(&config, &layers),
+        config,
+        layers,
     })
 }
 

@@ -138,7 +138,7 @@ impl Layout {
         OciError::Layout {
             path: self.root.clone(),
             message: format!(
-                "blob {digest} ({}) does not match its digest (got {actual}): the layout is damaged; nothing was sent or tagged",
+                "blob {digest} does not match its digest: {} holds {actual}; the layout is damaged, nothing was sent or tagged",
                 self.blob_path(digest).display()
             ),
         }
@@ -162,24 +162,6 @@ impl Layout {
         v.update(&bytes);
         v.check(None).map_err(|m| self.corrupt(digest, m))?;
         Ok(bytes)
-    }
-
-    /// Reads a blob through and checks it, before any of it is sent anywhere (a registry
-    /// keeps what an aborted upload delivered).
-    pub fn verify_blob(&self, desc: &Descriptor) -> Result<(), OciError> {
-        let path = self.blob_path(&desc.digest);
-        let mut file = self.open_blob(&desc.digest)?;
-        let mut v = Verifier::new(&desc.digest);
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = file.read(&mut buf).map_err(OciError::io(&path))?;
-            if n == 0 {
-                break;
-            }
-            v.update(&buf[..n]);
-        }
-        v.check(Some(desc.size))
-            .map_err(|m| self.corrupt(&desc.digest, m))
     }
 
     /// A blob as a verified stream: a damaged blob ends it with an error naming this layout.

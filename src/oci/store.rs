@@ -18,6 +18,7 @@ use super::layout::Layout;
 use super::manifest::{Descriptor, Manifest};
 use super::registry::{Options, Registry, http_client};
 use super::transport::Location;
+use super::upload::Upload;
 
 pub struct Context {
     opts: Options,
@@ -277,7 +278,11 @@ impl Store {
                 let location = registry.start_upload(repo, None).await?.ok_or_else(|| {
                     OciError::Unsupported("registry mounted an unasked blob".into())
                 })?;
-                registry.push_blob(repo, location, desc, body).await
+                let mode = match registry.chunk_size {
+                    Some(chunk) => Upload::Chunked(chunk),
+                    None => Upload::Streamed,
+                };
+                registry.push_blob(repo, location, desc, body, mode).await
             }
         }
     }

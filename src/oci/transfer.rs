@@ -16,6 +16,7 @@ use super::layout::Layout;
 use super::manifest::Descriptor;
 use super::registry::Registry;
 use super::store::{Store, interrupted};
+use super::upload::Upload;
 
 impl Copier<'_> {
     /// One blob, retried on broken connections and bad bytes, skipped when present.
@@ -101,9 +102,9 @@ impl Copier<'_> {
             } if std::ptr::eq(Arc::as_ptr(s), registry) && from != repo => Some(from.as_str()),
             _ => None,
         };
-        // A layout blob that cannot be read is refused before an upload session is opened
-        // (`Copier::run` has already checked every blob's bytes; the stream checks again, in
-        // case a file changes in between).
+        // A layout blob that cannot be read is refused before an upload session is opened;
+        // one whose bytes are wrong ends its upload before the last of them, and the session
+        // is cancelled (`push_blob`).
         let early = match src {
             Store::Layout(_) => Some(src.open_blob(desc).await?),
             Store::Registry { .. } => None,
@@ -124,8 +125,13 @@ impl Copier<'_> {
                 }
             },
         };
+        // Chunks are for layout sources (as documented); a registry's blob streams through.
+        let mode = match (src, registry.chunk_size) {
+            (Store::Layout(_), Some(chunk)) => Upload::Chunked(chunk),
+            _ => Upload::Streamed,
+        };
         registry
-            .push_blob(repo, location, desc, self.counted(body))
+            .push_blob(repo, location, desc, self.counted(body), mode)
             .await?;
         self.stats
             .bytes_uploaded

@@ -1,5 +1,5 @@
-//! Sending one blob into an upload session a registry opened: in one streamed `PUT`, or in
-//! `PATCH` chunks closed by an empty `PUT`. The body is a verified [`BlobStream`], so a
+//! Sending one blob into an upload session a registry opened: in one streamed `PATCH`, or in
+//! `PATCH` chunks, closed by an empty `PUT`. The body is a verified [`BlobStream`], so a
 //! mismatch surfaces before the last bytes go out; any failure cancels the session
 //! (`DELETE`), so nothing half-sent stays in the registry's upload area.
 
@@ -7,29 +7,45 @@ use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
+use reqwest::header::{CONTENT_TYPE, LOCATION};
 
 use super::blob::BlobStream;
+use super::distribution::push_scope;
 use super::error::OciError;
 use super::manifest::Descriptor;
-use super::registry::Registry;
+use super::registry::{Registry, header};
+
+/// How a blob goes up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upload {
+    /// One streamed `PATCH` then an empty `PUT` (what `docker push` does): bytes that turn
+    /// out wrong end the body cleanly, so the session can still be cancelled.
+    Streamed,
+    /// `PATCH` chunks of this many bytes, each retried on its own, then an empty `PUT`
+    /// (blobs no larger than one chunk are streamed).
+    Chunked(u64),
+}
 
 impl Registry {
-    /// Sends `body` to the upload session at `location` and completes it; on any failure the
-    /// session is cancelled and the first cause returned.
+    /// Sends `body` to the upload session at `location` the way `mode` says and completes
+    /// it; on any failure the session is cancelled and the first cause returned.
     pub async fn push_blob(
         &self,
         repo: &str,
         location: String,
         desc: &Descriptor,
         body: BlobStream,
+        mode: Upload,
     ) -> Result<(), OciError> {
         let mut location = location;
-        let result = match self.chunk_size.filter(|&c| desc.size > c) {
-            Some(chunk) => {
+        let result = match mode {
+            Upload::Chunked(chunk) if desc.size > chunk => {
                 self.push_chunked(repo, &mut location, desc, body, chunk)
                     .await
             }
-            None => self.push_whole(repo, &location, desc, body).await,
+            Upload::Chunked(_) | Upload::Streamed => {
+                self.push_streamed(repo, &mut location, desc, body).await
+            }
         };
         if result.is_err() {
             self.cancel_upload(repo, &location).await;
@@ -37,39 +53,57 @@ impl Registry {
         result
     }
 
-    /// One streamed `PUT`. A failure of the body itself (bytes that did not match) is the
-    /// error reported, not the broken request it caused.
-    async fn push_whole(
+    /// Docker's streamed upload: one `PATCH` carrying the body, then an empty `PUT`. When the
+    /// body fails (bytes that did not match), the `PATCH` is ended cleanly instead of broken
+    /// off, so the registry answers with the session's new state and the cancel that follows
+    /// removes what it received (a registry refuses to cancel a session whose request broke).
+    async fn push_streamed(
         &self,
         repo: &str,
-        location: &str,
+        location: &mut String,
         desc: &Descriptor,
         body: BlobStream,
     ) -> Result<(), OciError> {
         let failure = Arc::new(Mutex::new(None::<OciError>));
         let slot = failure.clone();
-        let body = body.map(move |item| {
-            item.map_err(|e| {
-                let message = e.to_string();
-                if let Ok(mut f) = slot.lock() {
-                    *f = Some(e);
+        let body = body.scan((), move |(), item| {
+            let next = match item {
+                Ok(bytes) => Some(Ok::<Bytes, std::io::Error>(bytes)),
+                Err(e) => {
+                    if let Ok(mut f) = slot.lock() {
+                        *f = Some(e);
+                    }
+                    None
                 }
-                std::io::Error::other(message)
-            })
+            };
+            std::future::ready(next)
         });
-        let sent = self
-            .finish_upload(
-                repo,
-                location,
-                &desc.digest,
-                desc.size,
-                reqwest::Body::wrap_stream(body),
-            )
-            .await;
+        let mut body = Some(reqwest::Body::wrap_stream(body));
+        let url = location.clone();
+        let sent = match self
+            .send("PATCH blob", repo, &push_scope(repo, None), |c, _| {
+                body.take().map(|b| {
+                    c.patch(&url)
+                        .header(CONTENT_TYPE, "application/octet-stream")
+                        .body(b)
+                })
+            })
+            .await
+        {
+            Ok(resp) => self.expect_success(resp, "PATCH blob", repo).await,
+            Err(e) => Err(e),
+        };
+        if let Ok(resp) = &sent
+            && let Some(next) = header(resp.headers(), LOCATION.as_str())
+        {
+            *location = self.absolute(&next).await?;
+        }
+        // Why the body stopped explains a failed request better than the request does.
         if let Some(e) = failure.lock().ok().and_then(|mut f| f.take()) {
             return Err(e);
         }
-        sent
+        sent?;
+        self.close_upload(repo, location, desc).await
     }
 
     /// `PATCH` chunks of `chunk` bytes (each retried on its own), then the closing `PUT`.
@@ -101,13 +135,18 @@ impl Registry {
                 break;
             }
         }
-        self.finish_upload(
-            repo,
-            location,
-            &desc.digest,
-            0,
-            reqwest::Body::from(Vec::new()),
-        )
-        .await
+        self.close_upload(repo, location, desc).await
+    }
+
+    /// The empty `PUT` that completes a session whose bytes were all sent before.
+    async fn close_upload(
+        &self,
+        repo: &str,
+        location: &str,
+        desc: &Descriptor,
+    ) -> Result<(), OciError> {
+        let empty = reqwest::Body::from(Vec::new());
+        self.finish_upload(repo, location, &desc.digest, 0, empty)
+            .await
     }
 }

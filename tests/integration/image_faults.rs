@@ -163,8 +163,9 @@ fn chunked_upload_survives_a_failed_chunk() {
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["digest"], img.digest.as_str());
-    // 3 chunks of the layer and one retried; the config is small enough for one PUT.
-    assert_eq!(proxy.patches.load(Ordering::Relaxed), 4);
+    // 3 chunks of the layer and one retried; the config is small enough for one streamed
+    // PATCH.
+    assert_eq!(proxy.patches.load(Ordering::Relaxed), 5);
     assert!(proxy.faults().fail_patch.is_none());
     assert!(tag_exists(&format!("docker://{}/chunked/app:v1", reg.addr)));
 }

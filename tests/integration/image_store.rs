@@ -111,52 +111,58 @@ async fn writes_through_the_store_read_back_by_skopeo() {
     }
 }
 
-/// A chunked upload whose bytes turn out wrong is cancelled: the registry keeps no upload
-/// session and no blob.
+/// An upload whose bytes turn out wrong (found before its last bytes go out) is cancelled:
+/// the registry keeps none of what it received and no blob — chunked, or in the one streamed
+/// `PATCH` the store uses by default.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_refused_chunked_upload_is_cancelled() {
+async fn a_refused_upload_is_cancelled() {
     let reg = plain();
-    let opts = Options {
-        chunk_size: Some(1 << 20),
-        ..Options::default()
-    };
-    let ctx = Context::new(opts, Sources::default()).expect("context");
-    let loc = Location::parse(&format!("docker://{}/store/chunked", reg.addr)).expect("loc");
-    let store = ctx.store(&loc, false).expect("store");
-    let bytes = images::tar_layer("big.bin", 2_500_000, 903);
-    let mut damaged = bytes.clone();
-    damaged[2_000_000] ^= 1;
-    let desc = Descriptor {
-        media_type: "application/vnd.oci.image.layer.v1.tar".into(),
-        digest: Digest::of(&bytes),
-        size: bytes.len() as u64,
-        ..Descriptor::default()
-    };
-    let chunks: Vec<Result<Bytes, _>> = damaged
-        .chunks(1 << 20)
-        .map(|c| Ok(Bytes::copy_from_slice(c)))
-        .collect();
-    let body: blob::BlobStream = Box::pin(futures_util::stream::iter(chunks));
-    assert!(store.put_blob(&desc, body).await.is_err());
-    assert!(!store.has_blob(&desc).await.expect("ask"));
-    let uploads = reg
-        .dir
-        .path()
-        .join("store/docker/registry/v2/repositories/store/chunked/_uploads");
-    // The registry keeps an empty hash-state folder of a cancelled session; the bytes it
-    // had received must be gone.
-    let left: Vec<_> = std::fs::read_dir(&uploads)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path().join("data"))
-        .filter(|d| d.exists())
-        .collect();
-    assert!(left.is_empty(), "uploaded bytes left: {left:?}");
-    // The right bytes go through the same way.
-    store
-        .put_blob(&desc, blob::from_bytes(Bytes::from(bytes)))
-        .await
-        .expect("right bytes");
-    assert!(store.has_blob(&desc).await.expect("ask"));
+    for (chunk_size, repo) in [(Some(1 << 20), "store/chunked"), (None, "store/patched")] {
+        let opts = Options {
+            chunk_size,
+            ..Options::default()
+        };
+        let ctx = Context::new(opts, Sources::default()).expect("context");
+        let loc = Location::parse(&format!("docker://{}/{repo}", reg.addr)).expect("loc");
+        let store = ctx.store(&loc, false).expect("store");
+        let bytes = images::tar_layer("big.bin", 2_500_000, 903);
+        let mut damaged = bytes.clone();
+        damaged[2_000_000] ^= 1;
+        let desc = Descriptor {
+            media_type: "application/vnd.oci.image.layer.v1.tar".into(),
+            digest: Digest::of(&bytes),
+            size: bytes.len() as u64,
+            ..Descriptor::default()
+        };
+        let chunks: Vec<Result<Bytes, _>> = damaged
+            .chunks(1 << 20)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let body: blob::BlobStream = Box::pin(futures_util::stream::iter(chunks));
+        let e = store.put_blob(&desc, body).await.expect_err("wrong bytes");
+        assert!(e.to_string().contains(desc.digest.as_str()), "{repo}: {e}");
+        assert!(!store.has_blob(&desc).await.expect("ask"));
+        let uploads = reg
+            .dir
+            .path()
+            .join("store/docker/registry/v2/repositories")
+            .join(repo)
+            .join("_uploads");
+        // The registry keeps an empty hash-state folder of a cancelled session; the bytes it
+        // had received must be gone.
+        let left: Vec<_> = std::fs::read_dir(&uploads)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path().join("data"))
+            .filter(|d| d.exists())
+            .collect();
+        assert!(left.is_empty(), "{repo}: uploaded bytes left: {left:?}");
+        // The right bytes go through the same way.
+        store
+            .put_blob(&desc, blob::from_bytes(Bytes::from(bytes)))
+            .await
+            .expect("right bytes");
+        assert!(store.has_blob(&desc).await.expect("ask"));
+    }
 }

@@ -62,13 +62,19 @@ fn corrupt(path: &Path) {
     std::fs::write(path, bytes).expect("write blob");
 }
 
-/// Upload sessions the registry still holds for `repo` (what a cancelled upload must not leave).
+/// Upload sessions of `repo` still holding bytes the registry received (a cancelled session
+/// leaves only an empty hash-state folder behind).
 fn open_uploads(root: &Path, repo: &str) -> usize {
     let dir = root
         .join("store/docker/registry/v2/repositories")
         .join(repo)
         .join("_uploads");
-    std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join("data").exists())
+        .count()
 }
 
 // See: issue 8 item 6
@@ -533,4 +539,101 @@ fn a_refused_login_says_what_was_refused() {
     assert!(err.contains(USER), "{err}");
     assert!(!err.contains("cicd image login"), "{err}");
     assert!(err.contains("password"), "{err}");
+}
+
+/// stderr with the temporary directory, the registry address and digests redacted.
+fn redacted_stderr(out: &Output, tmp: &Path) -> String {
+    let text = stderr(out).replace(&tmp.display().to_string(), "TMP");
+    let digest = regex_lite_digest(&text);
+    digest.trim_end().to_owned()
+}
+
+/// Replaces every `sha256:<64 hex>` with `sha256:[digest]` (and `sha256-<hex>` alike).
+fn regex_lite_digest(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("sha256") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 6..];
+        let hex_len = after
+            .get(1..)
+            .map(|h| h.bytes().take_while(u8::is_ascii_hexdigit).count())
+            .unwrap_or(0);
+        if hex_len == 64 && after.starts_with([':', '-', '/']) {
+            out.push_str("sha256");
+            out.push_str(&after[..1]);
+            out.push_str("[digest]");
+            rest = &after[65..];
+        } else {
+            out.push_str("sha256");
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+// See: issue 8 items 6, 7, 12, 13, 15, 16: what the refusals say, as a user reads them.
+#[test]
+fn refusals_read_well() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    let img = images::single(&src, "v1", 500, 814);
+    let layer = layer_of(&src, &img.digest);
+    let from = format!("oci:{}:v1", src.display());
+    let to = format!("oci:{}:v1", tmp.path().join("dst").display());
+    let mut seen = Vec::new();
+
+    corrupt(&blob(&src, &layer));
+    let out = image(&["copy", &from, &to]);
+    seen.push(redacted_stderr(&out, tmp.path()));
+
+    std::fs::remove_file(blob(&src, &layer)).expect("rm");
+    std::os::unix::fs::symlink("/etc/passwd", blob(&src, &layer)).expect("symlink");
+    let out = image(&["copy", &from, &to]);
+    seen.push(redacted_stderr(&out, tmp.path()));
+
+    std::fs::remove_file(blob(&src, &layer)).expect("rm");
+    let out = image(&["copy", &from, &to]);
+    seen.push(redacted_stderr(&out, tmp.path()));
+
+    let multi = tmp.path().join("multi");
+    let m = images::multi(&multi, "v1", 815);
+    let mfrom = format!("oci:{}:v1", multi.display());
+    let out = image(&["copy", "--platform", "linux/s390x", &mfrom, &to]);
+    seen.push(redacted_stderr(&out, tmp.path()));
+    std::fs::remove_file(blob(&multi, &m.children[0])).expect("rm");
+    let out = image(&["inspect", &mfrom]);
+    seen.push(redacted_stderr(&out, tmp.path()));
+
+    let out = image(&["inspect", "127.0.0.1:99999/app:v1"]);
+    seen.push(redacted_stderr(&out, tmp.path()));
+    let out = image(&["inspect", &format!("r.example/{}", "a".repeat(300))]);
+    seen.push(redacted_stderr(&out, tmp.path()));
+    let out = image(&["tag", &mfrom, "bad tag"]);
+    seen.push(redacted_stderr(&out, tmp.path()));
+    let out = cicd()
+        .args([
+            "image",
+            "login",
+            "ftp://host",
+            "-u",
+            "u",
+            "--password-stdin",
+        ])
+        .write_stdin("p")
+        .output()
+        .expect("login");
+    seen.push(redacted_stderr(&out, tmp.path()));
+    insta::assert_snapshot!(seen.join("\n"), @r#"
+    error: image layout TMP/src: blob sha256:[digest] does not match its digest: TMP/src/blobs/sha256/[digest] holds sha256:[digest] (2048 bytes); the layout is damaged, nothing was sent or tagged
+    error: image layout TMP/src: TMP/src/blobs/sha256/[digest]: is a symbolic link leading outside the layout (to /etc/passwd); refusing to read it
+    error: image layout TMP/src: blob sha256:[digest] is missing (TMP/src/blobs/sha256/[digest])
+    error: oci:TMP/multi:v1 has no linux/s390x image; it has: linux/amd64, linux/arm64
+    error: image layout TMP/multi: the linux/amd64 manifest the index lists: blob sha256:[digest] is missing (TMP/multi/blobs/sha256/[digest])
+    error: invalid image reference `127.0.0.1:99999/app:v1`: invalid port in `127.0.0.1:99999`: a port is a number from 1 to 65535
+    error: invalid image reference `r.example/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`: repository name is 310 characters long; registry/repository may have at most 255
+    error: invalid tag `bad tag`: up to 128 of [A-Za-z0-9_.-], not starting with `.` or `-`
+    error: invalid registry `ftp://host`: expected HOST[:PORT] (`https://` or `http://` and a path are accepted and ignored, as docker login does)
+    "#);
 }
