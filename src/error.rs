@@ -29,6 +29,9 @@ pub enum Error {
     #[error("{}{}", .0, flag_hint(.0))]
     Image(#[from] crate::oci::error::OciError),
 
+    #[error(transparent)]
+    Build(#[from] crate::build::BuildError),
+
     #[error("`cicd {0}` needs the network; run it without --offline")]
     NeedsNetwork(&'static str),
 
@@ -68,6 +71,7 @@ impl Error {
             Error::Write { .. } | Error::Runtime(_) => Exit::External,
             Error::Image(e) if e.is_bad_input() => Exit::BadInput,
             Error::Image(_) => Exit::External,
+            Error::Build(e) => e.exit(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `cicd`: one binary that takes a container-shipping repository from pull request to
 //! production. The binary is thin; everything lives here so tests can drive it.
 
+pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -36,5 +37,7 @@ pub fn run(cli: &cli::Cli) -> Result<Exit, Error> {
         cli::Command::Sign(args) => commands::sign::run(args, cli.offline),
         cli::Command::Verify(args) => commands::verify::run(args, cli.offline),
         cli::Command::Sbom(args) => commands::sbom::run(args, cli.offline),
+        cli::Command::Build(args) => commands::build::run(cli, args),
+        cli::Command::Plan(args) => commands::build::run_plan(cli, args),
     }
 }

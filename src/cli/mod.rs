@@ -20,6 +20,8 @@ pub mod sign;
 
 pub mod sbom;
 
+pub mod build;
+
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (",
@@ -137,6 +139,11 @@ pub enum Command {
     /// Write a CycloneDX SBOM read from an image's layers (each platform) or a root directory.
     #[command(after_help = sbom::SBOM_HELP)]
     Sbom(sbom::SbomArgs),
+    /// Build a multi-platform image from `images:` in cicd.yaml and push it by digest.
+    #[command(after_help = build::BUILD_EXIT_CODES)]
+    Build(build::BuildArgs),
+    /// Plan CI jobs from cicd.yaml (`plan matrix`: the fan-out build matrix).
+    Plan(build::PlanArgs),
 }
 
 impl Cli {
@@ -193,7 +200,7 @@ impl Cli {
                 args.command.settle();
             }
             Command::Keygen(_) | Command::Sign(_) | Command::Verify(_) => {}
-            Command::Sbom(_) => {}
+            Command::Sbom(_) | Command::Build(_) | Command::Plan(_) => {}
         }
         Cli {
             config,

@@ -8,6 +8,8 @@ use thiserror::Error;
 
 use crate::inputs::yaml::{self, Pos};
 
+pub mod images;
+
 pub const FILE_NAMES: [&str; 2] = ["cicd.yaml", "cicd.yml"];
 
 #[derive(Debug, Default, Deserialize)]
@@ -15,6 +17,8 @@ pub const FILE_NAMES: [&str; 2] = ["cicd.yaml", "cicd.yml"];
 pub struct Config {
     #[serde(default)]
     pub policy: PolicyConfig,
+    #[serde(default)]
+    pub images: Vec<images::ImageSpec>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,6 +1,7 @@
 //! Integration tests: the real `cicd` binary against fixtures and real tools.
 
 mod adversarial;
+mod build;
 mod check_bad_input;
 mod check_config;
 mod check_fixtures;
