@@ -1,6 +1,21 @@
-//! Source text with a line index, so looking up line N is O(1) even in a 10 MB file.
+//! Source text with a line index, so looking up line N is O(1) even in a 10 MB file, and the
+//! positions ([`Pos`], [`Span`]) that inputs, findings and renderers share.
 
 use std::sync::Arc;
+
+/// A 1-based line and 1-based column (in characters).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pos {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Where a node starts and ends (end exclusive).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub start: Pos,
+    pub end: Pos,
+}
 
 #[derive(Debug)]
 pub struct Text {

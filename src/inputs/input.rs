@@ -1,7 +1,8 @@
-//! Reading one input: refusing binary and non-UTF-8 files with a position, telling which kind
-//! of file it is, and parsing it into a [`Document`].
+//! One input ([`Input`], what discovery finds and `cicd check`/`cicd pin` read): refusing
+//! binary and non-UTF-8 files with a position, telling which kind of file it is, and parsing
+//! it into a [`Document`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::inputs::compose::read_compose;
@@ -11,6 +12,31 @@ use crate::inputs::workflow::{read_action, read_workflow};
 use crate::inputs::yaml::{self, Pos};
 use crate::report::InputProblem;
 use crate::text::Text;
+
+/// One file to check or pin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// Path to open.
+    pub path: PathBuf,
+    /// Path shown to users: relative to the working directory when under it.
+    pub shown: PathBuf,
+    /// `None` for a file named on the command line whose name says nothing; content decides.
+    pub kind: Option<Kind>,
+    /// The tree it was found in: the directory given, or the working directory for a file
+    /// named on the command line. `cicd pin` writes nowhere else.
+    pub tree: PathBuf,
+}
+
+impl Input {
+    /// Reads and parses the file into documents (more than one when compose `extends` leads
+    /// elsewhere).
+    pub fn read(&self) -> Result<Vec<Document>, InputProblem> {
+        let bytes = std::fs::read(&self.path).map_err(|e| {
+            InputProblem::new(self.shown.clone(), None, format!("could not be read: {e}"))
+        })?;
+        parse(&self.shown, self.path.parent(), bytes, self.kind)
+    }
+}
 
 /// The kind a file's name says it is, if any.
 pub fn kind_from_name(path: &Path) -> Option<Kind> {
@@ -75,16 +101,6 @@ pub fn decode(shown: &Path, bytes: Vec<u8>) -> Result<String, InputProblem> {
             format!("is not valid UTF-8 (byte 0x{byte:02X}); save it as UTF-8"),
         )
     })
-}
-
-/// Reads and parses one input file into documents (more than one when compose `extends`
-/// leads elsewhere). `kind` is `None` for explicitly named files whose name says nothing:
-/// the content decides.
-pub fn read(path: &Path, shown: &Path, kind: Option<Kind>) -> Result<Vec<Document>, InputProblem> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        InputProblem::new(shown.to_path_buf(), None, format!("could not be read: {e}"))
-    })?;
-    parse(shown, path.parent(), bytes, kind)
 }
 
 /// Parses an input's bytes. `dir` is where compose `extends.file` is looked up (`None`: not

@@ -19,7 +19,7 @@ use serde::Serialize;
 pub use finding::{Finding, Location, RuleInfo, Severity};
 pub use gate::Gate;
 
-use crate::inputs::yaml::Pos;
+use crate::text::Pos;
 use crate::text::Text;
 
 /// An input that could not be read, reported next to the findings (and making the run exit 2).
