@@ -39,13 +39,18 @@ impl Text {
 
     /// Line `n` (1-based) without its line ending (`\n` or `\r\n`).
     pub fn line(&self, n: usize) -> Option<&str> {
-        let start = *self.starts.get(n.checked_sub(1)?)?;
-        if start > self.text.len() || (start == self.text.len() && n > 1) {
+        if self.starts.get(n.checked_sub(1)?) == Some(&self.text.len()) && n > 1 {
             return None;
         }
-        let end = self.starts.get(n).map_or(self.text.len(), |next| next - 1);
-        let line = &self.text[start..end];
+        let line = self.line_with_cr(n)?;
         Some(line.strip_suffix('\r').unwrap_or(line))
+    }
+
+    /// Line `n` (1-based) without its `\n` but with any `\r` before it.
+    pub fn line_with_cr(&self, n: usize) -> Option<&str> {
+        let start = *self.starts.get(n.checked_sub(1)?)?;
+        let end = self.starts.get(n).map_or(self.text.len(), |next| next - 1);
+        self.text.get(start..end)
     }
 }
 

@@ -112,7 +112,9 @@ pub fn parse(
     kind: Option<Kind>,
 ) -> Result<Vec<Document>, InputProblem> {
     let problem = |pos: Option<Pos>, msg: String| InputProblem::new(shown.to_path_buf(), pos, msg);
-    let text = decode(shown, bytes)?;
+    // The one copy of the text kept: the tree, the documents and the report all read it.
+    let shared = Arc::new(Text::new(decode(shown, bytes)?));
+    let text = shared.as_str();
     let kind = kind.or_else(|| kind_from_name(shown));
     let is_yaml = !matches!(kind, Some(Kind::Dockerfile))
         && (kind.is_some() || {
@@ -121,7 +123,7 @@ pub fn parse(
         });
     let roots = if is_yaml {
         Some(
-            yaml::parse(&text)
+            yaml::parse_text(&shared)
                 .map_err(|e| problem(Some(e.pos), format!("is not valid YAML: {}", e.message)))?,
         )
     } else {
@@ -145,7 +147,7 @@ pub fn parse(
     };
     let source = Arc::new(Source {
         path: shown.to_path_buf(),
-        text: Arc::new(Text::new(text.as_str())),
+        text: shared.clone(),
         kind,
     });
     let mut doc = Document::new(source);
@@ -166,7 +168,7 @@ pub fn parse(
                 .map_err(|e| problem(Some(e.pos), e.message))?;
         }
         Kind::Dockerfile => {
-            read_dockerfile(&mut doc, &text).map_err(|e| problem(Some(e.pos), e.message))?;
+            read_dockerfile(&mut doc, text).map_err(|e| problem(Some(e.pos), e.message))?;
         }
     }
     let mut docs = vec![doc];
@@ -192,7 +194,7 @@ fn check_root_is_mapping(roots: &[yaml::Node], what: &str) -> Result<(), (Option
     for root in roots {
         if !root.is_map() && root.as_str().is_some() || root.as_seq().is_some() {
             return Err((
-                Some(root.span.start),
+                Some(root.span().start),
                 format!("is not a {what}: the top level must be a mapping"),
             ));
         }

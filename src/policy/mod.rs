@@ -115,6 +115,11 @@ fn read_all(inputs: &[Input]) -> Vec<ReadResult> {
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(inputs.len().max(1));
+    if threads == 1 {
+        // On this thread: a worker's heap would stay resident beside this one's (a large
+        // file's tree there, its findings here).
+        return inputs.iter().map(Input::read).collect();
+    }
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<ReadResult>>> = inputs.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|s| {

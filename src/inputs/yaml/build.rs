@@ -1,12 +1,17 @@
 //! Builds the span tree from `saphyr-parser` events: scalars keep their source text and
 //! exact spans, aliases expand under a budget, nesting is bounded.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 
 use super::{Node, Pos, Span, Style, SyntaxError, Value};
+use crate::text::Text;
 
 /// Builds the tree of every document in `text`.
-pub(super) fn build(text: &str) -> Result<Vec<Node>, SyntaxError> {
+pub(super) fn build(text: &Text) -> Result<Vec<Node>, SyntaxError> {
     Builder::default().run(text)
 }
 
@@ -39,8 +44,9 @@ fn span_from_parser(span: saphyr_parser::Span) -> Span {
 }
 
 /// A scalar's span starts at its properties (`&anchor`, `!tag`); move it to the value.
-fn skip_properties(start: Pos, lines: &[&str]) -> Pos {
-    let Some(line) = start.line.checked_sub(1).and_then(|i| lines.get(i)) else {
+fn skip_properties(start: Pos, lines: &Text) -> Pos {
+    // With any `\r`: saphyr's columns count it.
+    let Some(line) = lines.line_with_cr(start.line) else {
         return start;
     };
     let chars: Vec<char> = line.chars().collect();
@@ -65,8 +71,8 @@ fn skip_properties(start: Pos, lines: &[&str]) -> Pos {
 
 /// The parser's end marker for a scalar lies past trailing blanks and comments; recompute it
 /// from the source for scalars written on one line.
-fn scalar_end(span: Span, style: ScalarStyle, value: &str, lines: &[&str]) -> Pos {
-    let Some(line) = span.start.line.checked_sub(1).and_then(|i| lines.get(i)) else {
+fn scalar_end(span: Span, style: ScalarStyle, value: &str, lines: &Text) -> Pos {
+    let Some(line) = lines.line_with_cr(span.start.line) else {
         return span.end;
     };
     let mut chars = line.chars().skip(span.start.column - 1);
@@ -132,7 +138,7 @@ fn scalar_end(span: Span, style: ScalarStyle, value: &str, lines: &[&str]) -> Po
 }
 
 /// A scalar node, its span moved past properties and ended where its text ends.
-fn scalar(value: String, style: ScalarStyle, span: Span, lines: &[&str]) -> Node {
+fn scalar(value: Arc<str>, style: ScalarStyle, span: Span, lines: &Text) -> Node {
     let start = skip_properties(span.start, lines);
     let span = Span {
         start,
@@ -143,76 +149,52 @@ fn scalar(value: String, style: ScalarStyle, span: Span, lines: &[&str]) -> Node
         ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
         _ => Style::Block,
     };
-    Node {
-        span,
-        value: Value::Scalar(value, style),
-    }
+    Node::new(span, Value::Scalar(value, style))
+}
+
+/// Scalars at most this long are shared between the nodes that repeat them.
+const INTERNED: usize = 64;
+
+/// A collection being built: its kind, where it starts, its anchor, and where its children
+/// start in [`Builder::children`].
+struct Open {
+    map: bool,
+    span: Span,
+    anchor: usize,
+    first: usize,
 }
 
 #[derive(Default)]
 struct Builder {
     anchors: Vec<Option<Node>>,
-    /// Open collections: the node being built and the anchor it will be registered under.
-    stack: Vec<(Node, usize)>,
-    /// A map key waiting for its value, one slot per open collection.
-    pending_keys: Vec<Option<Node>>,
+    stack: Vec<Open>,
+    /// The children of every open collection, one after the other (a map's keys and values
+    /// alternate): each collection is then allocated once, at its exact size.
+    children: Vec<Node>,
     docs: Vec<Node>,
     budget: usize,
+    interned: HashSet<Arc<str>>,
 }
 
 impl Builder {
-    fn run(mut self, text: &str) -> Result<Vec<Node>, SyntaxError> {
+    fn run(mut self, lines: &Text) -> Result<Vec<Node>, SyntaxError> {
         self.budget = ALIAS_BUDGET;
-        let lines: Vec<&str> = text.split('\n').collect();
-        for item in Parser::new_from_str(text) {
+        for item in Parser::new_from_str(lines.as_str()) {
             let (event, span) = item?;
             let span = span_from_parser(span);
             match event {
                 Event::Scalar(value, style, anchor, _tag) => {
-                    let node = scalar(value.into_owned(), style, span, &lines);
+                    let value = self.intern(value);
+                    let node = scalar(value, style, span, lines);
                     self.register(anchor, &node);
-                    self.push(node, span)?;
+                    self.push(node);
                 }
-                Event::SequenceStart(anchor, _) => {
-                    self.open(Value::Seq(Vec::new()), anchor, span)?
-                }
-                Event::MappingStart(anchor, _) => {
-                    self.open(Value::Map(Vec::new()), anchor, span)?
-                }
-                Event::SequenceEnd | Event::MappingEnd => {
-                    let (mut node, anchor) = self.stack.pop().ok_or_else(|| SyntaxError {
-                        pos: span.start,
-                        message: "unbalanced collection end".into(),
-                    })?;
-                    self.pending_keys.pop();
-                    node.span.end = span.end;
-                    self.register(anchor, &node);
-                    self.push(node, span)?;
-                }
-                Event::Alias(id) => {
-                    let node = self
-                        .anchors
-                        .get(id)
-                        .and_then(Option::as_ref)
-                        .cloned()
-                        .ok_or_else(|| SyntaxError {
-                            pos: span.start,
-                            message: "alias names an anchor that is not defined yet".into(),
-                        })?;
-                    let size = node.size();
-                    if size > self.budget {
-                        return Err(SyntaxError {
-                            pos: span.start,
-                            message: format!(
-                                "aliases expand to more than {ALIAS_BUDGET} nodes; refusing the document"
-                            ),
-                        });
-                    }
-                    self.budget -= size;
-                    self.push(node, span)?;
-                }
-                Event::DocumentEnd => {}
-                Event::StreamStart
+                Event::SequenceStart(anchor, _) => self.open(false, anchor, span)?,
+                Event::MappingStart(anchor, _) => self.open(true, anchor, span)?,
+                Event::SequenceEnd | Event::MappingEnd => self.close(span)?,
+                Event::Alias(id) => self.alias(id, span)?,
+                Event::DocumentEnd
+                | Event::StreamStart
                 | Event::StreamEnd
                 | Event::DocumentStart(_)
                 | Event::Nothing => {}
@@ -221,15 +203,83 @@ impl Builder {
         Ok(self.docs)
     }
 
-    fn open(&mut self, value: Value, anchor: usize, span: Span) -> Result<(), SyntaxError> {
+    fn intern(&mut self, value: Cow<'_, str>) -> Arc<str> {
+        if value.len() > INTERNED {
+            return Arc::from(value.into_owned());
+        }
+        if let Some(shared) = self.interned.get(value.as_ref()) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(value.as_ref());
+        self.interned.insert(shared.clone());
+        shared
+    }
+
+    fn open(&mut self, map: bool, anchor: usize, span: Span) -> Result<(), SyntaxError> {
         if self.stack.len() >= MAX_DEPTH {
             return Err(SyntaxError {
                 pos: span.start,
                 message: format!("nesting deeper than {MAX_DEPTH} levels"),
             });
         }
-        self.stack.push((Node { span, value }, anchor));
-        self.pending_keys.push(None);
+        let first = self.children.len();
+        self.stack.push(Open {
+            map,
+            span,
+            anchor,
+            first,
+        });
+        Ok(())
+    }
+
+    fn close(&mut self, end: Span) -> Result<(), SyntaxError> {
+        let open = self.stack.pop().ok_or_else(|| SyntaxError {
+            pos: end.start,
+            message: "unbalanced collection end".into(),
+        })?;
+        let value = {
+            let mut children = self.children.drain(open.first..);
+            if open.map {
+                let mut entries = Vec::with_capacity(children.len() / 2);
+                while let (Some(k), Some(v)) = (children.next(), children.next()) {
+                    entries.push((k, v));
+                }
+                Value::Map(entries.into_boxed_slice())
+            } else {
+                Value::Seq(children.collect())
+            }
+        };
+        let span = Span {
+            start: open.span.start,
+            end: end.end,
+        };
+        let node = Node::new(span, value);
+        self.register(open.anchor, &node);
+        self.push(node);
+        Ok(())
+    }
+
+    fn alias(&mut self, id: usize, span: Span) -> Result<(), SyntaxError> {
+        let node = self
+            .anchors
+            .get(id)
+            .and_then(Option::as_ref)
+            .cloned()
+            .ok_or_else(|| SyntaxError {
+                pos: span.start,
+                message: "alias names an anchor that is not defined yet".into(),
+            })?;
+        let size = node.size();
+        if size > self.budget {
+            return Err(SyntaxError {
+                pos: span.start,
+                message: format!(
+                    "aliases expand to more than {ALIAS_BUDGET} nodes; refusing the document"
+                ),
+            });
+        }
+        self.budget -= size;
+        self.push(node);
         Ok(())
     }
 
@@ -243,26 +293,11 @@ impl Builder {
         self.anchors[anchor] = Some(node.clone());
     }
 
-    fn push(&mut self, node: Node, span: Span) -> Result<(), SyntaxError> {
-        let Some((parent, _)) = self.stack.last_mut() else {
+    fn push(&mut self, node: Node) {
+        if self.stack.is_empty() {
             self.docs.push(node);
-            return Ok(());
-        };
-        match &mut parent.value {
-            Value::Seq(items) => items.push(node),
-            Value::Map(entries) => {
-                let slot = self.pending_keys.last_mut().ok_or_else(|| SyntaxError {
-                    pos: span.start,
-                    message: "mapping value without a key".into(),
-                })?;
-                match slot.take() {
-                    None => *slot = Some(node),
-                    Some(key) => entries.push((key, node)),
-                }
-            }
-            // Scalars are never pushed on the stack, so they are never a parent.
-            Value::Scalar(..) => {}
+        } else {
+            self.children.push(node);
         }
-        Ok(())
     }
 }

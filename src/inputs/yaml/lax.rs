@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use super::{Node, Pos, SyntaxError, Value, build};
+use crate::text::Text;
 
 /// The errors saphyr raises for a line inside a flow collection that is not indented enough.
 const FLOW_INDENT: [&str; 2] = [
@@ -47,7 +48,7 @@ pub(super) fn reread(text: &str, first: SyntaxError) -> Result<Vec<Node>, Syntax
         pads.insert(line, pad);
         current = padded(text, &pads);
         tries -= 1;
-        match build::build(&current) {
+        match build::build(&Text::new(current.as_str())) {
             Ok(mut docs) => {
                 for doc in &mut docs {
                     unpad_node(doc, &pads);
@@ -83,13 +84,15 @@ fn unpad_error(mut err: SyntaxError, pads: &BTreeMap<usize, usize>) -> SyntaxErr
 }
 
 fn unpad_node(node: &mut Node, pads: &BTreeMap<usize, usize>) {
-    unpad(&mut node.span.start, pads);
-    unpad(&mut node.span.end, pads);
+    let mut span = node.span();
+    unpad(&mut span.start, pads);
+    unpad(&mut span.end, pads);
+    node.set_span(span);
     match &mut node.value {
         Value::Scalar(..) => {}
         Value::Seq(items) => items.iter_mut().for_each(|n| unpad_node(n, pads)),
         Value::Map(entries) => {
-            for (k, v) in entries {
+            for (k, v) in entries.iter_mut() {
                 unpad_node(k, pads);
                 unpad_node(v, pads);
             }
@@ -115,14 +118,14 @@ mod tests {
             .expect("target");
         let items = target.as_seq().expect("a list");
         assert_eq!(items.len(), 2);
-        assert_eq!(items[1].span.start, Pos { line: 6, column: 9 });
-        assert_eq!(target.span.end, Pos { line: 7, column: 8 });
+        assert_eq!(items[1].span().start, Pos { line: 6, column: 9 });
+        assert_eq!(target.span().end, Pos { line: 7, column: 8 });
         let after = docs[0]
             .get("jobs")
             .and_then(|j| j.get("t"))
             .and_then(|t| t.get("after"));
         assert_eq!(
-            after.map(|a| a.span.start),
+            after.map(|a| a.span().start),
             Some(Pos {
                 line: 8,
                 column: 12
@@ -138,8 +141,8 @@ mod tests {
         let flow = docs[0].get("flow").and_then(Node::as_seq).expect("seq");
         let values: Vec<_> = flow.iter().filter_map(Node::as_str).collect();
         assert_eq!(values, ["a", "b", "c"]);
-        assert_eq!(flow[1].span.start, Pos { line: 3, column: 1 });
-        assert_eq!(flow[2].span.start, Pos { line: 4, column: 1 });
+        assert_eq!(flow[1].span().start, Pos { line: 3, column: 1 });
+        assert_eq!(flow[2].span().start, Pos { line: 4, column: 1 });
     }
 
     /// yaml-test-suite cases about indentation that must keep their verdict.

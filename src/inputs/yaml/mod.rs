@@ -10,7 +10,9 @@ mod build;
 mod lax;
 
 use std::fmt;
+use std::sync::Arc;
 
+use crate::text::Text;
 pub use crate::text::{Pos, Span};
 
 /// How a scalar was written.
@@ -21,17 +23,30 @@ pub enum Style {
     Block,
 }
 
+/// A node's value. Kept small: a 50 MB workflow has millions of nodes. Short scalars that
+/// repeat (keys above all) share one allocation.
 #[derive(Clone, Debug)]
 pub enum Value {
-    Scalar(String, Style),
-    Seq(Vec<Node>),
-    Map(Vec<(Node, Node)>),
+    Scalar(Arc<str>, Style),
+    Seq(Box<[Node]>),
+    Map(Box<[(Node, Node)]>),
 }
 
 #[derive(Clone, Debug)]
 pub struct Node {
-    pub span: Span,
+    /// Start line, start column, end line, end column.
+    span: [u32; 4],
     pub value: Value,
+}
+
+fn pack(span: Span) -> [u32; 4] {
+    let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+    [
+        n(span.start.line),
+        n(span.start.column),
+        n(span.end.line),
+        n(span.end.column),
+    ]
 }
 
 /// A syntax error with its position.
@@ -49,10 +64,35 @@ impl fmt::Display for SyntaxError {
 
 /// Parses every document of a YAML stream.
 pub fn parse(text: &str) -> Result<Vec<Node>, SyntaxError> {
-    build::build(text).or_else(|first| lax::reread(text, first))
+    parse_text(&Text::new(text))
+}
+
+/// [`parse`] for text already indexed by line (no second index of a large file).
+pub fn parse_text(text: &Text) -> Result<Vec<Node>, SyntaxError> {
+    build::build(text).or_else(|first| lax::reread(text.as_str(), first))
 }
 
 impl Node {
+    pub(crate) fn new(span: Span, value: Value) -> Self {
+        Self {
+            span: pack(span),
+            value,
+        }
+    }
+
+    /// Where the node was written.
+    pub fn span(&self) -> Span {
+        let [a, b, c, d] = self.span.map(|v| v as usize);
+        Span {
+            start: Pos { line: a, column: b },
+            end: Pos { line: c, column: d },
+        }
+    }
+
+    pub(crate) fn set_span(&mut self, span: Span) {
+        self.span = pack(span);
+    }
+
     fn size(&self) -> usize {
         match &self.value {
             Value::Scalar(..) => 1,
@@ -70,7 +110,7 @@ impl Node {
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {
             Value::Scalar(s, Style::Plain)
-                if matches!(s.as_str(), "" | "~" | "null" | "Null" | "NULL") =>
+                if matches!(s.as_ref(), "" | "~" | "null" | "Null" | "NULL") =>
             {
                 None
             }
@@ -165,7 +205,7 @@ mod tests {
         for key in path {
             node = node.get(key).expect(key);
         }
-        (node.as_str().expect("scalar").to_owned(), node.span)
+        (node.as_str().expect("scalar").to_owned(), node.span())
     }
 
     #[test]
