@@ -1,6 +1,21 @@
-//! Source text with a line index, so looking up line N is O(1) even in a 10 MB file.
+//! Source text with a line index, so looking up line N is O(1) even in a 10 MB file, and the
+//! positions ([`Pos`], [`Span`]) that inputs, findings and renderers share.
 
 use std::sync::Arc;
+
+/// A 1-based line and 1-based column (in characters).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pos {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Where a node starts and ends (end exclusive).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub start: Pos,
+    pub end: Pos,
+}
 
 #[derive(Debug)]
 pub struct Text {
@@ -24,13 +39,18 @@ impl Text {
 
     /// Line `n` (1-based) without its line ending (`\n` or `\r\n`).
     pub fn line(&self, n: usize) -> Option<&str> {
-        let start = *self.starts.get(n.checked_sub(1)?)?;
-        if start > self.text.len() || (start == self.text.len() && n > 1) {
+        if self.starts.get(n.checked_sub(1)?) == Some(&self.text.len()) && n > 1 {
             return None;
         }
-        let end = self.starts.get(n).map_or(self.text.len(), |next| next - 1);
-        let line = &self.text[start..end];
+        let line = self.line_with_cr(n)?;
         Some(line.strip_suffix('\r').unwrap_or(line))
+    }
+
+    /// Line `n` (1-based) without its `\n` but with any `\r` before it.
+    pub fn line_with_cr(&self, n: usize) -> Option<&str> {
+        let start = *self.starts.get(n.checked_sub(1)?)?;
+        let end = self.starts.get(n).map_or(self.text.len(), |next| next - 1);
+        self.text.get(start..end)
     }
 }
 

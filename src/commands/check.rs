@@ -9,9 +9,9 @@ use crate::cli::{CheckArgs, Cli};
 use crate::config::{ConfigError, Loaded};
 use crate::error::{Error, Exit};
 use crate::github::actions::Runtime;
-use crate::policy::online::Endpoints;
+use crate::policy::online::{self, Facts};
 use crate::policy::rules::{self, Settings};
-use crate::policy::{CheckRequest, check};
+use crate::policy::{self, CheckRequest, Prepared};
 use crate::report::{self, Format, Report, Severity};
 use secrecy::SecretString;
 
@@ -51,11 +51,16 @@ pub fn run(req: &Request) -> Result<Exit, Error> {
         .online
         .as_ref()
         .map(|(server, api)| endpoints(server, api));
-    let report = check(&CheckRequest {
+    let request = CheckRequest {
         inputs,
         rules,
         endpoints,
-    });
+    };
+    let prepared = policy::prepare(&request);
+    let facts = prepared
+        .wants_facts()
+        .map(|endpoints| gather_facts(&prepared, endpoints));
+    let report = prepared.finish(facts);
     for problem in &report.problems {
         eprintln!("error: {problem}");
     }
@@ -69,14 +74,30 @@ pub fn run(req: &Request) -> Result<Exit, Error> {
     })
 }
 
+/// Runs the online look-ups on a runtime of their own; a failure to start one is a note.
+fn gather_facts(prepared: &Prepared<'_>, endpoints: &online::Endpoints) -> Facts {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(prepared.gather(endpoints)),
+        Err(e) => Facts {
+            notes: vec![format!(
+                "online rules skipped: could not start a runtime: {e}"
+            )],
+            ..Facts::default()
+        },
+    }
+}
+
 /// Clients for the online rules; `GITHUB_TOKEN`, when set, is masked in Actions logs.
-fn endpoints(server: &str, api: &str) -> Endpoints {
+fn endpoints(server: &str, api: &str) -> online::Endpoints {
     let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
     if let Some(token) = &token {
         // On stderr: the runner reads workflow commands there too, and stdout may carry JSON.
         let _ = Runtime::from_env().mask(token, &mut std::io::stderr());
     }
-    Endpoints {
+    online::Endpoints {
         server_url: server.to_owned(),
         api_url: api.to_owned(),
         token: token.map(SecretString::from),

@@ -17,7 +17,7 @@ use std::path::Path;
 use crate::cli::ColorChoice;
 use crate::config::Loaded;
 use crate::error::Error;
-use crate::inputs::discover::{IgnoreSet, Input, discover};
+use crate::inputs::discover::{Discovered, IgnoreSet, discover};
 
 pub fn color_enabled(choice: ColorChoice) -> bool {
     match choice {
@@ -39,8 +39,9 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), Error> {
     })
 }
 
-/// The inputs under `paths`, minus what `policy.ignore` names.
-pub fn inputs(loaded: &Loaded, paths: &[std::path::PathBuf]) -> Result<Vec<Input>, Error> {
+/// The inputs under `paths`, minus what `policy.ignore` names; paths that do not exist are
+/// input problems in the result, not errors that stop the others.
+pub fn inputs(loaded: &Loaded, paths: &[std::path::PathBuf]) -> Result<Discovered, Error> {
     let ignore = IgnoreSet::new(&loaded.base, &loaded.config.policy.ignore).map_err(|(i, e)| {
         loaded.error_at(
             &["policy", "ignore"],
@@ -48,7 +49,7 @@ pub fn inputs(loaded: &Loaded, paths: &[std::path::PathBuf]) -> Result<Vec<Input
             format!("ignore pattern {} is not a valid glob: {e}", i + 1),
         )
     })?;
-    discover(paths, &ignore).map_err(|m| Error::MissingPath(m.0))
+    Ok(discover(paths, &ignore))
 }
 
 /// Writes a rendered report to `--output FILE` (whole or not at all) or to standard output.

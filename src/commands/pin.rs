@@ -9,8 +9,8 @@ use crate::cli::{Cli, PinArgs};
 use crate::config::Loaded;
 use crate::error::{Error, Exit};
 use crate::github::git::client::GitClient;
-use crate::pin::{self, PinOutcome, PinRequest};
-use crate::report::slash_path;
+use crate::pin::{self, Failure, PinOutcome, PinRequest};
+use crate::report::{plural, slash_path};
 
 pub fn run(cli: &Cli, args: &PinArgs) -> Result<Exit, Error> {
     if cli.offline {
@@ -60,13 +60,19 @@ pub fn run(cli: &Cli, args: &PinArgs) -> Result<Exit, Error> {
     .map_err(io)?;
     super::deliver(None, &out)?;
 
-    Ok(if !outcome.problems.is_empty() {
+    Ok(exit(&outcome))
+}
+
+/// 2 when an input or a reference is wrong (running again would change nothing), 3 when a
+/// server failed, 0 otherwise: the same on every run over the same files.
+fn exit(outcome: &PinOutcome) -> Exit {
+    if !outcome.problems.is_empty() || outcome.unresolved.iter().any(|u| !u.external) {
         Exit::BadInput
-    } else if outcome.changes.is_empty() && !outcome.unresolved.is_empty() {
+    } else if outcome.unresolved.iter().any(|u| u.external) {
         Exit::External
     } else {
         Exit::Ok
-    })
+    }
 }
 
 fn render(o: &PinOutcome, out: &mut dyn Write) -> std::io::Result<()> {
@@ -103,13 +109,17 @@ fn render(o: &PinOutcome, out: &mut dyn Write) -> std::io::Result<()> {
     for note in &o.notes {
         writeln!(out, "note: {note}")?;
     }
+    let (changes, files, repos) = (o.changes.len(), o.files_written.len(), o.repositories);
     writeln!(
         out,
-        "pinned {} reference(s) in {} file(s) from {} repositor{}; {} not pinned",
-        o.changes.len(),
-        o.files_written.len(),
-        o.repositories,
-        if o.repositories == 1 { "y" } else { "ies" },
+        "pinned {changes} {} in {files} {} from {repos} {}; {} not pinned",
+        plural(changes, "reference"),
+        plural(files, "file"),
+        if repos == 1 {
+            "repository"
+        } else {
+            "repositories"
+        },
         o.unresolved.len()
     )
 }
@@ -156,16 +166,22 @@ impl RegistryResolver {
 }
 
 impl crate::pin::images::DigestResolver for RegistryResolver {
-    async fn digest(&self, reference: crate::oci::reference::Reference) -> Result<String, String> {
-        let registry = self
-            .context
-            .registry(&reference.registry)
-            .map_err(|e| e.to_string())?;
+    async fn digest(&self, reference: crate::oci::reference::Reference) -> Result<String, Failure> {
+        let failed = |e: crate::oci::error::OciError| {
+            if e.is_bad_input() {
+                Failure::input(e.to_string())
+            } else {
+                Failure::external(e.to_string())
+            }
+        };
+        let registry = self.context.registry(&reference.registry).map_err(failed)?;
         let tag = reference.effective_tag().unwrap_or("latest");
         match registry.get_manifest(&reference.repository, tag).await {
             Ok(Some((_, _, digest))) => Ok(digest.to_string()),
-            Ok(None) => Err(format!("{reference}: the registry has no such tag")),
-            Err(e) => Err(e.to_string()),
+            Ok(None) => Err(Failure::input(format!(
+                "{reference}: the registry has no such tag"
+            ))),
+            Err(e) => Err(failed(e)),
         }
     }
 }

@@ -214,9 +214,9 @@ impl Loaded {
             node = step(node, key)?;
         }
         if key_itself {
-            node.key_node(last).map(|n| n.span.start)
+            node.key_node(last).map(|n| n.span().start)
         } else {
-            step(node, last).map(|n| n.span.start)
+            step(node, last).map(|n| n.span().start)
         }
     }
 }

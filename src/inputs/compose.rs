@@ -33,7 +33,7 @@ pub fn read_compose(
                 continue;
             }
             return Err(ComposeError {
-                pos: services.span.start,
+                pos: services.span().start,
                 message: "`services` must be a mapping of service names to services".into(),
             });
         }

@@ -1,5 +1,8 @@
 //! Finds the inputs under the given paths: workflows, actions, Dockerfiles and compose files,
-//! honouring `.gitignore` and the config's `policy.ignore` globs.
+//! honouring `.gitignore` and the config's `policy.ignore` globs. Workflows count only in the
+//! `.github/workflows` GitHub runs: the one of a path given or of a repository root; those
+//! of vendored trees and templates are skipped and counted. A path that does not exist is an
+//! input problem that does not stop the others.
 
 use std::path::{Path, PathBuf};
 
@@ -7,18 +10,8 @@ use globset::{GlobSet, GlobSetBuilder};
 use ignore::WalkBuilder;
 
 use crate::inputs::document::Kind;
-use crate::inputs::input::kind_from_name;
-
-/// One file to check.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Input {
-    /// Path to open.
-    pub path: PathBuf,
-    /// Path shown to users: relative to the working directory when under it.
-    pub shown: PathBuf,
-    /// `None` for a file named on the command line whose name says nothing; content decides.
-    pub kind: Option<Kind>,
-}
+use crate::inputs::input::{Input, kind_from_name};
+use crate::report::InputProblem;
 
 /// `policy.ignore` compiled, with the directory its globs are relative to.
 #[derive(Debug, Clone)]
@@ -78,52 +71,95 @@ fn absolute(p: &Path) -> PathBuf {
     crate::inputs::compose::normalize(&joined)
 }
 
-/// What was asked for and does not exist.
-#[derive(Debug)]
-pub struct Missing(pub PathBuf);
+/// What the paths given hold.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    /// Files to read, sorted by shown path.
+    pub inputs: Vec<Input>,
+    /// Paths given that do not exist.
+    pub missing: Vec<InputProblem>,
+    /// Workflow files under a `.github/workflows` GitHub does not run (not named explicitly).
+    pub nested_skipped: usize,
+}
 
-/// Walks `paths` (directories recursively, files as given), sorted by shown path.
-pub fn discover(paths: &[PathBuf], ignore: &IgnoreSet) -> Result<Vec<Input>, Missing> {
+impl Discovered {
+    /// What to tell the user about files left out.
+    pub fn notes(&self) -> Vec<String> {
+        match self.nested_skipped {
+            0 => Vec::new(),
+            n => vec![format!(
+                "{n} {} under nested .github/workflows skipped: GitHub runs only a repository root's (name a file to check it)",
+                crate::report::plural(n, "file"),
+            )],
+        }
+    }
+}
+
+/// Walks `paths` (directories recursively, files as given).
+pub fn discover(paths: &[PathBuf], ignore: &IgnoreSet) -> Discovered {
     let cwd = std::env::current_dir().unwrap_or_default();
-    let mut out = Vec::new();
+    let mut out = Discovered::default();
     for root in paths {
         if root.is_file() {
-            out.push(Input {
+            out.inputs.push(Input {
                 path: root.clone(),
                 shown: shown(root, &cwd),
                 kind: kind_from_name(root),
+                tree: cwd.clone(),
             });
-            continue;
-        }
-        if !root.is_dir() {
-            return Err(Missing(root.clone()));
-        }
-        let walker = WalkBuilder::new(root)
-            .hidden(false)
-            .require_git(false)
-            .filter_entry(|e| e.file_name() != ".git")
-            .build();
-        for entry in walker.flatten() {
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                continue;
-            }
-            let path = entry.path();
-            let Some(kind) = kind_from_name(path) else {
-                continue;
-            };
-            if ignore.ignores(path) {
-                continue;
-            }
-            out.push(Input {
-                path: path.to_path_buf(),
-                shown: shown(path, &cwd),
-                kind: Some(kind),
-            });
+        } else if root.is_dir() {
+            walk(root, ignore, &cwd, &mut out);
+        } else {
+            out.missing.push(InputProblem::new(
+                shown(root, &cwd),
+                None,
+                "no such file or directory (give a workflow, action, Dockerfile, compose file or a directory)",
+            ));
         }
     }
-    out.sort_by(|a, b| a.shown.cmp(&b.shown));
-    out.dedup_by(|a, b| a.shown == b.shown);
-    Ok(out)
+    out.inputs.sort_by(|a, b| a.shown.cmp(&b.shown));
+    out.inputs.dedup_by(|a, b| a.shown == b.shown);
+    out
+}
+
+fn walk(root: &Path, ignore: &IgnoreSet, cwd: &Path, out: &mut Discovered) {
+    let walker = WalkBuilder::new(root)
+        .hidden(false)
+        .require_git(false)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build();
+    for entry in walker.flatten() {
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let path = entry.path();
+        let Some(kind) = kind_from_name(path) else {
+            continue;
+        };
+        if ignore.ignores(path) {
+            continue;
+        }
+        if kind == Kind::Workflow && !runs_workflows(root, path) {
+            out.nested_skipped += 1;
+            continue;
+        }
+        out.inputs.push(Input {
+            path: path.to_path_buf(),
+            shown: shown(path, cwd),
+            kind: Some(kind),
+            tree: root.to_path_buf(),
+        });
+    }
+}
+
+/// Whether GitHub runs the workflow at `path` (under `root`): its `.github` sits in `root`
+/// (or `root` is inside that `.github`), or in a repository root (a folder holding `.git`,
+/// a directory or, for submodules and worktrees, a file).
+fn runs_workflows(root: &Path, path: &Path) -> bool {
+    let Some(owner) = path.ancestors().nth(3) else {
+        return true;
+    };
+    root.starts_with(owner) || owner.join(".git").exists()
 }
 
 fn shown(path: &Path, cwd: &Path) -> PathBuf {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::inputs::document::{Document, Image, ImageOrigin};
 use crate::inputs::interpolate::{Escape, interpolate};
-use crate::inputs::yaml::Pos;
+use crate::text::Pos;
 
 /// A Dockerfile that cannot be read, with its line.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -131,7 +131,7 @@ impl Document {
 
     /// The location of a YAML scalar, narrowed to inside its quotes when it is quoted.
     pub fn location(&self, node: &Node, symbolic: impl Into<String>) -> Location {
-        let (mut start, mut end) = (node.span.start, node.span.end);
+        let (mut start, mut end) = (node.span().start, node.span().end);
         if let Value::Scalar(_, Style::Quoted) = node.value
             && start.line == end.line
             && end.column > start.column + 1
@@ -169,7 +169,7 @@ impl Document {
     /// The `# comment` after a scalar on its last line, where version comments of SHA pins
     /// live (`uses: o/r@<sha> # v4.2.2`); kept for the rules that compare them.
     pub fn trailing_comment(&self, node: &Node) -> Option<String> {
-        let end = node.span.end;
+        let end = node.span().end;
         let line = self.source.text.line(end.line)?;
         let rest: String = line.chars().skip(end.column.saturating_sub(1)).collect();
         let rest = rest.trim_start();

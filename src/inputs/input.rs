@@ -1,7 +1,8 @@
-//! Reading one input: refusing binary and non-UTF-8 files with a position, telling which kind
-//! of file it is, and parsing it into a [`Document`].
+//! One input ([`Input`], what discovery finds and `cicd check`/`cicd pin` read): refusing
+//! binary and non-UTF-8 files with a position, telling which kind of file it is, and parsing
+//! it into a [`Document`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::inputs::compose::read_compose;
@@ -11,6 +12,31 @@ use crate::inputs::workflow::{read_action, read_workflow};
 use crate::inputs::yaml::{self, Pos};
 use crate::report::InputProblem;
 use crate::text::Text;
+
+/// One file to check or pin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// Path to open.
+    pub path: PathBuf,
+    /// Path shown to users: relative to the working directory when under it.
+    pub shown: PathBuf,
+    /// `None` for a file named on the command line whose name says nothing; content decides.
+    pub kind: Option<Kind>,
+    /// The tree it was found in: the directory given, or the working directory for a file
+    /// named on the command line. `cicd pin` writes nowhere else.
+    pub tree: PathBuf,
+}
+
+impl Input {
+    /// Reads and parses the file into documents (more than one when compose `extends` leads
+    /// elsewhere).
+    pub fn read(&self) -> Result<Vec<Document>, InputProblem> {
+        let bytes = std::fs::read(&self.path).map_err(|e| {
+            InputProblem::new(self.shown.clone(), None, format!("could not be read: {e}"))
+        })?;
+        parse(&self.shown, self.path.parent(), bytes, self.kind)
+    }
+}
 
 /// The kind a file's name says it is, if any.
 pub fn kind_from_name(path: &Path) -> Option<Kind> {
@@ -77,16 +103,6 @@ pub fn decode(shown: &Path, bytes: Vec<u8>) -> Result<String, InputProblem> {
     })
 }
 
-/// Reads and parses one input file into documents (more than one when compose `extends`
-/// leads elsewhere). `kind` is `None` for explicitly named files whose name says nothing:
-/// the content decides.
-pub fn read(path: &Path, shown: &Path, kind: Option<Kind>) -> Result<Vec<Document>, InputProblem> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        InputProblem::new(shown.to_path_buf(), None, format!("could not be read: {e}"))
-    })?;
-    parse(shown, path.parent(), bytes, kind)
-}
-
 /// Parses an input's bytes. `dir` is where compose `extends.file` is looked up (`None`: not
 /// followed). Never panics, whatever the bytes.
 pub fn parse(
@@ -96,7 +112,9 @@ pub fn parse(
     kind: Option<Kind>,
 ) -> Result<Vec<Document>, InputProblem> {
     let problem = |pos: Option<Pos>, msg: String| InputProblem::new(shown.to_path_buf(), pos, msg);
-    let text = decode(shown, bytes)?;
+    // The one copy of the text kept: the tree, the documents and the report all read it.
+    let shared = Arc::new(Text::new(decode(shown, bytes)?));
+    let text = shared.as_str();
     let kind = kind.or_else(|| kind_from_name(shown));
     let is_yaml = !matches!(kind, Some(Kind::Dockerfile))
         && (kind.is_some() || {
@@ -105,7 +123,7 @@ pub fn parse(
         });
     let roots = if is_yaml {
         Some(
-            yaml::parse(&text)
+            yaml::parse_text(&shared)
                 .map_err(|e| problem(Some(e.pos), format!("is not valid YAML: {}", e.message)))?,
         )
     } else {
@@ -129,7 +147,7 @@ pub fn parse(
     };
     let source = Arc::new(Source {
         path: shown.to_path_buf(),
-        text: Arc::new(Text::new(text.as_str())),
+        text: shared.clone(),
         kind,
     });
     let mut doc = Document::new(source);
@@ -150,7 +168,7 @@ pub fn parse(
                 .map_err(|e| problem(Some(e.pos), e.message))?;
         }
         Kind::Dockerfile => {
-            read_dockerfile(&mut doc, &text).map_err(|e| problem(Some(e.pos), e.message))?;
+            read_dockerfile(&mut doc, text).map_err(|e| problem(Some(e.pos), e.message))?;
         }
     }
     let mut docs = vec![doc];
@@ -176,7 +194,7 @@ fn check_root_is_mapping(roots: &[yaml::Node], what: &str) -> Result<(), (Option
     for root in roots {
         if !root.is_map() && root.as_str().is_some() || root.as_seq().is_some() {
             return Err((
-                Some(root.span.start),
+                Some(root.span().start),
                 format!("is not a {what}: the top level must be a mapping"),
             ));
         }

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::rewrite::{Edit, What, with_digest};
-use super::{Change, Unresolved};
+use super::{Change, Failure, Unresolved};
 use crate::inputs::document::{Document, Image};
 use crate::oci::reference::Reference;
 
@@ -16,7 +16,7 @@ const PARALLEL: usize = 8;
 
 /// Resolves `name:tag` to the manifest digest the registry serves for it.
 pub trait DigestResolver: Send + Sync + 'static {
-    fn digest(&self, reference: Reference) -> impl Future<Output = Result<String, String>> + Send;
+    fn digest(&self, reference: Reference) -> impl Future<Output = Result<String, Failure>> + Send;
 }
 
 /// The image references worth resolving in `docs`: without a digest, or (with `update`)
@@ -87,7 +87,7 @@ fn written<'d>(doc: &'d Document, image: &Image) -> Option<&'d str> {
 pub async fn resolve_all<R: DigestResolver>(
     resolver: Arc<R>,
     wanted: Vec<Reference>,
-) -> HashMap<Reference, Result<String, String>> {
+) -> HashMap<Reference, Result<String, Failure>> {
     let limit = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
     let mut set = tokio::task::JoinSet::new();
     for reference in wanted {
@@ -110,7 +110,7 @@ pub async fn resolve_all<R: DigestResolver>(
 /// Edits (and what they change) for the images of one document.
 pub fn edits(
     doc: &Document,
-    digests: &HashMap<Reference, Result<String, String>>,
+    digests: &HashMap<Reference, Result<String, Failure>>,
     update: bool,
 ) -> (Vec<Edit>, Vec<Change>, Vec<Unresolved>) {
     let (mut edits, mut changes, mut unresolved) = (Vec::new(), Vec::new(), Vec::new());
@@ -125,6 +125,7 @@ pub fn edits(
                     line: loc.start.line,
                     reference: image.value.clone(),
                     reason,
+                    external: false,
                 });
                 continue;
             }
@@ -152,11 +153,12 @@ pub fn edits(
                     what: What::Value(new),
                 });
             }
-            Some(Err(reason)) => unresolved.push(Unresolved {
+            Some(Err(failure)) => unresolved.push(Unresolved {
                 file: loc.file.clone(),
                 line: loc.start.line,
                 reference: image.value.clone(),
-                reason: reason.clone(),
+                reason: failure.reason.clone(),
+                external: failure.external,
             }),
             None => {}
         }

@@ -2,7 +2,7 @@
 //! gaining its digest. Quoting, indentation, other keys on the line, anchors and line endings
 //! stay byte for byte.
 
-use crate::inputs::yaml::Pos;
+use crate::text::Pos;
 
 /// One rewrite of the value at `start..end` (columns inside any quotes, as findings report
 /// them).

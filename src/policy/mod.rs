@@ -8,26 +8,36 @@ pub mod rules;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::inputs::discover::Input;
+use crate::inputs::discover::Discovered;
 use crate::inputs::document::Document;
-use crate::inputs::input;
+use crate::inputs::input::Input;
 use crate::report::{InputProblem, Report};
 use rules::Context;
 
 /// What to check and how.
 pub struct CheckRequest {
-    pub inputs: Vec<Input>,
+    pub inputs: Discovered,
     /// The rules to run, each with its settings.
     pub rules: Vec<rules::Configured>,
     /// Where online rules ask; `None` means `--offline`: they are skipped.
     pub endpoints: Option<online::Endpoints>,
 }
 
-/// Reads every input and runs every enabled rule over it.
-pub fn check(req: &CheckRequest) -> Report {
+/// Inputs read and rules chosen: all a check needs but the online facts.
+pub struct Prepared<'a> {
+    req: &'a CheckRequest,
+    active: Vec<&'a rules::Configured>,
+    docs: Vec<Document>,
+    report: Report,
+}
+
+/// Reads every input and picks the rules that will run.
+pub fn prepare(req: &CheckRequest) -> Prepared<'_> {
     let mut report = Report {
         title: "cicd check".into(),
-        inputs: req.inputs.len(),
+        inputs: req.inputs.inputs.len(),
+        problems: req.inputs.missing.clone(),
+        notes: req.inputs.notes(),
         ..Report::default()
     };
     let offline = req.endpoints.is_none();
@@ -42,56 +52,59 @@ pub fn check(req: &CheckRequest) -> Report {
             .push("--offline: rules that need the network were skipped".into());
     }
     report.rules = active.iter().map(|(r, _)| r.meta().info()).collect();
-
     let mut docs = Vec::new();
-    for result in read_all(&req.inputs) {
+    for result in read_all(&req.inputs.inputs) {
         match result {
             Ok(found) => docs.extend(found),
             Err(problem) => report.problems.push(problem),
         }
     }
-    let facts = match &req.endpoints {
-        // Only a SHA pin gives the online rules anything to ask.
-        Some(endpoints)
-            if active.iter().any(|(r, _)| r.meta().online)
-                && docs
-                    .iter()
-                    .any(|d| d.uses.iter().any(|u| u.sha_pin().is_some())) =>
-        {
-            let facts = gather_facts(&docs, endpoints);
-            report.notes.extend(facts.notes.iter().cloned());
-            Some(facts)
-        }
-        _ => None,
-    };
-    for doc in docs {
-        for (rule, settings) in &active {
-            let mut cx = Context::new(rule.meta(), settings, &mut report.findings, facts.as_ref());
-            rule.check(&doc, &mut cx);
-        }
-        report
-            .sources
-            .entry(doc.source.path.clone())
-            .or_insert_with(|| doc.source.text.clone());
+    Prepared {
+        req,
+        active,
+        docs,
+        report,
     }
-    report.normalize();
-    report
 }
 
-/// Runs the online look-ups on a runtime of their own; a failure to start one is a note.
-fn gather_facts(docs: &[Document], endpoints: &online::Endpoints) -> online::Facts {
-    let refs: Vec<&Document> = docs.iter().collect();
-    match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt.block_on(online::gather(&refs, endpoints)),
-        Err(e) => online::Facts {
-            notes: vec![format!(
-                "online rules skipped: could not start a runtime: {e}"
-            )],
-            ..online::Facts::default()
-        },
+impl Prepared<'_> {
+    /// Where to ask for online facts, when an online rule runs and some input pins a SHA
+    /// (only a SHA pin gives them anything to ask).
+    pub fn wants_facts(&self) -> Option<&online::Endpoints> {
+        let endpoints = self.req.endpoints.as_ref()?;
+        let online_rule = self.active.iter().any(|(r, _)| r.meta().online);
+        let sha_pin = self
+            .docs
+            .iter()
+            .any(|d| d.uses.iter().any(|u| u.sha_pin().is_some()));
+        (online_rule && sha_pin).then_some(endpoints)
+    }
+
+    /// Asks GitHub what the online rules need to know.
+    pub async fn gather(&self, endpoints: &online::Endpoints) -> online::Facts {
+        let refs: Vec<&Document> = self.docs.iter().collect();
+        online::gather(&refs, endpoints).await
+    }
+
+    /// Runs every active rule over every document.
+    pub fn finish(self, facts: Option<online::Facts>) -> Report {
+        let mut report = self.report;
+        if let Some(facts) = &facts {
+            report.notes.extend(facts.notes.iter().cloned());
+        }
+        for doc in self.docs {
+            for (rule, settings) in &self.active {
+                let mut cx =
+                    Context::new(rule.meta(), settings, &mut report.findings, facts.as_ref());
+                rule.check(&doc, &mut cx);
+            }
+            report
+                .sources
+                .entry(doc.source.path.clone())
+                .or_insert_with(|| doc.source.text.clone());
+        }
+        report.normalize();
+        report
     }
 }
 
@@ -102,6 +115,11 @@ fn read_all(inputs: &[Input]) -> Vec<ReadResult> {
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(inputs.len().max(1));
+    if threads == 1 {
+        // On this thread: a worker's heap would stay resident beside this one's (a large
+        // file's tree there, its findings here).
+        return inputs.iter().map(Input::read).collect();
+    }
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<ReadResult>>> = inputs.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|s| {
@@ -110,7 +128,7 @@ fn read_all(inputs: &[Input]) -> Vec<ReadResult> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(input) = inputs.get(i) else { break };
-                    let result = input::read(&input.path, &input.shown, input.kind);
+                    let result = input.read();
                     if let Ok(mut slot) = slots[i].lock() {
                         *slot = Some(result);
                     }

@@ -142,9 +142,10 @@ pub async fn gather(docs: &[&Document], endpoints: &Endpoints) -> Facts {
         set.spawn(async move {
             let mut reach = reachability(&api, &owner, &repo, &sha, &bases).await;
             if reach == Reach::Impostor && truncated {
+                let n = bases.len();
                 reach = Reach::Unknown(format!(
-                    "not reachable from the {} branches and newest tags compared",
-                    bases.len()
+                    "not reachable from any of the {n} {} compared (branches and newest tags)",
+                    crate::report::plural(n, "ref")
                 ));
             }
             ((owner, repo, sha), reach)

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::inputs::yaml::Pos;
+use crate::text::Pos;
 
 /// How bad a finding is. Ordered, so thresholds compare with `>=`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

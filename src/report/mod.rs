@@ -20,7 +20,7 @@ use serde::Serialize;
 pub use finding::{Finding, Location, RuleInfo, ScanFacts, Severity};
 pub use gate::{Counts, Fixed, Gate, IgnoreRow, Verdict};
 
-use crate::inputs::yaml::Pos;
+use crate::text::Pos;
 use crate::text::Text;
 
 /// An input that could not be read, reported next to the findings (and making the run exit 2).

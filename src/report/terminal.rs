@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use super::{Finding, Report, Severity, escape, slash_path};
-use crate::inputs::yaml::Pos;
+use crate::text::Pos;
 use crate::text::Text;
 
 /// Longest span shown in full; longer ones show their first lines.

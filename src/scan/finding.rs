@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use super::{Class, TrivyFinding};
-use crate::inputs::yaml::Pos;
 use crate::report::{Finding, Location, RuleInfo, ScanFacts, Severity};
+use crate::text::Pos;
 
 pub fn plural_class(c: Class, n: usize) -> String {
     match (c, n) {

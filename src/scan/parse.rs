@@ -163,7 +163,7 @@ fn classify(top: Top, shown: &Path) -> Result<Parsed, Problem> {
 fn json_problem(shown: &Path, e: &serde_json::Error) -> Problem {
     use serde_json::error::Category;
     let line = e.line();
-    let pos = (line > 0).then(|| crate::inputs::yaml::Pos {
+    let pos = (line > 0).then(|| crate::text::Pos {
         line,
         column: e.column().max(1),
     });
