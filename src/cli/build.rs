@@ -23,6 +23,9 @@ pub struct BuildArgs {
     #[arg(value_name = "NAME", required = true)]
     pub name: Option<String>,
 
+    #[command(flatten)]
+    pub config: super::ConfigArg,
+
     /// Where to push: `docker://HOST/REPO` (by digest) or `oci:PATH[:TAG]` (default: the
     /// image's `repository`).
     #[arg(long, value_name = "LOCATION")]
@@ -98,5 +101,8 @@ pub enum PlanCommand {
         /// Only this image.
         #[arg(long, value_name = "NAME")]
         image: Option<String>,
+
+        #[command(flatten)]
+        config: super::ConfigArg,
     },
 }

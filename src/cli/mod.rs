@@ -200,7 +200,11 @@ impl Cli {
                 args.command.settle();
             }
             Command::Keygen(_) | Command::Sign(_) | Command::Verify(_) => {}
-            Command::Sbom(_) | Command::Build(_) | Command::Plan(_) => {}
+            Command::Build(args) => config = args.config.file.clone().or(config),
+            Command::Plan(args) => match &args.command {
+                build::PlanCommand::Matrix { config: c, .. } => config = c.file.clone().or(config),
+            },
+            Command::Sbom(_) => {}
         }
         Cli {
             config,

@@ -87,7 +87,7 @@ fn run_merge(cli: &Cli, args: &MergeArgs) -> Result<Exit, Error> {
 }
 
 pub fn run_plan(cli: &Cli, args: &PlanArgs) -> Result<Exit, Error> {
-    let PlanCommand::Matrix { image } = &args.command;
+    let PlanCommand::Matrix { image, .. } = &args.command;
     let loaded = load(cli)?;
     if let Some(name) = image {
         find(&loaded, name)?;

@@ -84,6 +84,13 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["image", "copy"],
     &["image", "tag"],
     &["image", "login"],
+    &["keygen"],
+    &["sign"],
+    &["verify"],
+    &["sbom"],
+    &["build"],
+    &["build", "merge"],
+    &["plan", "matrix"],
 ];
 
 pub(crate) fn help(args: &[&str]) -> String {

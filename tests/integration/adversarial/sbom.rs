@@ -27,7 +27,7 @@ fn header(name: &str, ty: tar::EntryType, size: u64, link: &str) -> tar::Header 
 }
 
 fn gz(bytes: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     e.write_all(bytes).expect("gzip");
     e.finish().expect("gzip")
 }

@@ -1,38 +1,30 @@
 //! The sbom tests' own plumbing: the cached real package trees (built once by
-//! `data/sbom/prepare.sh` from the Debian mirror, PyPI and npm), and an OCI layout writer that
+//! `scripts/test` with `data/sbom/prepare.sh` from the Debian mirror, PyPI and npm), and an OCI layout writer that
 //! packs tar layers (gzip, streamed to disk) the way an image builder does.
 
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::harness::{data, repo_root, require_tool};
+use crate::harness::{data, repo_root};
 
-/// The prepared data: `rootfs.tar`, `dpkg-query.txt`, `py/`, `node/`. Built on a cache miss
-/// (needs the network then, like `scripts/test` installing tools); every later run is offline.
+/// The prepared data: `rootfs.tar`, `dpkg-query.txt`, `py/`, `node/`, built once by
+/// `scripts/test` (which runs `data/sbom/prepare.sh` before the suite, like any tool install):
+/// the tests themselves reach no network. A missing cache fails with the command to run.
 pub fn prepared() -> PathBuf {
-    static LOCK: Mutex<()> = Mutex::new(());
-    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let script = data("sbom/prepare.sh");
     let text = fs::read(&script).expect("prepare.sh");
     let stamp = hex(&Sha256::digest(&text))[..16].to_owned();
     let out = repo_root().join(format!("target/test-data/sbom-{stamp}"));
-    if !out.join("dpkg-query.txt").exists() {
-        require_tool("mmdebstrap", "apt-get install mmdebstrap");
-        let ok = std::process::Command::new("bash")
-            .arg(&script)
-            .arg(&out)
-            .status()
-            .expect("run prepare.sh");
-        assert!(
-            ok.success(),
-            "tests/integration/data/sbom/prepare.sh failed"
-        );
-    }
+    assert!(
+        out.join("dpkg-query.txt").exists(),
+        "the sbom test data is not prepared: run scripts/test (or `bash \
+         tests/integration/data/sbom/prepare.sh {}`; needs mmdebstrap, pip and npm)",
+        out.display()
+    );
     out
 }
 
