@@ -10,16 +10,13 @@ use crate::build::job::{Backend, Job};
 use crate::build::record::Record;
 use crate::build::source::Source;
 use crate::build::{BuildError, Outcome, merge, plan, platform};
+use crate::cli::Cli;
 use crate::cli::build::{self as flags, BuildArgs, BuildCommand, MergeArgs, PlanArgs, PlanCommand};
-use crate::cli::{Cli, RegistryArgs};
 use crate::config::Loaded;
 use crate::config::images::{ImageSpec, validate};
 use crate::error::{Error, Exit};
 use crate::github::actions::Runtime;
-use crate::oci::auth::Sources;
 use crate::oci::manifest::Platform;
-use crate::oci::registry::Options;
-use crate::oci::store::Context;
 use crate::oci::transport::Location;
 
 pub fn run(cli: &Cli, args: &BuildArgs) -> Result<Exit, Error> {
@@ -44,7 +41,7 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Result<Exit, Error> {
         _ => Backend::Buildah,
     };
     let source = Source::detect(&loaded.base)?;
-    let ctx = Context::new(options(&args.registry), Sources::from_env())?;
+    let ctx = super::registry::context(&args.registry)?;
     let job = Job {
         name,
         image,
@@ -81,7 +78,7 @@ fn run_merge(cli: &Cli, args: &MergeArgs) -> Result<Exit, Error> {
     }
     let to = Location::parse(&args.to).map_err(BuildError::from)?;
     refuse_offline(&to, cli.offline)?;
-    let ctx = Context::new(options(&args.registry), Sources::from_env())?;
+    let ctx = super::registry::context(&args.registry)?;
     let outcome = runtime()?.block_on(merge::merge(&ctx, &records, &to, &args.tag))?;
     report(&outcome, args.json)
 }
@@ -252,21 +249,5 @@ fn output_err(source: std::io::Error) -> Error {
     Error::Write {
         path: PathBuf::from("$GITHUB_OUTPUT"),
         source,
-    }
-}
-
-/// Registry options from the flags (and `SSL_CERT_FILE`), as `cicd image` reads them.
-fn options(args: &RegistryArgs) -> Options {
-    let mut ca_certs = args.ca_cert.clone();
-    if ca_certs.is_empty()
-        && let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty())
-    {
-        ca_certs.push(PathBuf::from(file));
-    }
-    Options {
-        insecure: args.insecure_registry.clone(),
-        ca_certs,
-        retry: Default::default(),
-        chunk_size: args.chunk_size_mib.map(|m| m.saturating_mul(1 << 20)),
     }
 }

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 
 use secrecy::SecretString;
 
-use crate::cli::{ImageCommand, RegistryArgs};
+use crate::cli::ImageCommand;
 use crate::error::{Error, Exit};
 use crate::github::actions::Runtime;
-use crate::oci::auth::{self, Credential, PASSWORD_ENV, Sources, USERNAME_ENV};
+use crate::oci::auth::{self, Credential, PASSWORD_ENV, USERNAME_ENV};
 use crate::oci::copy::{Copied, Copier};
 use crate::oci::error::OciError;
 use crate::oci::inspect::{Inspection, inspect};
@@ -98,7 +98,7 @@ impl Request {
         };
         let req = Self {
             action,
-            opts: options(registry),
+            opts: super::registry::options(registry),
             json,
         };
         if offline && let Some(l) = req.locations().into_iter().find(|l| !l.is_layout()) {
@@ -157,7 +157,7 @@ fn stdout_err(source: std::io::Error) -> Error {
 }
 
 pub async fn execute(req: &Request, progress: Progress) -> Result<Outcome, OciError> {
-    let context = || Context::new(req.opts.clone(), credential_sources());
+    let context = || Context::new(req.opts.clone(), super::registry::credential_sources());
     Ok(match &req.action {
         Action::Inspect(loc) => {
             Outcome::Inspected(inspect(&context()?.store(loc, false)?, loc).await?)
@@ -280,47 +280,10 @@ fn login_credential(username: Option<&str>, from_stdin: bool) -> Result<Credenti
     })
 }
 
-/// Where registry credentials come from: the standard files and variables, and GitHub's
-/// token for ghcr.io (user `GITHUB_ACTOR`) when nothing else has one. Read here, in the
-/// command layer, because `oci` knows nothing of GitHub.
-pub fn credential_sources() -> Sources {
-    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
-    let sources = Sources {
-        login_command: Some("cicd image login".into()),
-        ..Sources::from_env()
-    };
-    match var("GITHUB_TOKEN") {
-        Some(token) => sources.with_fallback(
-            "ghcr.io",
-            Credential {
-                username: var("GITHUB_ACTOR").unwrap_or_else(|| "x-access-token".into()),
-                password: SecretString::from(token),
-                source: "GITHUB_TOKEN".into(),
-            },
-        ),
-        None => sources,
-    }
-}
-
 /// Progress bars for people: stderr is a terminal and this is not CI.
 fn show_progress(runtime: &Runtime) -> bool {
     use std::io::IsTerminal;
     std::io::stderr().is_terminal()
         && !runtime.active
         && std::env::var_os("CI").is_none_or(|v| v.is_empty())
-}
-
-pub fn options(args: &RegistryArgs) -> Options {
-    let mut ca_certs = args.ca_cert.clone();
-    if ca_certs.is_empty()
-        && let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty())
-    {
-        ca_certs.push(PathBuf::from(file));
-    }
-    Options {
-        insecure: args.insecure_registry.clone(),
-        ca_certs,
-        retry: Default::default(),
-        chunk_size: args.chunk_size_mib.map(|m| m.saturating_mul(1 << 20)),
-    }
 }

@@ -160,7 +160,7 @@ impl RegistryResolver {
         if let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
             opts.ca_certs.push(PathBuf::from(file));
         }
-        let context = crate::oci::store::Context::new(opts, super::image::credential_sources())?;
+        let context = crate::oci::store::Context::new(opts, super::registry::credential_sources())?;
         Ok(Self { context })
     }
 }

@@ -6,12 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::cli::RegistryArgs;
 use crate::cli::sbom::{SbomArgs, SbomFormat, SpecVersion};
 use crate::error::{Error, Exit};
 use crate::github::actions::Runtime;
 use crate::oci::manifest::Platform;
-use crate::oci::registry::Options;
 use crate::sbom::source::Source;
 use crate::sbom::{self, Document, SbomError, Spec};
 
@@ -40,8 +38,8 @@ pub fn run(args: &SbomArgs, offline: bool) -> Result<Exit, Error> {
             SpecVersion::V1_5 => Spec::V1_5,
             SpecVersion::V1_6 => Spec::V1_6,
         },
-        opts: options(&args.registry),
-        sources: crate::oci::auth::Sources::from_env(),
+        opts: super::registry::options(&args.registry),
+        sources: super::registry::credential_sources(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -176,21 +174,5 @@ fn to_error(e: SbomError, local: bool, reference: &str) -> Error {
             message: message.into(),
         }),
         e => Error::Runtime(e.to_string()),
-    }
-}
-
-/// Registry options from the shared flags (as `cicd image` builds them).
-fn options(args: &RegistryArgs) -> Options {
-    let mut ca_certs = args.ca_cert.clone();
-    if ca_certs.is_empty()
-        && let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty())
-    {
-        ca_certs.push(PathBuf::from(file));
-    }
-    Options {
-        insecure: args.insecure_registry.clone(),
-        ca_certs,
-        retry: Default::default(),
-        chunk_size: None,
     }
 }

@@ -7,9 +7,8 @@ use std::path::PathBuf;
 use crate::cli::sign::{SignArgs, SignatureFormat};
 use crate::error::{Error, Exit};
 use crate::github::actions::Runtime;
-use crate::oci::auth::Sources;
 use crate::oci::error::OciError;
-use crate::oci::store::{Context, Fetched, Store};
+use crate::oci::store::{Fetched, Store};
 use crate::oci::transport::Location;
 use crate::sign::keys;
 use crate::sign::signer::{self, Format};
@@ -32,7 +31,7 @@ pub fn run(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
     let (loc, rt) = target(&args.reference, offline)?;
     let created = created()?;
     let (image, stored) = rt.block_on(async {
-        let ctx = Context::new(super::image::options(&args.registry), Sources::from_env())?;
+        let ctx = super::registry::context(&args.registry)?;
         let store = ctx.store(&loc, false)?;
         let image = resolve(&store, &loc).await?;
         let req = signer::Request {

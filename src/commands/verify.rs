@@ -3,9 +3,7 @@
 
 use crate::cli::sign::VerifyArgs;
 use crate::error::{Error, Exit};
-use crate::oci::auth::Sources;
 use crate::oci::error::OciError;
-use crate::oci::store::Context;
 use crate::sign::keys;
 use crate::sign::store::Subject;
 use crate::sign::verify::{self, Policy};
@@ -23,7 +21,7 @@ pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
     let (loc, rt) = super::sign::target(&args.reference, offline)?;
     let verdict = rt
         .block_on(async {
-            let ctx = Context::new(super::image::options(&args.registry), Sources::from_env())?;
+            let ctx = super::registry::context(&args.registry)?;
             let store = ctx.store(&loc, false)?;
             let image = super::sign::resolve(&store, &loc).await?;
             verify::verify(&store, &Subject::of(&image), &policy).await
