@@ -21,11 +21,6 @@ pub enum Error {
     #[error(transparent)]
     Config(#[from] ConfigError),
 
-    #[error(
-        "{0}: no such file or directory (give a workflow, action, Dockerfile, compose file or a directory)"
-    )]
-    MissingPath(PathBuf),
-
     #[error("{}{}", .0, flag_hint(.0))]
     Image(#[from] crate::oci::error::OciError),
 
@@ -64,7 +59,6 @@ impl Error {
     pub fn exit(&self) -> Exit {
         match self {
             Error::Config(_)
-            | Error::MissingPath(_)
             | Error::NeedsNetwork(_)
             | Error::BadInput { .. }
             | Error::Usage(_) => Exit::BadInput,
