@@ -52,17 +52,7 @@ pub fn build_args(
         ]
         .map(OsString::from),
     );
-    a.push("--file".into());
-    a.push(tree.join(&spec.context).join(&spec.file).into());
-    if let Some(t) = &spec.target {
-        a.extend(["--target".into(), t.into()]);
-    }
-    for (k, v) in &spec.build_args {
-        a.extend(["--build-arg".into(), format!("{k}={v}").into()]);
-    }
-    for s in &spec.secrets {
-        a.extend(["--secret".into(), s.into()]);
-    }
+    a.extend(super::tool::dockerfile_args(tree, spec));
     a.push(tree.join(&spec.context).into());
     a
 }

@@ -26,17 +26,7 @@ pub fn args(
     let mut a: Vec<OsString> = ["buildx", "build", "--platform", &list.join(",")]
         .map(OsString::from)
         .to_vec();
-    a.push("--file".into());
-    a.push(tree.join(&spec.context).join(&spec.file).into());
-    if let Some(t) = &spec.target {
-        a.extend(["--target".into(), t.into()]);
-    }
-    for (k, v) in &spec.build_args {
-        a.extend(["--build-arg".into(), format!("{k}={v}").into()]);
-    }
-    for s in &spec.secrets {
-        a.extend(["--secret".into(), s.into()]);
-    }
+    a.extend(super::tool::dockerfile_args(tree, spec));
     let output = if tags.is_empty() {
         format!("type=image,name={repo},push-by-digest=true,name-canonical=true,push=true")
     } else {

@@ -1,5 +1,6 @@
 //! Running an external build tool (buildah, docker buildx): found on PATH or exit 2 with an
-//! install hint; a failure is exit 3 carrying the tool's own stderr.
+//! install hint; a failure is exit 3 carrying the tool's own stderr. Also the Dockerfile flags both
+//! tools spell alike.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -47,4 +48,26 @@ pub fn run(program: &PathBuf, args: &[OsString], what: &str) -> Result<(), Build
         status: out.status.to_string(),
         stderr: tail,
     })
+}
+
+/// The Dockerfile flags buildah and buildx spell alike: `--file`, `--target`, `--build-arg`,
+/// `--secret`, from the `dockerfile:` section, with paths under `tree`.
+pub fn dockerfile_args(
+    tree: &std::path::Path,
+    spec: &crate::config::images::DockerfileSpec,
+) -> Vec<std::ffi::OsString> {
+    let mut a: Vec<std::ffi::OsString> = vec![
+        "--file".into(),
+        tree.join(&spec.context).join(&spec.file).into(),
+    ];
+    if let Some(t) = &spec.target {
+        a.extend(["--target".into(), t.into()]);
+    }
+    for (k, v) in &spec.build_args {
+        a.extend(["--build-arg".into(), format!("{k}={v}").into()]);
+    }
+    for s in &spec.secrets {
+        a.extend(["--secret".into(), s.into()]);
+    }
+    a
 }
