@@ -273,14 +273,16 @@ fn update_respects_the_cooldown() {
     let server = GitServer::start();
     let mut shas = Vec::new();
     for (owner, filters) in [("filtered", true), ("plain", false)] {
+        // Messages name the owner: two repositories written within the same second would
+        // otherwise share commit SHAs, and the expected text below is built by replacing SHAs.
         server.repo_with(owner, "lib", filters, |r| {
             let mut v = Vec::new();
-            v.push(r.commit("1.0.0", &days_ago(100)));
+            v.push(r.commit(&format!("{owner} 1.0.0"), &days_ago(100)));
             r.tag("v1.0.0");
-            v.push(r.commit("1.1.0", &days_ago(30)));
+            v.push(r.commit(&format!("{owner} 1.1.0"), &days_ago(30)));
             r.annotated_tag("v1.1.0");
             r.tag("v1");
-            v.push(r.commit("1.2.0", &days_ago(2)));
+            v.push(r.commit(&format!("{owner} 1.2.0"), &days_ago(2)));
             r.tag("v1.2.0");
             shas.push(v);
         });
