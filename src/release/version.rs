@@ -108,6 +108,7 @@ pub fn next(
     pre: Option<&str>,
     head: &str,
 ) -> Result<Result<Next, Nothing>, ReleaseError> {
+    repo.resolve(head)?;
     let prefix = config.git_prefix();
     let (all, _) = version_tags(repo, &prefix, None)?;
     let (reachable, _) = version_tags(repo, &prefix, Some(head))?;
