@@ -31,8 +31,10 @@ pub enum ReleaseError {
         "HEAD is not on the default branch {branch}: a release tag belongs there (pass --allow-branch to tag anyway)"
     )]
     NotOnDefaultBranch { branch: String },
-    #[error("nothing to release: {0}")]
-    NothingToRelease(String),
+    #[error(
+        "this is a shallow clone: tags and history are missing, so the version cannot be computed (fetch everything: `git fetch --unshallow --tags`, or actions/checkout with `fetch-depth: 0`)"
+    )]
+    Shallow,
     #[error("{path}: {reason}")]
     Changelog { path: String, reason: String },
     #[error("could not push {tag} to {remote}: {message}")]

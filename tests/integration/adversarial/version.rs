@@ -150,3 +150,32 @@ fn unusable_release_as_and_config_are_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     inert(&stderr(&out));
 }
+
+// A shallow clone (actions/checkout's default) has no tags: computing from it would restart
+// at 0.1.0. Refused with what to do.
+#[test]
+fn a_shallow_clone_is_refused() {
+    let mut repo = Repo::new();
+    repo.commit("chore: init");
+    repo.tag("v3.0.0");
+    repo.commit("fix: a");
+    repo.commit("fix: b");
+    let shallow = repo.root().with_file_name("shallow");
+    let url = format!("file://{}", repo.root().display());
+    repo.git(&[
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        &url,
+        shallow.to_str().expect("utf-8"),
+    ]);
+    let out = crate::harness::cicd()
+        .current_dir(&shallow)
+        .args(["version", "next"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("fetch-depth: 0"), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+}
