@@ -17,7 +17,8 @@ Exit codes:
 
 pub const TAG_EXIT_CODES: &str = "\
 Refuses a dirty working tree, an existing tag, and HEAD not on the default branch
-(origin/HEAD, else init.defaultBranch, else main; --allow-branch overrides).
+(in Actions the event payload's default_branch, else origin/HEAD, else init.defaultBranch,
+else main; --allow-branch overrides).
 In GitHub Actions, a tag pushed with the workflow's GITHUB_TOKEN starts no other workflow:
 push with a GitHub App or personal access token, or run `cicd release` in the same job.
 

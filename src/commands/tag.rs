@@ -1,6 +1,8 @@
 //! `cicd tag`: the next version's annotated tag at HEAD with its changelog, optionally pushed;
 //! in Actions, the warning about tags pushed with `GITHUB_TOKEN`.
 
+use std::io::Read;
+
 use serde::Serialize;
 
 use super::version::{note, nothing_text, open, output};
@@ -66,10 +68,12 @@ pub fn run(cli: &Cli, args: &TagArgs) -> Result<Exit, Error> {
         Links::from_env().as_ref(),
     );
     let message = format!("{}\n\n{md}", next.tag);
+    let default_branch = event_default_branch(&runtime);
     let request = gittag::Request {
         tag: &next.tag,
         message: &message,
         allow_branch: args.allow_branch,
+        default_branch: default_branch.as_deref(),
     };
     let sha = gittag::create(&repo, &request)?;
     let mut text = format!(
@@ -118,4 +122,26 @@ fn warn(runtime: &Runtime, text: &str) {
         let line = format!("::warning title=cicd tag::{}\n", escape::command_data(text));
         let _ = super::deliver(None, line.as_bytes());
     }
+}
+
+/// `repository.default_branch` from the Actions event payload (`GITHUB_EVENT_PATH`): a
+/// checkout there has no `origin/HEAD` to say it.
+fn event_default_branch(runtime: &Runtime) -> Option<String> {
+    if !runtime.active {
+        return None;
+    }
+    let path = std::env::var_os("GITHUB_EVENT_PATH")?;
+    let file = std::fs::File::open(path).ok()?;
+    let event: serde_json::Value =
+        serde_json::from_reader(std::io::BufReader::new(file.take(16 << 20))).ok()?;
+    event["repository"]["default_branch"]
+        .as_str()
+        .filter(|b| {
+            !b.is_empty()
+                && !b.starts_with(['-', '/', '.'])
+                && !b.contains("..")
+                && b.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || b"-_./".contains(&c))
+        })
+        .map(str::to_owned)
 }

@@ -12,6 +12,9 @@ pub struct Request<'a> {
     pub message: &'a str,
     /// Tag even when HEAD is not on the default branch.
     pub allow_branch: bool,
+    /// The default branch when the caller knows it (GitHub's event payload); else it is
+    /// read from the repository ([`default_branch`]).
+    pub default_branch: Option<&'a str>,
 }
 
 /// Refuses a dirty tree, an existing tag or HEAD off the default branch; returns HEAD's SHA.
@@ -33,7 +36,9 @@ pub fn check(repo: &Repo, req: &Request<'_>) -> Result<String, ReleaseError> {
     }
     let head = repo.resolve("HEAD")?;
     if !req.allow_branch {
-        let branch = default_branch(repo);
+        let branch = req
+            .default_branch
+            .map_or_else(|| default_branch(repo), str::to_owned);
         let on = [
             format!("refs/remotes/origin/{branch}"),
             format!("refs/heads/{branch}"),

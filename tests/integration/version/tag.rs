@@ -96,6 +96,18 @@ fn refuses_off_the_default_branch_unless_allowed() {
         "{}",
         stderr(&out)
     );
+    // In Actions the event payload names the default branch.
+    let event = repo.root().with_file_name("event.json");
+    std::fs::write(&event, r#"{"repository":{"default_branch":"release/1.2"}}"#).expect("write");
+    let out = repo
+        .cicd_cmd()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_PATH", &event)
+        .args(["tag", "--json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    repo.git(&["tag", "-d", "v1.2.1"]);
     let out = repo.cicd(&["tag", "--allow-branch", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
