@@ -5,7 +5,7 @@ use std::io::Read;
 
 use serde::Serialize;
 
-use super::version::{note, nothing_text, open, output};
+use super::version::{note, nothing_text, open, output, summary};
 use crate::cli::Cli;
 use crate::cli::version::TagArgs;
 use crate::error::{Error, Exit};
@@ -95,6 +95,15 @@ pub fn run(cli: &Cli, args: &TagArgs) -> Result<Exit, Error> {
     }
     output(&runtime, "version", &title)?;
     output(&runtime, "tag", &next.tag)?;
+    // The changelog is escaped Markdown already; the heading is ours.
+    summary(
+        &runtime,
+        &format!(
+            "### cicd tag: {}{}\n\n{md}",
+            escape::markdown(&next.tag),
+            if args.push { " (pushed)" } else { "" }
+        ),
+    )?;
     if args.json {
         print_json(&TagJson {
             tag: &next.tag,

@@ -89,7 +89,12 @@ fn next(repo: &Repo, config: &ReleaseConfig, args: &NextArgs) -> Result<Exit, Er
     } else if let Ok(n) = &outcome {
         super::deliver(None, format!("{}\n", n.version).as_bytes())?;
     }
-    note(&describe(&outcome));
+    let said = describe(&outcome);
+    summary(
+        &runtime,
+        &format!("### cicd version next\n\n{}\n", escape::markdown(&said)),
+    )?;
+    note(&said);
     Ok(Exit::Ok)
 }
 
@@ -134,6 +139,15 @@ pub fn output(runtime: &Runtime, name: &str, value: &str) -> Result<(), Error> {
         .set_output(name, value)
         .map_err(|source| Error::Write {
             path: "$GITHUB_OUTPUT".into(),
+            source,
+        })
+}
+
+pub fn summary(runtime: &Runtime, markdown: &str) -> Result<(), Error> {
+    runtime
+        .append_summary(markdown)
+        .map_err(|source| Error::Write {
+            path: "$GITHUB_STEP_SUMMARY".into(),
             source,
         })
 }

@@ -131,6 +131,10 @@ fn pushes_and_warns_about_the_actions_token() {
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_TOKEN", "ghs_not-a-real-token-4f1e")
         .env("GITHUB_OUTPUT", &out_file)
+        .env(
+            "GITHUB_STEP_SUMMARY",
+            repo.root().with_file_name("summary.md"),
+        )
         .args(["tag", "--push", "--pre", "rc"])
         .output()
         .expect("run");
@@ -158,6 +162,12 @@ fn pushes_and_warns_about_the_actions_token() {
     assert_eq!(
         std::fs::read_to_string(&out_file).expect("output"),
         "version=1.3.0-rc.1\ntag=v1.3.0-rc.1\n"
+    );
+    let summary =
+        std::fs::read_to_string(repo.root().with_file_name("summary.md")).expect("summary");
+    assert!(
+        summary.starts_with("### cicd tag: v1.3.0-rc.1 (pushed)\n\n## 1.3.0-rc.1 - "),
+        "{summary}"
     );
     // A push that fails is an external failure (3), the local tag kept.
     repo.git(&["remote", "set-url", "origin", "/nonexistent/remote.git"]);
