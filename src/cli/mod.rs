@@ -22,6 +22,8 @@ pub mod sbom;
 
 pub mod build;
 
+pub mod version;
+
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (",
@@ -144,6 +146,11 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Plan CI jobs from cicd.yaml (`plan matrix`: the fan-out build matrix).
     Plan(build::PlanArgs),
+    /// The next version from conventional commits, and its changelog.
+    Version(version::VersionArgs),
+    /// Create the annotated tag of the next version at HEAD, the changelog as its message.
+    #[command(after_help = version::TAG_EXIT_CODES)]
+    Tag(version::TagArgs),
 }
 
 impl Cli {
@@ -205,6 +212,8 @@ impl Cli {
                 build::PlanCommand::Matrix { config: c, .. } => config = c.file.clone().or(config),
             },
             Command::Sbom(_) => {}
+            Command::Version(args) => config = args.command.config().file.clone().or(config),
+            Command::Tag(args) => config = args.config.file.clone().or(config),
         }
         Cli {
             config,

@@ -10,7 +10,9 @@ pub mod pin;
 pub mod registry;
 pub mod sbom;
 pub mod sign;
+pub mod tag;
 pub mod verify;
+pub mod version;
 
 use std::io::IsTerminal;
 use std::path::Path;

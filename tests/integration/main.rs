@@ -23,3 +23,4 @@ mod pin_images;
 mod sbom;
 mod sign;
 mod trivy;
+mod version;

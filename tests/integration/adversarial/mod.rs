@@ -12,3 +12,4 @@ mod oci;
 mod sbom;
 mod sign;
 mod stall;
+mod version;
