@@ -1,6 +1,7 @@
 //! Commands: each turns flags and `cicd.yaml` into a request for a domain module, then hands
 //! the outcome to the reporter and the Actions runtime. No policy is decided here.
 
+pub mod attest;
 pub mod build;
 pub mod check;
 pub mod check_trivy;
