@@ -5,11 +5,13 @@ pub mod attest;
 pub mod build;
 pub mod check;
 pub mod check_trivy;
+pub mod check_trivy_attest;
 pub mod image;
 pub mod keygen;
 pub mod pin;
 pub mod registry;
 pub mod sbom;
+pub mod sbom_attach;
 pub mod sign;
 pub mod verify;
 

@@ -7,6 +7,7 @@
 
 pub mod attest;
 pub mod attest_verify;
+pub mod attest_vuln;
 pub mod bundle;
 pub mod dsse;
 pub mod keys;

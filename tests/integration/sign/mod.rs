@@ -10,6 +10,8 @@ mod layout;
 mod negative;
 mod recursive;
 mod registry;
+mod sbom_attach;
+mod vuln_attest;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
