@@ -3,7 +3,7 @@
 //! registry (with and without the referrers API), every signature checked by code we did not
 //! write (openssl, python `cryptography`/PyNaCl).
 
-mod attest;
+pub mod attest;
 mod attest_negative;
 mod interop;
 mod layout;
