@@ -37,6 +37,8 @@ pub fn run(cli: &cli::Cli) -> Result<Exit, Error> {
         cli::Command::Keygen(args) => commands::keygen::run(args),
         cli::Command::Sign(args) => commands::sign::run(args, cli.offline),
         cli::Command::Verify(args) => commands::verify::run(args, cli.offline),
+        cli::Command::Attest(args) => commands::attest::run(args, cli.offline),
+        cli::Command::VerifyAttestation(args) => commands::attest::verify(args, cli.offline),
         cli::Command::Sbom(args) => commands::sbom::run(args, cli.offline),
         cli::Command::Build(args) => commands::build::run(cli, args),
         cli::Command::Plan(args) => commands::build::run_plan(cli, args),

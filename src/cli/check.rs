@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
+use clap::{ArgAction, Args, Subcommand};
 
-use super::{ColorChoice, GitHubArgs};
+use super::{ColorChoice, GitHubArgs, RegistryArgs};
 use crate::report::Format;
 
 pub(super) const CHECK_EXIT_CODES: &str = "\
@@ -25,7 +25,7 @@ Exit codes:
   0  ok: the gate passed
   1  policy or gate violation: the gate failed
   2  bad input or usage (unreadable or corrupt report, invalid ignore file or cicd.yaml)
-  3  external failure after retries (writing output)";
+  3  external failure after retries (writing output; with --attest, the registry)";
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -90,6 +90,25 @@ pub struct TrivyArgs {
     /// Write the ignores that applied as an OpenVEX document.
     #[arg(long, value_name = "FILE")]
     pub vex_out: Option<PathBuf>,
+
+    /// After the gate, attach its result to this image as a signed cosign vuln attestation
+    /// (`docker://…` or `oci:…`; the scan report, its times and the verdict), whatever the
+    /// verdict; needs --key.
+    #[arg(long, value_name = "REF", requires = "key")]
+    pub attest: Option<String>,
+
+    /// With --attest: cosign private key (password from CICD_KEY_PASSWORD or COSIGN_PASSWORD).
+    #[arg(long, value_name = "FILE", requires = "attest")]
+    pub key: Option<PathBuf>,
+
+    /// With --attest: record the attestation in the Rekor transparency log
+    /// (`--tlog-upload=false` for private setups).
+    #[arg(long, action = ArgAction::Set, default_value_t = true, num_args = 0..=1,
+          default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    pub tlog_upload: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 
     #[command(flatten)]
     pub out: ReportArgs,

@@ -138,6 +138,14 @@ pub enum Command {
     /// none holds.
     #[command(after_help = sign::VERIFY_EXIT_CODES)]
     Verify(sign::VerifyArgs),
+    /// Attest a predicate (SBOM, provenance, scan result, any JSON) about an image digest with
+    /// a cosign key (bundle referrer, or `--format legacy` for `.att`).
+    #[command(after_help = sign::ATTEST_EXIT_CODES)]
+    Attest(sign::AttestArgs),
+    /// Verify an image's attestations of one predicate type with a cosign public key and print
+    /// the verified predicate; exit 1 with the reason when none holds.
+    #[command(after_help = sign::VERIFY_ATTESTATION_EXIT_CODES)]
+    VerifyAttestation(sign::VerifyAttestationArgs),
     /// Write a CycloneDX SBOM read from an image's layers (each platform) or a root directory.
     #[command(after_help = sbom::SBOM_HELP)]
     Sbom(sbom::SbomArgs),
@@ -207,6 +215,7 @@ impl Cli {
                 args.command.settle();
             }
             Command::Keygen(_) | Command::Sign(_) | Command::Verify(_) => {}
+            Command::Attest(_) | Command::VerifyAttestation(_) => {}
             Command::Build(args) => config = args.config.file.clone().or(config),
             Command::Plan(args) => match &args.command {
                 build::PlanCommand::Matrix { config: c, .. } => config = c.file.clone().or(config),

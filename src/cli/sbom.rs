@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::{ArgAction, Args, ValueEnum};
 
 use super::RegistryArgs;
 
@@ -11,8 +11,12 @@ REF is docker://HOST/REPO[:TAG|@DIGEST], oci:PATH[:TAG] or dir:PATH (a root file
 An index gives one SBOM per platform: with --output FILE they are written to FILE when there is
 one, else to FILE with `.OS-ARCH[-VARIANT]` before its extension.
 
+--attach signs each platform's SBOM as an attestation of that platform's digest;
+--from-attached reads them back, verified, instead of reading layers.
+
 Exit codes:
-  0  ok: every SBOM was written
+  0  ok: every SBOM was written (and attached)
+  1  --from-attached: no verified SBOM attestation on a platform (the reason is printed)
   2  bad input or usage (unreadable layout or directory, corrupt layer, digest mismatch in a
      layout, no image for --platform)
   3  external failure after retries (registry, writing output)";
@@ -59,6 +63,33 @@ pub struct SbomArgs {
     /// --output.
     #[arg(long, requires = "output")]
     pub json: bool,
+
+    /// Attach each platform's SBOM to that platform's manifest as a signed attestation
+    /// (predicate type https://cyclonedx.org/bom, or https://spdx.dev/Document for spdx-json);
+    /// needs --key.
+    #[arg(long, conflicts_with = "from_attached")]
+    pub attach: bool,
+
+    /// Read the SBOM attached to each platform's manifest instead of the layers, verified with
+    /// --key (a public key).
+    #[arg(long)]
+    pub from_attached: bool,
+
+    /// cosign key: the private key with --attach (password from CICD_KEY_PASSWORD or
+    /// COSIGN_PASSWORD), the public key with --from-attached.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// With --attach: record the attestation in the Rekor transparency log
+    /// (`--tlog-upload=false` for private setups).
+    #[arg(long, action = ArgAction::Set, default_value_t = true, num_args = 0..=1,
+          default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    pub tlog_upload: bool,
+
+    /// With --from-attached: accept attestations that have no transparency-log entry.
+    #[arg(long, action = ArgAction::Set, default_value_t = false, num_args = 0..=1,
+          default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    pub insecure_ignore_tlog: bool,
 
     #[command(flatten)]
     pub registry: RegistryArgs,

@@ -1,4 +1,5 @@
-//! clap definitions for `cicd keygen`, `cicd sign` and `cicd verify` (cosign's flag names).
+//! clap definitions for `cicd keygen`, `cicd sign`, `cicd verify`, `cicd attest` and
+//! `cicd verify-attestation` (cosign's flag names).
 
 use std::path::PathBuf;
 
@@ -40,7 +41,7 @@ pub struct KeygenArgs {
 pub enum SignatureFormat {
     /// Sigstore bundle v0.3 (DSSE in-toto statement) as an OCI 1.1 referrer, as cosign v3.
     Bundle,
-    /// Simple-signing payload in the `sha256-<hex>.sig` tag, as cosign v2.
+    /// cosign v2's tags: simple-signing in `sha256-<hex>.sig`, DSSE attestations in `.att`.
     Legacy,
 }
 
@@ -58,6 +59,10 @@ pub struct SignArgs {
     /// Signature layout.
     #[arg(long, value_enum, default_value_t = SignatureFormat::Bundle)]
     pub format: SignatureFormat,
+
+    /// For an index, also sign each manifest it lists (every platform).
+    #[arg(long)]
+    pub recursive: bool,
 
     /// Annotation on the signed subject, `KEY=VALUE` (repeatable).
     #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
@@ -78,9 +83,10 @@ pub struct SignArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The image: `docker://HOST/REPO[:TAG|@DIGEST]` or `oci:PATH[:TAG]`.
-    #[arg(value_name = "REF")]
-    pub reference: String,
+    /// The images: `docker://HOST/REPO[:TAG|@DIGEST]` or `oci:PATH[:TAG]`; several are
+    /// verified in parallel with one key, and the exit code is the worst of them.
+    #[arg(value_name = "REF", required = true, num_args = 1..)]
+    pub references: Vec<String>,
 
     /// cosign public key file (PEM `PUBLIC KEY`).
     #[arg(long, value_name = "FILE")]
@@ -92,6 +98,89 @@ pub struct VerifyArgs {
     pub insecure_ignore_tlog: bool,
 
     /// Print the verified claims as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+pub(super) const ATTEST_EXIT_CODES: &str = "\
+Exit codes:
+  0  ok: the predicate is attested (or already was, with this key)
+  2  bad input or usage (malformed reference, predicate file or --type, unreadable key)
+  3  external failure after retries (registry, network, a digest that does not match)";
+
+pub(super) const VERIFY_ATTESTATION_EXIT_CODES: &str = "\
+Exit codes:
+  0  ok: an attestation of this type by this key about this digest holds
+  1  none holds (no attestation of the type, wrong key, another digest, tampered; each reason
+     is printed)
+  2  bad input or usage (malformed reference or --type, unreadable key)
+  3  external failure after retries (registry, network)";
+
+/// `--type`: cosign's shorthands or a predicate type URI.
+const TYPE_HELP: &str = "Predicate type: cyclonedx, spdx, spdxjson, slsaprovenance, slsaprovenance02, slsaprovenance1, link, vuln, openvex, custom, or any URI";
+
+#[derive(Debug, Args)]
+pub struct AttestArgs {
+    /// The image: `docker://HOST/REPO[:TAG|@DIGEST]` or `oci:PATH[:TAG]`. A tag is resolved
+    /// once and the digest it named is attested.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+
+    /// The predicate: a JSON file (for `--type custom`, any text, wrapped as cosign does).
+    #[arg(long, value_name = "FILE")]
+    pub predicate: PathBuf,
+
+    #[arg(long = "type", value_name = "TYPE", default_value = "custom", help = TYPE_HELP)]
+    pub predicate_type: String,
+
+    /// cosign private key file (password from CICD_KEY_PASSWORD or COSIGN_PASSWORD).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+
+    /// Attestation layout.
+    #[arg(long, value_enum, default_value_t = SignatureFormat::Bundle)]
+    pub format: SignatureFormat,
+
+    /// For an index, also attest each manifest it lists (every platform).
+    #[arg(long)]
+    pub recursive: bool,
+
+    /// Record the attestation in the Rekor transparency log (`--tlog-upload=false` for
+    /// private setups; verify then needs `--insecure-ignore-tlog`).
+    #[arg(long, action = ArgAction::Set, default_value_t = true, num_args = 0..=1,
+          default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    pub tlog_upload: bool,
+
+    /// Print what was written as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyAttestationArgs {
+    /// The image: `docker://HOST/REPO[:TAG|@DIGEST]` or `oci:PATH[:TAG]`.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+
+    #[arg(long = "type", value_name = "TYPE", default_value = "custom", help = TYPE_HELP)]
+    pub predicate_type: String,
+
+    /// cosign public key file (PEM `PUBLIC KEY`).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+
+    /// Accept attestations that have no transparency-log entry (`--tlog-upload=false`).
+    #[arg(long, action = ArgAction::Set, default_value_t = false, num_args = 0..=1,
+          default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    pub insecure_ignore_tlog: bool,
+
+    /// Print every attestation found (verified ones with their predicate) as JSON.
     #[arg(long)]
     pub json: bool,
 

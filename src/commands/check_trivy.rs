@@ -186,6 +186,7 @@ fn gate(cli: &Cli, args: &TrivyArgs, color: bool) -> Result<Exit, Error> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let loaded = Loaded::find(cli.config.as_deref(), &cwd)?;
     let policy = policy(&loaded, args)?;
+    let attest_key = super::check_trivy_attest::prepare(args)?;
     let mut notes = Vec::new();
     let ignores = ignores(&loaded, args, &mut notes)?;
     let now = time::now().map_err(Error::Usage)?;
@@ -212,6 +213,12 @@ fn gate(cli: &Cli, args: &TrivyArgs, color: bool) -> Result<Exit, Error> {
         color && args.out.output.is_none(),
         vex_written.as_deref(),
     )?;
+    if let (Some(key), Some(gate)) = (&attest_key, &outcome.report.gate)
+        && outcome.report.problems.is_empty()
+        && gate.result != Verdict::Error
+    {
+        super::check_trivy_attest::attach(args, key, gate, cli.offline)?;
+    }
     let verdict = outcome.report.gate.as_ref().map(|g| g.result);
     Ok(match verdict {
         _ if !outcome.report.problems.is_empty() => Exit::BadInput,

@@ -1,14 +1,17 @@
 //! Commands: each turns flags and `cicd.yaml` into a request for a domain module, then hands
 //! the outcome to the reporter and the Actions runtime. No policy is decided here.
 
+pub mod attest;
 pub mod build;
 pub mod check;
 pub mod check_trivy;
+pub mod check_trivy_attest;
 pub mod image;
 pub mod keygen;
 pub mod pin;
 pub mod registry;
 pub mod sbom;
+pub mod sbom_attach;
 pub mod sign;
 pub mod tag;
 pub mod verify;

@@ -14,6 +14,10 @@ use crate::sbom::source::Source;
 use crate::sbom::{self, Document, SbomError, Spec};
 
 pub fn run(args: &SbomArgs, offline: bool) -> Result<Exit, Error> {
+    if args.from_attached {
+        return super::sbom_attach::from_attached(args, offline);
+    }
+    super::sbom_attach::check_attach_args(args)?;
     let source = Source::parse(&args.reference).map_err(|e| to_error(e, true, &args.reference))?;
     let local = source.is_local();
     if offline && !local {
@@ -49,7 +53,7 @@ pub fn run(args: &SbomArgs, offline: bool) -> Result<Exit, Error> {
     let outcome = rt
         .block_on(sbom::run(&req))
         .map_err(|e| to_error(e, local, &args.reference))?;
-    if args.output.is_none() && outcome.documents.len() > 1 {
+    if args.output.is_none() && !args.attach && outcome.documents.len() > 1 {
         return Err(Error::Usage(format!(
             "{} has {} platforms: pass --output FILE (one file per platform) or --platform",
             outcome.source,
@@ -57,6 +61,7 @@ pub fn run(args: &SbomArgs, offline: bool) -> Result<Exit, Error> {
         )));
     }
     let mut written = Vec::new();
+    let mut attach = Vec::new();
     for doc in &outcome.documents {
         warn(doc);
         let bytes = match args.format {
@@ -70,8 +75,18 @@ pub fn run(args: &SbomArgs, offline: bool) -> Result<Exit, Error> {
                 super::write_atomically(&path, &bytes)?;
                 written.push((doc, path));
             }
+            None if args.attach => {}
             None => super::deliver(None, &bytes)?,
         }
+        if args.attach {
+            let digest = doc.subject.digest.clone().ok_or_else(|| {
+                Error::Usage("--attach needs an image; this SBOM has no digest".into())
+            })?;
+            attach.push((digest, bytes));
+        }
+    }
+    if args.attach {
+        super::sbom_attach::attach(args, &rt, &attach)?;
     }
     report(args, &outcome, &written)
 }

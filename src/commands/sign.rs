@@ -2,12 +2,15 @@
 //! stores the signature next to the image; prints the digest and sets the `digest` output.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use p256::ecdsa::SigningKey;
 
 use crate::cli::sign::{SignArgs, SignatureFormat};
 use crate::error::{Error, Exit};
 use crate::github::actions::Runtime;
 use crate::oci::error::OciError;
+use crate::oci::manifest::Platform;
 use crate::oci::store::{Fetched, Store};
 use crate::oci::transport::Location;
 use crate::sign::keys;
@@ -15,55 +18,99 @@ use crate::sign::signer::{self, Format};
 use crate::sign::store::Subject;
 
 pub fn run(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
-    if args.tlog_upload {
-        return Err(Error::Usage(
-            "uploading to the Rekor transparency log is not supported by key-based `cicd sign` yet; pass --tlog-upload=false (and verify with --insecure-ignore-tlog)".into(),
-        ));
-    }
+    refuse_tlog_upload(args.tlog_upload, "sign")?;
     let annotations = parse_annotations(&args.annotations)?;
-    let pem = std::fs::read_to_string(&args.key).map_err(|e| Error::BadInput {
-        path: args.key.clone(),
-        reason: e.to_string(),
-    })?;
-    let password = keys::password_from_env()
-        .ok_or_else(|| super::keygen::key_error(&args.key, keys::KeyError::NoPassword))?;
-    let key = keys::decrypt(&pem, &password).map_err(|e| super::keygen::key_error(&args.key, e))?;
+    let key = signing_key(&args.key)?;
     let (loc, rt) = target(&args.reference, offline)?;
     let created = created()?;
+    let format = format(args.format);
     let (image, stored) = rt.block_on(async {
         let ctx = super::registry::context(&args.registry)?;
         let store = ctx.store(&loc, false)?;
         let image = resolve(&store, &loc).await?;
         let req = signer::Request {
             key: &key,
-            format: match args.format {
-                SignatureFormat::Bundle => Format::Bundle,
-                SignatureFormat::Legacy => Format::Legacy,
-            },
+            format,
             annotations,
             docker_reference: docker_reference(&loc),
             created,
         };
-        let stored = signer::sign(&store, &Subject::of(&image), &req).await?;
+        let mut stored = Vec::new();
+        for (subject, _) in subjects(&store, &image, args.recursive).await? {
+            let s = signer::sign(&store, &subject, &req).await?;
+            stored.push((subject.digest, s));
+        }
         Ok::<_, OciError>((image, stored))
     })?;
     let out = if args.json {
-        let v = serde_json::json!({
-            "digest": image.digest, "format": match args.format { SignatureFormat::Bundle => "bundle", SignatureFormat::Legacy => "legacy" },
-            "manifest": stored.manifest, "written": stored.written,
+        let signed: Vec<_> = stored
+            .iter()
+            .map(|(d, s)| serde_json::json!({"digest": d, "manifest": s.manifest, "written": s.written}))
+            .collect();
+        let mut v = serde_json::json!({
+            "digest": image.digest, "format": format,
+            "manifest": stored[0].1.manifest, "written": stored[0].1.written,
         });
+        if args.recursive {
+            v["signed"] = serde_json::Value::Array(signed);
+        }
         format!("{v:#}\n")
     } else {
-        let what = if stored.written {
-            "signed"
-        } else {
-            "already signed (nothing written)"
-        };
-        format!("{what} {}\n  signature {}\n", image.digest, stored.manifest)
+        let mut out = String::new();
+        for (digest, s) in &stored {
+            let what = if s.written {
+                "signed"
+            } else {
+                "already signed (nothing written)"
+            };
+            out.push_str(&format!("{what} {digest}\n  signature {}\n", s.manifest));
+        }
+        out
     };
     set_digest_output(image.digest.as_str())?;
     super::deliver(None, out.as_bytes())?;
     Ok(Exit::Ok)
+}
+
+/// The image and, with `recursive`, every manifest its index lists.
+pub async fn subjects(
+    store: &Store,
+    image: &Fetched,
+    recursive: bool,
+) -> Result<Vec<(Subject, Option<Platform>)>, OciError> {
+    if recursive {
+        crate::sign::store::recursive(store, image).await
+    } else {
+        Ok(vec![(Subject::of(image), None)])
+    }
+}
+
+pub fn format(f: SignatureFormat) -> Format {
+    match f {
+        SignatureFormat::Bundle => Format::Bundle,
+        SignatureFormat::Legacy => Format::Legacy,
+    }
+}
+
+/// Key-based signing does not reach Rekor yet: say so unless `--tlog-upload=false`.
+pub fn refuse_tlog_upload(tlog_upload: bool, command: &str) -> Result<(), Error> {
+    if tlog_upload {
+        return Err(Error::Usage(format!(
+            "uploading to the Rekor transparency log is not supported by key-based `cicd {command}` yet; pass --tlog-upload=false (and verify with --insecure-ignore-tlog)"
+        )));
+    }
+    Ok(())
+}
+
+/// The cosign private key at `path`, decrypted with the password from the environment.
+pub fn signing_key(path: &Path) -> Result<SigningKey, Error> {
+    let pem = std::fs::read_to_string(path).map_err(|e| Error::BadInput {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let password = keys::password_from_env()
+        .ok_or_else(|| super::keygen::key_error(path, keys::KeyError::NoPassword))?;
+    keys::decrypt(&pem, &password).map_err(|e| super::keygen::key_error(path, e))
 }
 
 /// The location and a runtime to reach it; `--offline` refuses registries.
@@ -100,7 +147,7 @@ fn docker_reference(loc: &Location) -> String {
 }
 
 /// RFC 3339 now (CICD_NOW in tests), for the referrer's creation annotation.
-fn created() -> Result<String, Error> {
+pub fn created() -> Result<String, Error> {
     let secs = crate::time::now().map_err(Error::Usage)?;
     let ts = jiff::Timestamp::from_second(secs).map_err(|e| Error::Usage(e.to_string()))?;
     Ok(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())

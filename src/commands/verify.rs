@@ -1,57 +1,114 @@
-//! `cicd verify`: checks an image's signatures with a cosign public key and prints what
-//! holds; exit 1 with every signature's reason when none does.
+//! `cicd verify`: checks the signatures of one or many images with a cosign public key and
+//! prints what holds; exit 1 with every signature's reason when none does. Many references
+//! are verified concurrently through one registry context (connections and tokens shared).
+
+use std::path::Path;
+
+use futures_util::StreamExt;
 
 use crate::cli::sign::VerifyArgs;
 use crate::error::{Error, Exit};
 use crate::oci::error::OciError;
+use crate::oci::store::Context;
+use crate::oci::transport::Location;
 use crate::sign::keys;
 use crate::sign::store::Subject;
-use crate::sign::verify::{self, Policy};
+use crate::sign::verify::{self, Policy, Verdict, Verifier};
+
+/// How many images are verified at once.
+const CONCURRENCY: usize = 16;
 
 pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
-    let pem = std::fs::read_to_string(&args.key).map_err(|e| Error::BadInput {
-        path: args.key.clone(),
+    let policy = key_policy(&args.key, args.insecure_ignore_tlog)?;
+    let mut locations = Vec::new();
+    for reference in &args.references {
+        let loc = Location::parse(reference)?;
+        if offline && !loc.is_layout() {
+            return Err(Error::NeedsNetwork("sign/verify of a registry image"));
+        }
+        locations.push(loc);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Runtime(e.to_string()))?;
+    let ctx = super::registry::context(&args.registry).map_err(Error::Image)?;
+    let results: Vec<Result<Verdict, OciError>> = rt.block_on(
+        futures_util::stream::iter(locations.iter().map(|loc| one(&ctx, loc, &policy)))
+            .buffered(CONCURRENCY)
+            .collect(),
+    );
+    let mut worst = Ok(Exit::Ok);
+    let mut json = Vec::new();
+    let mut out = String::new();
+    for (reference, result) in args.references.iter().zip(results) {
+        let verdict = match result {
+            Ok(v) => v,
+            Err(e) => {
+                let e = Error::Image(e);
+                if args.references.len() > 1 {
+                    eprintln!("error: {reference}: {e}");
+                }
+                if worst.as_ref().is_ok() {
+                    worst = Err(e);
+                }
+                continue;
+            }
+        };
+        if args.json {
+            json.push(serde_json::to_value(&verdict).map_err(|e| Error::Usage(e.to_string()))?);
+        } else if verdict.verified {
+            out.push_str(&render(&verdict));
+        }
+        if !verdict.verified {
+            eprintln!(
+                "error: verification failed for {}: {}",
+                verdict.digest,
+                verdict.reason()
+            );
+            if matches!(worst, Ok(Exit::Ok)) {
+                worst = Ok(Exit::Violation);
+            }
+        } else if args.references.len() == 1 {
+            super::sign::set_digest_output(verdict.digest.as_str())?;
+        }
+    }
+    if args.json {
+        let v = match <[_; 1]>::try_from(json) {
+            Ok([one]) if args.references.len() == 1 => one,
+            Ok([one]) => serde_json::Value::Array(vec![one]),
+            Err(many) => serde_json::Value::Array(many),
+        };
+        out = format!("{v:#}\n");
+    }
+    super::deliver(None, out.as_bytes())?;
+    worst
+}
+
+async fn one(ctx: &Context, loc: &Location, policy: &dyn Verifier) -> Result<Verdict, OciError> {
+    let store = ctx.store(loc, false)?;
+    let image = super::sign::resolve(&store, loc).await?;
+    verify::verify(&store, &Subject::of(&image), policy).await
+}
+
+fn render(verdict: &Verdict) -> String {
+    let mut s = format!("verified {}\n", verdict.digest);
+    for c in verdict.signatures.iter().filter(|c| c.verified) {
+        s.push_str(&format!(
+            "  {} {} (no transparency-log entry checked)\n",
+            c.format, c.location
+        ));
+    }
+    s
+}
+
+/// The key-based policy: the cosign public key at `path`.
+pub fn key_policy(path: &Path, ignore_tlog: bool) -> Result<Policy, Error> {
+    let pem = std::fs::read_to_string(path).map_err(|e| Error::BadInput {
+        path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    let key = keys::public_key(&pem).map_err(|e| super::keygen::key_error(&args.key, e))?;
-    let policy = Policy {
-        key,
-        ignore_tlog: args.insecure_ignore_tlog,
-    };
-    let (loc, rt) = super::sign::target(&args.reference, offline)?;
-    let verdict = rt
-        .block_on(async {
-            let ctx = super::registry::context(&args.registry)?;
-            let store = ctx.store(&loc, false)?;
-            let image = super::sign::resolve(&store, &loc).await?;
-            verify::verify(&store, &Subject::of(&image), &policy).await
-        })
-        .map_err(|e: OciError| Error::Image(e))?;
-    let out = if args.json {
-        let v = serde_json::to_value(&verdict).map_err(|e| Error::Usage(e.to_string()))?;
-        format!("{v:#}\n")
-    } else if verdict.verified {
-        let mut s = format!("verified {}\n", verdict.digest);
-        for c in verdict.signatures.iter().filter(|c| c.verified) {
-            s.push_str(&format!(
-                "  {} {} (no transparency-log entry checked)\n",
-                c.format, c.location
-            ));
-        }
-        s
-    } else {
-        String::new()
-    };
-    super::deliver(None, out.as_bytes())?;
-    if verdict.verified {
-        super::sign::set_digest_output(verdict.digest.as_str())?;
-        Ok(Exit::Ok)
-    } else {
-        eprintln!(
-            "error: verification failed for {}: {}",
-            verdict.digest,
-            verdict.reason()
-        );
-        Ok(Exit::Violation)
-    }
+    let key = keys::public_key(&pem).map_err(|e| super::keygen::key_error(path, e))?;
+    Ok(Policy { key, ignore_tlog })
 }

@@ -87,6 +87,8 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["keygen"],
     &["sign"],
     &["verify"],
+    &["attest"],
+    &["verify-attestation"],
     &["sbom"],
     &["build"],
     &["build", "merge"],

@@ -1,11 +1,17 @@
-//! `cicd keygen`, `cicd sign`, `cicd verify`: cosign's key format, both signature layouts on
-//! `oci:` layouts and a real registry (with and without the referrers API), every signature
-//! checked by code we did not write (openssl, python `cryptography`/PyNaCl).
+//! `cicd keygen`, `cicd sign`, `cicd verify`, `cicd attest`, `cicd verify-attestation`:
+//! cosign's key format, both signature and attestation layouts on `oci:` layouts and a real
+//! registry (with and without the referrers API), every signature checked by code we did not
+//! write (openssl, python `cryptography`/PyNaCl).
 
+pub mod attest;
+mod attest_negative;
 mod interop;
 mod layout;
 mod negative;
+mod recursive;
 mod registry;
+mod sbom_attach;
+mod vuln_attest;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -159,7 +165,16 @@ pub fn openssl_verifies(dir: &Path, public: &Path, data: &[u8], sig_der: &[u8]) 
 /// statement's subject digest and predicate type.
 pub fn check_bundle_independently(dir: &Path, public: &Path, bundle: &Value, image: &str) {
     assert_eq!(bundle["mediaType"], BUNDLE);
-    let env = &bundle["dsseEnvelope"];
+    let statement = check_dsse_independently(dir, public, &bundle["dsseEnvelope"], image);
+    assert_eq!(
+        statement["predicateType"],
+        "https://sigstore.dev/cosign/sign/v1"
+    );
+}
+
+/// Checks a DSSE envelope with openssl over its PAE, and that its in-toto statement v1 names
+/// `image` (no name); returns the statement.
+pub fn check_dsse_independently(dir: &Path, public: &Path, env: &Value, image: &str) -> Value {
     let payload_type = env["payloadType"].as_str().expect("payloadType");
     assert_eq!(payload_type, "application/vnd.in-toto+json");
     let payload = STANDARD
@@ -181,12 +196,9 @@ pub fn check_bundle_independently(dir: &Path, public: &Path, bundle: &Value, ima
     );
     let statement: Value = serde_json::from_slice(&payload).expect("statement JSON");
     assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
-    assert_eq!(
-        statement["predicateType"],
-        "https://sigstore.dev/cosign/sign/v1"
-    );
     assert_eq!(statement["subject"][0]["digest"]["sha256"], image[7..]);
     assert!(statement["subject"][0].get("name").is_none());
+    statement
 }
 
 /// Checks a legacy `.sig` layer with openssl over the exact payload; returns the payload.

@@ -1,0 +1,176 @@
+//! `cicd attest` and `cicd verify-attestation`: a predicate file → a signed attestation of
+//! the image digest (and, with `--recursive`, of each platform manifest); the attestations of
+//! one predicate type verified with a cosign public key, their predicates printed.
+
+use std::path::Path;
+
+use crate::cli::sign::{AttestArgs, VerifyAttestationArgs};
+use crate::error::{Error, Exit};
+use crate::oci::error::OciError;
+use crate::sign::attest::{self, Request};
+use crate::sign::attest_verify::{self, Verdict};
+use crate::sign::statement::SIGN_PREDICATE;
+use crate::sign::store::Subject;
+
+/// The most bytes of a predicate file read (an SBOM of a large image fits).
+const MAX_PREDICATE: u64 = 64 << 20;
+
+pub fn run(args: &AttestArgs, offline: bool) -> Result<Exit, Error> {
+    super::sign::refuse_tlog_upload(args.tlog_upload, "attest")?;
+    let predicate_type = predicate_type(&args.predicate_type)?;
+    let created = super::sign::created()?;
+    let predicate = read_predicate(&args.predicate, &args.predicate_type, &created)?;
+    let key = super::sign::signing_key(&args.key)?;
+    let (loc, rt) = super::sign::target(&args.reference, offline)?;
+    let req = Request {
+        key: &key,
+        format: super::sign::format(args.format),
+        created,
+    };
+    let (image, stored) = rt.block_on(async {
+        let ctx = super::registry::context(&args.registry)?;
+        let store = ctx.store(&loc, false)?;
+        let image = super::sign::resolve(&store, &loc).await?;
+        let mut stored = Vec::new();
+        for (subject, _) in super::sign::subjects(&store, &image, args.recursive).await? {
+            let s = attest::attest(&store, &subject, &predicate_type, &predicate, &req).await?;
+            stored.push((subject.digest, s));
+        }
+        Ok::<_, OciError>((image, stored))
+    })?;
+    let out = if args.json {
+        let list: Vec<_> = stored
+            .iter()
+            .map(|(d, s)| serde_json::json!({"digest": d, "manifest": s.manifest, "written": s.written}))
+            .collect();
+        let v = serde_json::json!({
+            "digest": image.digest, "predicate_type": predicate_type,
+            "format": req.format, "attested": list,
+        });
+        format!("{v:#}\n")
+    } else {
+        let mut out = String::new();
+        for (digest, s) in &stored {
+            let what = if s.written {
+                "attested"
+            } else {
+                "already attested (nothing written)"
+            };
+            out.push_str(&format!(
+                "{what} {digest} ({predicate_type})\n  attestation {}\n",
+                s.manifest
+            ));
+        }
+        out
+    };
+    super::sign::set_digest_output(image.digest.as_str())?;
+    super::deliver(None, out.as_bytes())?;
+    Ok(Exit::Ok)
+}
+
+pub fn verify(args: &VerifyAttestationArgs, offline: bool) -> Result<Exit, Error> {
+    let predicate_type = predicate_type(&args.predicate_type)?;
+    let policy = super::verify::key_policy(&args.key, args.insecure_ignore_tlog)?;
+    let (loc, rt) = super::sign::target(&args.reference, offline)?;
+    let verdict = rt
+        .block_on(async {
+            let ctx = super::registry::context(&args.registry)?;
+            let store = ctx.store(&loc, false)?;
+            let image = super::sign::resolve(&store, &loc).await?;
+            attest_verify::verify_attestations(
+                &store,
+                &Subject::of(&image),
+                &predicate_type,
+                &policy,
+            )
+            .await
+        })
+        .map_err(Error::Image)?;
+    let out = if args.json {
+        let v = serde_json::to_value(&verdict).map_err(|e| Error::Usage(e.to_string()))?;
+        format!("{v:#}\n")
+    } else {
+        render(&verdict)
+    };
+    super::deliver(None, out.as_bytes())?;
+    if !verdict.holds() {
+        eprintln!(
+            "error: attestation verification failed for {}: {}",
+            verdict.digest,
+            verdict.reason()
+        );
+        return Ok(Exit::Violation);
+    }
+    for v in &verdict.verified {
+        eprintln!(
+            "verified {} attestation {} {} about {} (signed by {} {}, no transparency-log entry checked)",
+            v.format,
+            v.location,
+            v.predicate_type,
+            verdict.digest,
+            v.signer.kind,
+            v.signer.identity
+        );
+    }
+    super::sign::set_digest_output(verdict.digest.as_str())?;
+    Ok(Exit::Ok)
+}
+
+/// Each verified predicate as pretty JSON, one document after another.
+fn render(verdict: &Verdict) -> String {
+    let mut out = String::new();
+    for v in &verdict.verified {
+        out.push_str(&format!("{:#}\n", v.predicate));
+    }
+    out
+}
+
+/// `--type` as a URI; the signature's own type is not an attestation's.
+fn predicate_type(value: &str) -> Result<String, Error> {
+    let uri = attest::predicate_type(value).map_err(Error::Usage)?;
+    if uri == SIGN_PREDICATE {
+        return Err(Error::Usage(format!(
+            "--type {uri} is what `cicd sign` writes; attest a predicate of another type"
+        )));
+    }
+    Ok(uri)
+}
+
+/// The predicate file as cosign reads it: JSON for every type but `custom` (any text,
+/// wrapped with a timestamp) and `spdx` (tag-value text, carried as a JSON string).
+pub fn read_predicate(
+    path: &Path,
+    type_value: &str,
+    created: &str,
+) -> Result<serde_json::Value, Error> {
+    let bad = |reason: String| Error::BadInput {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| bad(e.to_string()))?
+        .len();
+    if size > MAX_PREDICATE {
+        return Err(bad(format!(
+            "{size} bytes, over the {MAX_PREDICATE} a predicate may have"
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    match type_value {
+        "custom" | "spdx" => {
+            let text = String::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".into()))?;
+            Ok(if type_value == "custom" {
+                attest::custom_predicate(&text, created)
+            } else {
+                serde_json::Value::String(text)
+            })
+        }
+        _ => serde_json::from_slice(&bytes).map_err(|e| {
+            bad(format!(
+                "line {}, column {}: not JSON: {e}",
+                e.line(),
+                e.column()
+            ))
+        }),
+    }
+}

@@ -1,0 +1,89 @@
+//! `cicd check trivy … --attest REF --key K` (issue 14 item 5): after the gate, its result is
+//! attached to the image as a signed cosign vuln attestation — the Trivy reports, their scan
+//! times and the verdict — whatever the verdict; the exit code stays the gate's.
+
+use std::path::PathBuf;
+
+use p256::ecdsa::SigningKey;
+
+use crate::cli::TrivyArgs;
+use crate::error::Error;
+use crate::oci::error::OciError;
+use crate::report::Gate;
+use crate::sign::attest::{self, Request};
+use crate::sign::attest_vuln::{self, Scan};
+use crate::sign::signer::Format;
+
+/// The most bytes of a report re-read for the predicate (the gate has read it already).
+const MAX_REPORT: u64 = 256 << 20;
+
+/// Checks `--attest`'s flags and loads the key before the gate runs, so a bad key or a
+/// missing `--tlog-upload=false` stops the command before anything is reported.
+pub fn prepare(args: &TrivyArgs) -> Result<Option<SigningKey>, Error> {
+    let (Some(_), Some(key)) = (&args.attest, &args.key) else {
+        return Ok(None);
+    };
+    super::sign::refuse_tlog_upload(args.tlog_upload, "check trivy --attest")?;
+    super::sign::signing_key(key).map(Some)
+}
+
+/// Attaches the gate's result to `--attest`'s image; prints where on stderr.
+pub fn attach(args: &TrivyArgs, key: &SigningKey, gate: &Gate, offline: bool) -> Result<(), Error> {
+    let Some(reference) = &args.attest else {
+        return Ok(());
+    };
+    let mut reports = Vec::new();
+    for path in &args.reports {
+        reports.push(read_report(path)?);
+    }
+    let now = super::sign::created()?;
+    let gate = serde_json::to_value(gate).map_err(|e| Error::Runtime(e.to_string()))?;
+    let parameters = std::env::args().skip(1).collect();
+    let predicate = attest_vuln::predicate(&Scan {
+        reports: &reports,
+        gate,
+        now: &now,
+        parameters,
+    });
+    let (loc, rt) = super::sign::target(reference, offline)?;
+    let req = Request {
+        key,
+        format: Format::Bundle,
+        created: now,
+    };
+    let (digest, stored) = rt.block_on(async {
+        let ctx = super::registry::context(&args.registry)?;
+        let store = ctx.store(&loc, false)?;
+        let image = super::sign::resolve(&store, &loc).await?;
+        let subject = crate::sign::store::Subject::of(&image);
+        let s = attest::attest(&store, &subject, attest::VULN, &predicate, &req).await?;
+        Ok::<_, OciError>((subject.digest, s))
+    })?;
+    eprintln!(
+        "{} vuln attestation {} to {digest}",
+        if stored.written {
+            "attached"
+        } else {
+            "already attached"
+        },
+        stored.manifest
+    );
+    Ok(())
+}
+
+fn read_report(path: &PathBuf) -> Result<serde_json::Value, Error> {
+    let bad = |reason: String| Error::BadInput {
+        path: path.clone(),
+        reason,
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| bad(e.to_string()))?
+        .len();
+    if size > MAX_REPORT {
+        return Err(bad(format!(
+            "{size} bytes, over the {MAX_REPORT} an attested report may have"
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    serde_json::from_slice(&bytes).map_err(|e| bad(format!("not JSON: {e}")))
+}
