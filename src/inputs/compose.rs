@@ -170,5 +170,6 @@ fn push_image(doc: &mut Document, node: &Node, symbolic: String) {
         location,
         via,
         unresolved,
+        dynamic: None,
     });
 }
