@@ -450,3 +450,18 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod mount_tests {
+    #[test]
+    fn mount_sources() {
+        let args =
+            "--mount=type=cache,target=/c --mount=type=bind,from=ghcr.io/o/a:1,target=/b cp /b /x";
+        let got = super::mount_sources(args);
+        assert_eq!(got.len(), 1);
+        let (offset, from) = got[0];
+        assert_eq!(from, "ghcr.io/o/a:1");
+        assert_eq!(&args[offset..offset + from.len()], from);
+        assert!(super::mount_sources("echo --mount=from=x").is_empty());
+    }
+}

@@ -142,3 +142,56 @@ impl Rule for DockerfileRootUser {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inputs::input::parse;
+    use crate::policy::rules::{Context, Settings};
+    use std::path::Path;
+
+    fn findings(text: &str) -> Vec<String> {
+        let docs = parse(
+            Path::new("Dockerfile"),
+            None,
+            text.as_bytes().to_vec(),
+            None,
+        )
+        .expect("parse");
+        let mut out = Vec::new();
+        let settings = Settings::enabled();
+        let mut cx = Context::new(&META, &settings, &mut out, None);
+        DockerfileRootUser.check(&docs[0], &mut cx);
+        out.into_iter()
+            .map(|f| {
+                format!(
+                    "{}:{}",
+                    f.location.map_or(0, |l| l.start.line),
+                    f.subject.unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn final_stage_user() {
+        assert_eq!(findings("FROM a AS b\nUSER 1000\nFROM c\n"), ["3:c"]);
+        assert_eq!(
+            findings("FROM a AS b\nUSER root\nFROM c\nUSER 1000\n"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            findings("FROM a AS base\nUSER 1000\nFROM base\n"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            findings("FROM a AS base\nFROM base AS x\nUSER 0:0\n"),
+            ["3:0:0"]
+        );
+        assert_eq!(findings("FROM a AS x\nFROM x AS y\nFROM y AS x\n"), ["3:y"]);
+        assert_eq!(
+            findings("FROM gcr.io/distroless/static:nonroot\n"),
+            Vec::<String>::new()
+        );
+    }
+}

@@ -121,3 +121,34 @@ impl Rule for DockerfileSingleStage {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::installed_toolchain;
+
+    #[test]
+    fn toolchains_installed_and_kept() {
+        let t = installed_toolchain;
+        assert_eq!(
+            t("apt-get update && apt-get install -y build-essential libpq-dev"),
+            Some("build-essential")
+        );
+        assert_eq!(t("apk add --no-cache gcc musl-dev"), Some("gcc"));
+        assert_eq!(
+            t("curl https://sh.rustup.rs -sSf | sh -s -- -y"),
+            Some("rustup")
+        );
+        assert_eq!(
+            t("dnf install -y gcc-c++ && dnf clean all"),
+            Some("gcc-c++")
+        );
+        // Removed in the same RUN, or only run (not installed).
+        assert_eq!(
+            t("apk add --virtual .b gcc && pip install x && apk del .b"),
+            None
+        );
+        assert_eq!(t("make install"), None);
+        assert_eq!(t("apt-get install -y curl ca-certificates"), None);
+        assert_eq!(t("pip install --no-cache-dir -r requirements.txt"), None);
+    }
+}
