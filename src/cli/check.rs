@@ -49,6 +49,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub offline: bool,
 
+    /// Print a rule's rationale and fix (what SARIF's help carries) and exit; `all` lists
+    /// every rule.
+    #[arg(long, value_name = "RULE")]
+    pub explain: Option<String>,
+
     #[command(flatten)]
     pub github: GitHubArgs,
 }

@@ -23,6 +23,8 @@ pub struct Request {
     /// `None` with `--offline`.
     pub online: Option<(String, String)>,
     pub color: bool,
+    /// `--explain RULE`: print the rule's help instead of checking.
+    pub explain: Option<String>,
 }
 
 impl Request {
@@ -38,11 +40,15 @@ impl Request {
             output: args.out.output.clone(),
             online: (!cli.offline).then(|| (cli.server_url.clone(), cli.api_url.clone())),
             color: color && args.out.output.is_none(),
+            explain: args.explain.clone(),
         }
     }
 }
 
 pub fn run(req: &Request) -> Result<Exit, Error> {
+    if let Some(id) = &req.explain {
+        return explain(id);
+    }
     let cwd = std::env::current_dir().unwrap_or_default();
     let loaded = Loaded::find(req.config.as_deref(), &cwd)?;
     let rules = rule_settings(&loaded)?;
@@ -72,6 +78,68 @@ pub fn run(req: &Request) -> Result<Exit, Error> {
     } else {
         Exit::Violation
     })
+}
+
+/// `--explain RULE`: the rule's summary, default severity, rationale and fix, and link;
+/// `all` gives the one-line list. An unknown id is bad input (exit 2) naming the known ones.
+fn explain(id: &str) -> Result<Exit, Error> {
+    let all = rules::all();
+    let mut text = String::new();
+    if id == "all" {
+        for rule in &all {
+            let m = rule.meta();
+            text.push_str(&format!(
+                "{:<28} {:<8} {}\n",
+                m.id,
+                m.default_severity.as_str(),
+                m.summary
+            ));
+        }
+    } else {
+        let Some(rule) = all.iter().find(|r| r.meta().id == id) else {
+            let known: Vec<&str> = all.iter().map(|r| r.meta().id).collect();
+            eprintln!(
+                "error: unknown rule `{}`; rules are: {}",
+                report::escape::plain(id),
+                known.join(", ")
+            );
+            return Ok(Exit::BadInput);
+        };
+        let m = rule.meta();
+        text = format!(
+            "{}: {}\ndefault severity: {}{}\n\n{}\n\nMore: {}\n",
+            m.id,
+            m.summary,
+            m.default_severity.as_str(),
+            if m.online {
+                " (online: needs GitHub)"
+            } else {
+                ""
+            },
+            wrap(m.help, 92),
+            m.help_url
+        );
+    }
+    super::deliver(None, text.as_bytes())?;
+    Ok(Exit::Ok)
+}
+
+/// Greedy word wrap for terminal help.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for word in text.split_whitespace() {
+        if line > 0 && line + 1 + word.len() > width {
+            out.push('\n');
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += word.len();
+    }
+    out
 }
 
 /// Runs the online look-ups on a runtime of their own; a failure to start one is a note.

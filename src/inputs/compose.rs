@@ -41,8 +41,33 @@ pub fn read_compose(
             if !service.is_map() {
                 continue;
             }
+            check_lists(name, service)?;
             read_service(doc, services, name, service, dir, extra, 0);
         }
+    }
+    Ok(())
+}
+
+/// `ports` and `volumes` must be lists: Compose refuses anything else, and the rules that
+/// read them would otherwise see nothing.
+fn check_lists(name: &str, service: &Node) -> Result<(), ComposeError> {
+    for key in ["ports", "volumes", "cap_add"] {
+        let Some(node) = service.get(key) else {
+            continue;
+        };
+        let what = if node.is_map() {
+            "a mapping"
+        } else if node.as_str().is_some() {
+            "a single value"
+        } else {
+            continue;
+        };
+        return Err(ComposeError {
+            pos: node.span().start,
+            message: format!(
+                "`services.{name}.{key}` is {what}; Compose wants a list (`{key}:` then `- …` entries)"
+            ),
+        });
     }
     Ok(())
 }
@@ -170,5 +195,6 @@ fn push_image(doc: &mut Document, node: &Node, symbolic: String) {
         location,
         via,
         unresolved,
+        dynamic: None,
     });
 }

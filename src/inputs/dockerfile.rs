@@ -16,17 +16,20 @@ pub struct DockerfileError {
 
 /// One instruction after joining continuation lines.
 #[derive(Debug)]
-struct Instruction {
-    keyword: String,
+pub struct Instruction {
+    /// Upper-cased (`FROM`, `RUN`, `USER` …).
+    pub keyword: String,
     /// The arguments, continuation lines joined.
-    args: String,
+    pub args: String,
+    /// Line of the keyword.
+    pub line: usize,
     /// For each joined piece: (offset in `args`, line, column of that offset).
     pieces: Vec<(usize, usize, usize)>,
 }
 
 impl Instruction {
     /// Line and 1-based column of a byte offset into `args`.
-    fn pos(&self, offset: usize) -> Pos {
+    pub fn pos(&self, offset: usize) -> Pos {
         let (start, line, column) = self
             .pieces
             .iter()
@@ -54,6 +57,7 @@ pub fn read_dockerfile(doc: &mut Document, text: &str) -> Result<(), DockerfileE
             location,
             via: None,
             unresolved: None,
+            dynamic: None,
         });
     }
     let mut global_args: HashMap<String, Option<String>> = HashMap::new();
@@ -135,10 +139,54 @@ pub fn read_dockerfile(doc: &mut Document, text: &str) -> Result<(), DockerfileE
                     );
                 }
             }
+            "RUN" => {
+                for (value_offset, from) in mount_sources(&ins.args) {
+                    if from.chars().all(|c| c.is_ascii_digit()) {
+                        continue;
+                    }
+                    let index = stages.len().saturating_sub(1);
+                    push_image(
+                        doc,
+                        ins,
+                        value_offset,
+                        from,
+                        escape,
+                        &global_args,
+                        &stages,
+                        format!("stages[{index}].run-mount-from"),
+                        ImageOrigin::DockerfileRunMount,
+                    );
+                }
+            }
             _ => {}
         }
     }
+    doc.instructions = instructions;
     Ok(())
+}
+
+/// The `from=` of each `--mount=` flag of a `RUN` (a stage, a build context or an image),
+/// with its byte offset in `args`.
+fn mount_sources(args: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    for (offset, token) in tokens(args) {
+        if !token.starts_with("--") {
+            break;
+        }
+        let Some(spec) = token.strip_prefix("--mount=") else {
+            continue;
+        };
+        let mut at = offset + "--mount=".len();
+        for field in spec.split(',') {
+            if let Some(from) = field.strip_prefix("from=")
+                && !from.is_empty()
+            {
+                out.push((at + "from=".len(), from));
+            }
+            at += field.len() + 1;
+        }
+    }
+    out
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -174,6 +222,7 @@ fn push_image(
         location,
         via,
         unresolved,
+        dynamic: None,
     });
 }
 
@@ -267,6 +316,7 @@ fn split(text: &str) -> (char, Option<Syntax>, Vec<Instruction>) {
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
+        let line_no_start = i;
         let indent = line.len() - trimmed.len();
         let kw_len = trimmed.find(char::is_whitespace).unwrap_or(trimmed.len());
         let keyword = trimmed[..kw_len].to_ascii_uppercase();
@@ -324,6 +374,7 @@ fn split(text: &str) -> (char, Option<Syntax>, Vec<Instruction>) {
         out.push(Instruction {
             keyword,
             args,
+            line: line_no_start,
             pieces,
         });
     }
@@ -397,5 +448,20 @@ mod tests {
                 ("C".into(), None)
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod mount_tests {
+    #[test]
+    fn mount_sources() {
+        let args =
+            "--mount=type=cache,target=/c --mount=type=bind,from=ghcr.io/o/a:1,target=/b cp /b /x";
+        let got = super::mount_sources(args);
+        assert_eq!(got.len(), 1);
+        let (offset, from) = got[0];
+        assert_eq!(from, "ghcr.io/o/a:1");
+        assert_eq!(&args[offset..offset + from.len()], from);
+        assert!(super::mount_sources("echo --mount=from=x").is_empty());
     }
 }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::inputs::dockerfile::Instruction;
 use crate::inputs::uses::{ActionRef, RefKind, classify};
 use crate::inputs::yaml::{Node, Pos, Style, Value};
 use crate::report::Location;
@@ -16,6 +17,8 @@ pub enum Kind {
     Action,
     Dockerfile,
     Compose,
+    /// A Traefik static configuration (`traefik.yml`, `traefik.yaml`, `traefik.toml`).
+    Traefik,
 }
 
 impl Kind {
@@ -25,6 +28,7 @@ impl Kind {
             Kind::Action => "action",
             Kind::Dockerfile => "Dockerfile",
             Kind::Compose => "compose file",
+            Kind::Traefik => "Traefik static config",
         }
     }
 }
@@ -81,6 +85,7 @@ pub enum ImageOrigin {
     DockerfileFrom,
     DockerfileCopyFrom,
     DockerfileSyntax,
+    DockerfileRunMount,
     Compose,
 }
 
@@ -94,6 +99,7 @@ impl ImageOrigin {
             ImageOrigin::DockerfileFrom => "base image",
             ImageOrigin::DockerfileCopyFrom => "`COPY --from` image",
             ImageOrigin::DockerfileSyntax => "BuildKit frontend (`# syntax=`)",
+            ImageOrigin::DockerfileRunMount => "`RUN --mount=from=` image",
             ImageOrigin::Compose => "compose service image",
         }
     }
@@ -110,6 +116,10 @@ pub struct Image {
     /// A variable the value depends on that has no value or default in the file; `value` is
     /// then the reference as written.
     pub unresolved: Option<String>,
+    /// A workflow expression the value depends on that only the run knows (`inputs.image`,
+    /// `fromJSON(…)`, a step output); `value` is then the node as written. Such an image is
+    /// `unverifiable-image`'s, not `unpinned-image`'s.
+    pub dynamic: Option<String>,
 }
 
 /// Everything the rules look at in one file.
@@ -118,6 +128,11 @@ pub struct Document {
     pub source: Arc<Source>,
     pub uses: Vec<Uses>,
     pub images: Vec<Image>,
+    /// The YAML documents of a workflow, action, compose file or Traefik config, for the
+    /// rules that judge more than references (ports, permissions, scanner steps).
+    pub yaml: Vec<Node>,
+    /// A Dockerfile's instructions, continuation lines joined.
+    pub instructions: Vec<Instruction>,
 }
 
 impl Document {
@@ -126,6 +141,8 @@ impl Document {
             source,
             uses: Vec::new(),
             images: Vec::new(),
+            yaml: Vec::new(),
+            instructions: Vec::new(),
         }
     }
 

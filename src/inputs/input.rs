@@ -64,6 +64,12 @@ pub fn kind_from_name(path: &Path) -> Option<Kind> {
     if yaml_ext && (lower.starts_with("docker-compose") || lower.starts_with("compose")) {
         return Some(Kind::Compose);
     }
+    if matches!(
+        lower.as_str(),
+        "traefik.yml" | "traefik.yaml" | "traefik.toml"
+    ) {
+        return Some(Kind::Traefik);
+    }
     None
 }
 
@@ -116,7 +122,11 @@ pub fn parse(
     let shared = Arc::new(Text::new(decode(shown, bytes)?));
     let text = shared.as_str();
     let kind = kind.or_else(|| kind_from_name(shown));
+    let toml = shown
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
     let is_yaml = !matches!(kind, Some(Kind::Dockerfile))
+        && !toml
         && (kind.is_some() || {
             let lower = shown.to_string_lossy().to_ascii_lowercase();
             lower.ends_with(".yml") || lower.ends_with(".yaml")
@@ -170,7 +180,9 @@ pub fn parse(
         Kind::Dockerfile => {
             read_dockerfile(&mut doc, text).map_err(|e| problem(Some(e.pos), e.message))?;
         }
+        Kind::Traefik => {}
     }
+    doc.yaml = roots;
     let mut docs = vec![doc];
     docs.extend(extra);
     Ok(docs)
@@ -221,6 +233,8 @@ mod tests {
         assert_eq!(k("compose.yaml"), Some(Kind::Compose));
         assert_eq!(k("composer.json"), None);
         assert_eq!(k("values.yaml"), None);
+        assert_eq!(k("deploy/traefik.toml"), Some(Kind::Traefik));
+        assert_eq!(k("traefik.yml"), Some(Kind::Traefik));
     }
 
     proptest::proptest! {

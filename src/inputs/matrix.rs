@@ -1,6 +1,8 @@
 //! Static expansion of `${{ matrix.x }}` and `${{ env.X }}` in workflow values, so an image
-//! chosen by a matrix is checked once per value, at the place the value is written.
+//! chosen by a matrix is checked once per value, at the place the value is written: object
+//! values (`matrix.image.container`), literals in expressions, and what only the run knows.
 
+use crate::inputs::expr::{Operand, values};
 use crate::inputs::yaml::Node;
 
 /// GitHub's own cap on jobs a matrix may generate.
@@ -17,6 +19,9 @@ pub struct Expansion<'a> {
     pub path: String,
     /// The variable it was expanded from, e.g. `matrix.image`.
     pub via: Option<String>,
+    /// Set when the value is decided at run time: the expression(s) that decide it; `value`
+    /// is then the node as written.
+    pub dynamic: Option<String>,
 }
 
 /// Variables visible to one job: its matrix combinations and its (and the workflow's) `env`.
@@ -33,6 +38,25 @@ struct Var<'a> {
     name: &'a str,
     node: &'a Node,
     path: String,
+}
+
+/// What a variable reference resolves to in one combination.
+enum Lookup<'a> {
+    Value(&'a str, &'a Node, String),
+    /// Not in this combination (GitHub gives an empty string): no image.
+    Absent,
+    /// Decided at run time.
+    Dynamic(String),
+}
+
+/// A mapping's value by key, ignoring ASCII case as GitHub's property access does.
+fn get_ci<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
+    node.get(key).or_else(|| {
+        node.entries()
+            .into_iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
 }
 
 impl<'a> Scope<'a> {
@@ -57,127 +81,199 @@ impl<'a> Scope<'a> {
         }
     }
 
-    /// Every value `node` (at `path`) takes; `None` when it cannot be known statically
-    /// (inputs, secrets, `fromJSON`, …). A node without expressions expands to itself.
+    /// Every value `node` (at `path`) takes, plus one dynamic expansion naming the
+    /// expressions only the run knows (inputs, vars, `fromJSON`, …). A node without
+    /// expressions expands to itself; `None` for a node that is not a scalar.
     pub fn expand(&self, node: &'a Node, path: &str) -> Option<Vec<Expansion<'a>>> {
         let text = node.as_str()?;
-        let parts = split_template(text)?;
+        let parts = split_template(text);
+        let plain = |value: String, dynamic: Option<String>| Expansion {
+            value,
+            node,
+            path: path.to_owned(),
+            via: None,
+            dynamic,
+        };
         if parts.iter().all(|p| matches!(p, Part::Text(_))) {
-            return Some(vec![Expansion {
-                value: text.to_owned(),
-                node,
-                path: path.to_owned(),
-                via: None,
-            }]);
+            return Some(vec![plain(text.to_owned(), None)]);
         }
         let single = match parts.as_slice() {
-            [Part::Var(ns, name)] => Some(format!("{ns}.{name}")),
+            [Part::Expr(e)] => match values(e).as_slice() {
+                [Operand::Var(ns, p)] => Some((*ns, p.clone())),
+                _ => None,
+            },
             _ => None,
         };
+        let mut out: Vec<Expansion<'a>> = Vec::new();
+        let mut dynamic: Vec<String> = Vec::new();
         // One matrix variable alone: every value written for it counts, even one a later
         // `include` entry overwrites, because the file still names it.
-        if let [Part::Var("matrix", name)] = parts.as_slice() {
-            let values = self.written.as_ref()?;
-            return Some(
-                values
-                    .iter()
-                    .filter(|v| v.name == *name)
-                    .filter_map(|v| {
-                        let value = v.node.as_str().filter(|t| !t.contains("${{"))?;
-                        Some(Expansion {
-                            value: value.to_owned(),
-                            node: v.node,
-                            path: v.path.clone(),
-                            via: Some(format!("matrix.{name}")),
-                        })
-                    })
-                    .collect(),
-            );
+        if let (Some(("matrix", props)), Some(written)) = (&single, &self.written) {
+            for v in written
+                .iter()
+                .filter(|v| v.name.eq_ignore_ascii_case(props[0]))
+            {
+                match resolve(v, &props[1..]) {
+                    Lookup::Value(value, at, at_path) => out.push(Expansion {
+                        value: value.to_owned(),
+                        node: at,
+                        path: at_path,
+                        via: Some(format!("matrix.{}", props.join("."))),
+                        dynamic: None,
+                    }),
+                    Lookup::Dynamic(d) => dynamic.push(d),
+                    Lookup::Absent => {}
+                }
+            }
+            push_dynamic(&mut out, dynamic, plain);
+            return Some(out);
         }
-        let needs_matrix = parts.iter().any(|p| matches!(p, Part::Var("matrix", _)));
         let no_matrix = [Vec::new()];
-        let combos: &[Vec<Var<'a>>] = match (&self.combinations, needs_matrix) {
-            (Some(c), _) => c,
-            (None, true) => return None,
-            (None, false) => &no_matrix,
+        let combos: &[Vec<Var<'a>>] = match self.combinations.as_deref() {
+            Some(c) if !c.is_empty() => c,
+            _ => &no_matrix,
         };
-        let mut out: Vec<Expansion<'a>> = Vec::new();
         for combo in combos {
-            let mut value = String::new();
-            let mut source: Option<&Var<'a>> = None;
+            let mut partial: Vec<(String, Option<(&'a Node, String)>)> =
+                vec![(String::new(), None)];
             for part in &parts {
                 match part {
-                    Part::Text(t) => value.push_str(t),
-                    Part::Var(ns, name) => {
-                        let vars = if *ns == "matrix" { combo } else { &self.env };
-                        let var = vars.iter().find(|v| v.name == *name)?;
-                        // A value that is itself an expression is not static.
-                        let text = var.node.as_str().filter(|t| !t.contains("${{"))?;
-                        value.push_str(text);
-                        source = Some(var);
+                    Part::Text(t) => partial.iter_mut().for_each(|p| p.0.push_str(t)),
+                    Part::Expr(e) => {
+                        let mut next = Vec::new();
+                        for op in values(e) {
+                            let (piece, at) = match op {
+                                Operand::Literal(l) => (l, None),
+                                Operand::Dynamic(d) => {
+                                    dynamic.push(d.to_owned());
+                                    continue;
+                                }
+                                Operand::Var(ns, props) => match self.lookup(combo, ns, &props) {
+                                    Lookup::Value(v, n, p) => (v.to_owned(), Some((n, p))),
+                                    Lookup::Absent => continue,
+                                    Lookup::Dynamic(d) => {
+                                        dynamic.push(d);
+                                        continue;
+                                    }
+                                },
+                            };
+                            for (value, source) in &partial {
+                                next.push((
+                                    format!("{value}{piece}"),
+                                    at.clone().or(source.clone()),
+                                ));
+                            }
+                        }
+                        next.truncate(MAX_COMBINATIONS);
+                        partial = next;
                     }
                 }
             }
-            let (node, path) = match (&single, source) {
-                (Some(_), Some(var)) => (var.node, var.path.clone()),
-                _ => (node, path.to_owned()),
-            };
-            if !out
-                .iter()
-                .any(|e| e.value == value && std::ptr::eq(e.node, node))
-            {
-                out.push(Expansion {
-                    value,
-                    node,
-                    path,
-                    via: single.clone().or_else(|| Some(text.to_owned())),
-                });
+            for (value, source) in partial {
+                let (at, at_path) = match (&single, source) {
+                    (Some(_), Some((n, p))) => (n, p),
+                    _ => (node, path.to_owned()),
+                };
+                if !out
+                    .iter()
+                    .any(|e| e.value == value && std::ptr::eq(e.node, at))
+                {
+                    out.push(Expansion {
+                        value,
+                        node: at,
+                        path: at_path,
+                        via: single
+                            .as_ref()
+                            .map(|(ns, p)| format!("{ns}.{}", p.join(".")))
+                            .or_else(|| Some(text.to_owned())),
+                        dynamic: None,
+                    });
+                }
             }
         }
+        push_dynamic(&mut out, dynamic, plain);
         Some(out)
+    }
+
+    /// `matrix.a.b` or `env.X` in one combination.
+    fn lookup(&self, combo: &[Var<'a>], ns: &str, props: &[&str]) -> Lookup<'a> {
+        let written = format!("{ns}.{}", props.join("."));
+        if ns == "matrix" && self.combinations.is_none() {
+            return Lookup::Dynamic(written);
+        }
+        let vars = if ns == "matrix" { combo } else { &self.env };
+        match vars.iter().find(|v| v.name.eq_ignore_ascii_case(props[0])) {
+            Some(var) => resolve(var, &props[1..]),
+            None if ns == "matrix" => Lookup::Absent,
+            None => Lookup::Dynamic(written),
+        }
+    }
+}
+
+/// A variable's value after property access (`matrix.image.container`).
+fn resolve<'a>(var: &Var<'a>, props: &[&str]) -> Lookup<'a> {
+    let mut node = var.node;
+    let mut path = var.path.clone();
+    for p in props {
+        match get_ci(node, p) {
+            Some(n) => {
+                node = n;
+                path = format!("{path}.{p}");
+            }
+            None => return Lookup::Absent,
+        }
+    }
+    match node.as_str() {
+        // A value that is itself an expression is not static.
+        Some(t) if t.contains("${{") => Lookup::Dynamic(t.trim().to_owned()),
+        Some(t) => Lookup::Value(t, node, path),
+        None => Lookup::Absent,
+    }
+}
+
+/// One expansion for everything only the run knows, naming each expression once.
+fn push_dynamic<'a>(
+    out: &mut Vec<Expansion<'a>>,
+    dynamic: Vec<String>,
+    plain: impl Fn(String, Option<String>) -> Expansion<'a>,
+) {
+    let mut seen: Vec<String> = Vec::new();
+    for d in dynamic {
+        if !seen.contains(&d) {
+            seen.push(d);
+        }
+    }
+    if !seen.is_empty() {
+        let mut e = plain(String::new(), Some(seen.join("`, `")));
+        e.value = e.node.as_str().unwrap_or_default().to_owned();
+        out.push(e);
     }
 }
 
 #[derive(Debug, PartialEq, Eq)]
 enum Part<'t> {
     Text(&'t str),
-    /// `(namespace, name)` for `matrix.name` / `env.name`.
-    Var(&'static str, &'t str),
+    /// The inside of one `${{ … }}`.
+    Expr(&'t str),
 }
 
-/// Splits `a-${{ matrix.x }}-b`; `None` when an expression is anything but a plain
-/// `matrix.NAME` or `env.NAME`.
-fn split_template(text: &str) -> Option<Vec<Part<'_>>> {
+/// Splits `a-${{ matrix.x }}-b`; an unterminated `${{` is text (GitHub refuses the file).
+fn split_template(text: &str) -> Vec<Part<'_>> {
     let mut parts = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("${{") {
+        let after = &rest[start + 3..];
+        let Some(end) = after.find("}}") else { break };
         if start > 0 {
             parts.push(Part::Text(&rest[..start]));
         }
-        let after = &rest[start + 3..];
-        let end = after.find("}}")?;
-        let expr = after[..end].trim();
-        let (ns, name) = expr.split_once('.')?;
-        let ident = |s: &str| {
-            !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        };
-        if !ident(name) {
-            return None;
-        }
-        let ns = match ns {
-            "matrix" => "matrix",
-            "env" => "env",
-            _ => return None,
-        };
-        parts.push(Part::Var(ns, name));
+        parts.push(Part::Expr(after[..end].trim()));
         rest = &after[end + 2..];
     }
     if !rest.is_empty() {
         parts.push(Part::Text(rest));
     }
-    Some(parts)
+    parts
 }
 
 /// The job combinations of a static matrix, following GitHub's `include`/`exclude` rules;
@@ -319,9 +415,14 @@ mod tests {
         let scope = Scope::new(matrix, &envs);
         let tdocs = yaml::parse(&format!("t: \"{template}\"")).expect("yaml");
         let node = tdocs[0].get("t").expect("t");
-        scope
-            .expand(node, "container")
-            .map(|v| v.into_iter().map(|e| (e.value, e.path)).collect())
+        scope.expand(node, "container").map(|v| {
+            v.into_iter()
+                .map(|e| match e.dynamic {
+                    Some(d) => (format!("?{d}"), e.path),
+                    None => (e.value, e.path),
+                })
+                .collect()
+        })
     }
 
     #[test]
@@ -351,10 +452,58 @@ mod tests {
     }
 
     #[test]
-    fn unknown_expressions_are_unresolved() {
-        assert!(values("matrix: {}", "${{ inputs.image }}").is_none());
-        assert!(values("x: 1", "${{ matrix.image }}").is_none());
-        assert!(values("matrix: ${{ fromJSON(x) }}", "${{ matrix.image }}").is_none());
-        assert_eq!(values("x: 1", "alpine:3").expect("static").len(), 1);
+    fn unknown_expressions_are_dynamic() {
+        let dynamic = |doc: &str, t: &str| {
+            let got = values(doc, t).expect("scalar");
+            got.into_iter().map(|(v, _)| v).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            dynamic("matrix: {}", "${{ inputs.image }}"),
+            ["?inputs.image"]
+        );
+        assert_eq!(dynamic("x: 1", "${{ matrix.image }}"), ["?matrix.image"]);
+        assert_eq!(
+            dynamic("matrix: ${{ fromJSON(x) }}", "${{ matrix.image }}"),
+            ["?matrix.image"]
+        );
+        assert_eq!(dynamic("x: 1", "alpine:3"), ["alpine:3"]);
+        assert_eq!(
+            dynamic("x: 1", "${{ inputs.image || 'ghcr.io/o/i:1' }}"),
+            ["ghcr.io/o/i:1", "?inputs.image"]
+        );
+        assert_eq!(
+            dynamic("x: 1", "${{ inputs.redis == 'true' && 'redis:7' || '' }}"),
+            ["redis:7", ""]
+        );
+    }
+
+    /// See: issue 10 (object-valued matrix entries, include-only matrices).
+    #[test]
+    fn object_values_and_include_only() {
+        let doc = "matrix:\n  IMAGE:\n    - {IMAGE: rhel8, X: 1}\n    - {IMAGE: 'alpine:3.20'}\n";
+        let got = values(doc, "ghcr.io/pyca/runner-${{ matrix.IMAGE.IMAGE }}").expect("static");
+        let vals: Vec<_> = got.iter().map(|(v, _)| v.as_str()).collect();
+        assert_eq!(
+            vals,
+            [
+                "ghcr.io/pyca/runner-rhel8",
+                "ghcr.io/pyca/runner-alpine:3.20"
+            ]
+        );
+        let doc = "matrix:\n  include:\n    - image: {container: 'node:20'}\n    - image: {container: 'node:22'}\n";
+        let got = values(doc, "${{ matrix.image.container }}").expect("static");
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "node:20".into(),
+                    "strategy.matrix.include[0].image.container".into()
+                ),
+                (
+                    "node:22".into(),
+                    "strategy.matrix.include[1].image.container".into()
+                ),
+            ]
+        );
     }
 }

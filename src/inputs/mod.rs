@@ -7,6 +7,7 @@ pub mod compose;
 pub mod discover;
 pub mod dockerfile;
 pub mod document;
+pub mod expr;
 pub mod input;
 pub mod interpolate;
 pub mod matrix;

@@ -92,6 +92,7 @@ pub fn read_action(doc: &mut Document, roots: &[Node]) {
                 location,
                 via: None,
                 unresolved: None,
+                dynamic: None,
             });
         }
     }
@@ -136,8 +137,9 @@ fn push_uses(doc: &mut Document, node: &Node, path: String, context: UsesContext
     });
 }
 
-/// Records the image(s) a node names, expanding static matrix and env expressions.
-/// Values that depend on inputs, secrets or other runtime state cannot be checked here.
+/// Records the image(s) a node names, expanding static matrix and env expressions and the
+/// literals of other expressions; what depends on inputs, vars or other run-time state is
+/// recorded as dynamic (`unverifiable-image`).
 fn push_images<'a>(
     doc: &mut Document,
     scope: &Scope<'a>,
@@ -160,6 +162,7 @@ fn push_images<'a>(
             location,
             via: e.via,
             unresolved: None,
+            dynamic: e.dynamic,
         });
     }
 }

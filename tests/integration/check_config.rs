@@ -61,7 +61,7 @@ fn rejected(config: &str) -> String {
 
 #[test]
 fn unknown_rule_and_bad_severity_are_located() {
-    insta::assert_snapshot!(rejected("policy:\n  rules:\n    unpinned-actions: {}\n"), @"error: cicd.yaml:3:5: unknown rule `unpinned-actions`; rules are: unpinned-action, unpinned-image, pin-comment-mismatch, impostor-commit");
+    insta::assert_snapshot!(rejected("policy:\n  rules:\n    unpinned-actions: {}\n"), @"error: cicd.yaml:3:5: unknown rule `unpinned-actions`; rules are: unpinned-action, unpinned-image, pin-comment-mismatch, impostor-commit, unverifiable-image, compose-exposed-port, compose-docker-socket, compose-optional-secret, compose-default-credential, compose-privileged, traefik-insecure-api, dockerfile-root-user, dockerfile-single-stage, scan-continue-on-error, scan-not-gating, image-not-scanned, excessive-permissions");
     insta::assert_snapshot!(rejected("policy:\n  rules:\n    unpinned-image:\n      severity: severe\n"), @"error: cicd.yaml:4:17: unknown severity `severe`; use low, medium, high or critical");
     insta::assert_snapshot!(rejected("policy:\n  ignore: ['a/[b']\n"), @"error: cicd.yaml:2:11: ignore pattern 1 is not a valid glob: error parsing glob 'a/[b': unclosed character class; missing ']'");
 }
@@ -110,7 +110,7 @@ fn settings_are_honoured() {
     assert!(images.iter().all(|f| f["severity"] == "low"));
 
     let dir = repo_with_config(
-        "policy:\n  rules:\n    unpinned-image: {enabled: false}\n    unpinned-action: {enabled: false}\n",
+        "policy:\n  rules:\n    unpinned-image: {enabled: false}\n    unpinned-action: {enabled: false}\n    excessive-permissions: {enabled: false}\n    dockerfile-root-user: {enabled: false}\n",
     );
     let (code, json) = check_json(dir.path(), &[]);
     assert_eq!(

@@ -2,6 +2,7 @@
 
 mod adversarial;
 mod build;
+mod check_audit;
 mod check_bad_input;
 mod check_config;
 mod check_fixtures;

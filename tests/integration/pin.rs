@@ -200,6 +200,7 @@ fn pins_actions_and_changes_nothing_else() {
         .as_array()
         .expect("findings")
         .iter()
+        .filter(|f| f["rule"] == "unpinned-action")
         .map(|f| f["subject"].as_str().expect("subject"))
         .collect();
     assert_eq!(left, ["missing/repo@v1", "actions/checkout@v9"]);

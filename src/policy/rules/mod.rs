@@ -1,10 +1,24 @@
 //! The rule seam: one file per rule, each declaring its metadata once and implementing
 //! [`Rule`]; [`all`] is the only list that names them.
 
+mod compose_default_credential;
+mod compose_docker_socket;
+mod compose_exposed_port;
+mod compose_optional_secret;
+mod compose_privileged;
+mod dockerfile_root_user;
+mod dockerfile_single_stage;
+mod excessive_permissions;
+mod image_not_scanned;
 mod impostor_commit;
 mod pin_comment_mismatch;
+mod scan_continue_on_error;
+mod scan_not_gating;
+mod support;
+mod traefik_insecure_api;
 mod unpinned_action;
 mod unpinned_image;
+mod unverifiable_image;
 
 use std::borrow::Cow;
 
@@ -69,6 +83,19 @@ pub fn all() -> Vec<Box<dyn Rule>> {
         Box::new(unpinned_image::UnpinnedImage),
         Box::new(pin_comment_mismatch::PinCommentMismatch),
         Box::new(impostor_commit::ImpostorCommit),
+        Box::new(unverifiable_image::UnverifiableImage),
+        Box::new(compose_exposed_port::ComposeExposedPort),
+        Box::new(compose_docker_socket::ComposeDockerSocket),
+        Box::new(compose_optional_secret::ComposeOptionalSecret),
+        Box::new(compose_default_credential::ComposeDefaultCredential),
+        Box::new(compose_privileged::ComposePrivileged),
+        Box::new(traefik_insecure_api::TraefikInsecureApi),
+        Box::new(dockerfile_root_user::DockerfileRootUser),
+        Box::new(dockerfile_single_stage::DockerfileSingleStage),
+        Box::new(scan_continue_on_error::ScanContinueOnError),
+        Box::new(scan_not_gating::ScanNotGating),
+        Box::new(image_not_scanned::ImageNotScanned),
+        Box::new(excessive_permissions::ExcessivePermissions),
     ]
 }
 

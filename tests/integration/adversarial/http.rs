@@ -11,7 +11,7 @@ use crate::harness::http::StallServer;
 /// fail instead of hanging when a timeout is missing. Not a measure of speed.
 const HANG_GUARD: Duration = Duration::from_secs(90);
 
-const WORKFLOW: &str = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: octo/tool@0123456789abcdef0123456789abcdef01234567 # v1.0.0\n";
+const WORKFLOW: &str = "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: octo/tool@0123456789abcdef0123456789abcdef01234567 # v1.0.0\n";
 
 fn text(out: &Output) -> (String, String) {
     (

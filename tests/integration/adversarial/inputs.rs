@@ -29,8 +29,7 @@ fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-const UNPINNED: &str =
-    "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n";
+const UNPINNED: &str = "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n";
 
 // See: issue 8 item 21
 /// pytest's, pluggy's and pytest-cov's main test workflows close a matrix list with `]` at
@@ -54,11 +53,11 @@ fn flow_sequence_closed_at_its_keys_column_is_read() {
     let dir = tempfile::tempdir().expect("tmp");
     write(
         &dir.path().join(".github/workflows/ci.yml"),
-        "on: push\njobs:\n  t:\n    strategy:\n      matrix:\n        target: [\n          \"py39\",\n          \"py313\",\n        ]\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n",
+        "on: push\npermissions: {}\njobs:\n  t:\n    strategy:\n      matrix:\n        target: [\n          \"py39\",\n          \"py313\",\n        ]\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n",
     );
     let (code, json) = check_json(dir.path(), &[]);
     assert_eq!(json["errors"], serde_json::json!([]), "{json:#}");
-    assert_eq!(json["findings"][0]["line"].as_u64(), Some(12), "{json:#}");
+    assert_eq!(json["findings"][0]["line"].as_u64(), Some(13), "{json:#}");
     assert_eq!(code, 1);
 }
 
@@ -86,9 +85,9 @@ fn nested_workflow_folders_count_only_at_a_repository_root() {
 
     let (code, out, err) = run(root, &["check", "--offline", "--color", "never"]);
     assert_eq!(code, 1, "{out}{err}");
-    assert!(out.contains(".github/workflows/ci.yml:6:"), "{out}");
+    assert!(out.contains(".github/workflows/ci.yml:7:"), "{out}");
     assert!(
-        out.contains("modules/sub/.github/workflows/ci.yml:6:"),
+        out.contains("modules/sub/.github/workflows/ci.yml:7:"),
         "{out}"
     );
     assert!(!out.contains("vendor/lib"), "{out}");
