@@ -251,6 +251,7 @@ pub fn for_version(
     to: &str,
     links: Option<&Links>,
 ) -> Result<String, ReleaseError> {
+    repo.ensure_complete()?;
     let prefix = config.git_prefix();
     let (reachable, _) = version_tags(repo, &prefix, Some(to))?;
     let previous = previous_for(&reachable, version);

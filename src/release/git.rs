@@ -153,6 +153,15 @@ impl Repo {
             .to_owned())
     }
 
+    /// Refuses a shallow clone: it hides tags and commits, so versions and changelogs would
+    /// be computed from a fragment.
+    pub fn ensure_complete(&self) -> Result<(), ReleaseError> {
+        if self.run(&["rev-parse", "--is-shallow-repository"])?.trim() == "true" {
+            return Err(ReleaseError::Shallow);
+        }
+        Ok(())
+    }
+
     /// Changes git would commit or that are not tracked (ignored files do not count).
     pub fn dirty(&self) -> Result<Vec<String>, ReleaseError> {
         Ok(self

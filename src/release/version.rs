@@ -109,10 +109,7 @@ pub fn next(
     head: &str,
 ) -> Result<Result<Next, Nothing>, ReleaseError> {
     repo.resolve(head)?;
-    // A shallow clone hides tags and commits: the version would be computed from a fragment.
-    if repo.run(&["rev-parse", "--is-shallow-repository"])?.trim() == "true" {
-        return Err(ReleaseError::Shallow);
-    }
+    repo.ensure_complete()?;
     let prefix = config.git_prefix();
     let (all, _) = version_tags(repo, &prefix, None)?;
     let (reachable, _) = version_tags(repo, &prefix, Some(head))?;

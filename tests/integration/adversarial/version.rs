@@ -178,4 +178,10 @@ fn a_shallow_clone_is_refused() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("fetch-depth: 0"), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
+    let out = crate::harness::cicd()
+        .current_dir(&shallow)
+        .args(["version", "changelog", "--to", "HEAD"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
