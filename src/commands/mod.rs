@@ -4,7 +4,9 @@
 pub mod build;
 pub mod check;
 pub mod check_trivy;
+pub mod completions;
 pub mod image;
+pub mod init;
 pub mod keygen;
 pub mod pin;
 pub mod registry;

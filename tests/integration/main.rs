@@ -1,5 +1,6 @@
 //! Integration tests: the real `cicd` binary against fixtures and real tools.
 
+mod action;
 mod adversarial;
 mod build;
 mod check_bad_input;
