@@ -76,7 +76,7 @@ pub fn images(root: &Path, origin: Option<&(String, String)>) -> Vec<DetectedIma
                 (None, None) => repo_name.to_owned(),
             };
             let name = unique(&mut taken, &slug(&base));
-            let context = dir.map_or_else(|| ".".to_owned(), |d| slash(d));
+            let context = dir.map_or_else(|| ".".to_owned(), slash);
             let repository = origin.map(|(owner, repo)| {
                 let (owner, repo) = (slug(owner), slug(repo));
                 if many || name != repo {

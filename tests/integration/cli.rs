@@ -91,6 +91,9 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["build"],
     &["build", "merge"],
     &["plan", "matrix"],
+    &["init"],
+    &["completions"],
+    &["man"],
 ];
 
 pub(crate) fn help(args: &[&str]) -> String {

@@ -18,6 +18,7 @@ mod image_faults;
 mod image_output;
 mod image_referrers;
 mod image_store;
+mod init;
 mod online_rules;
 mod pin;
 mod pin_images;
