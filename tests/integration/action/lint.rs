@@ -86,3 +86,33 @@ fn own_workflows_pass_every_validator() {
     let refs: Vec<&str> = workflows.iter().map(String::as_str).collect();
     validate::all(&root, &refs, &["action.yml"]);
 }
+
+/// The reusable workflows are `on: workflow_call` only, and workflows/README.md documents
+/// every input and output each declares.
+// See: issue 16.
+#[test]
+fn reusable_workflows_are_documented() {
+    let root = repo_root();
+    let readme = std::fs::read_to_string(root.join("workflows/README.md")).expect("README");
+    for name in ["cicd-build.yml", "cicd-release.yml", "cicd-promote.yml"] {
+        let text =
+            std::fs::read_to_string(root.join(".github/workflows").join(name)).expect("read");
+        let doc: yaml_serde::Value = yaml_serde::from_str(&text).expect("yaml");
+        let on = doc["on"].as_mapping().expect("on: mapping");
+        assert_eq!(on.len(), 1, "{name}: only workflow_call");
+        let call = &doc["on"]["workflow_call"];
+        assert!(
+            readme.contains(&format!("## `{name}`")),
+            "{name} has no section"
+        );
+        for kind in ["inputs", "outputs"] {
+            for (key, _) in call[kind].as_mapping().into_iter().flatten() {
+                let key = key.as_str().expect("name");
+                assert!(
+                    readme.contains(&format!("| `{key}` |")),
+                    "{name}: {kind}.{key} undocumented"
+                );
+            }
+        }
+    }
+}

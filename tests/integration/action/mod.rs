@@ -3,6 +3,7 @@
 //! tool cache, run; hostile inputs; and the validators every workflow file must pass.
 
 mod hostile;
+mod image;
 mod install;
 mod lint;
 pub mod release_server;
