@@ -113,7 +113,11 @@ pub fn compose_files(root: &Path) -> Vec<String> {
 /// `(owner, name)` of the `origin` remote when it is on github.com, read from `.git/config`
 /// (no `git` process: init must work where git is not installed).
 pub fn origin(root: &Path) -> Option<(String, String)> {
-    let config = std::fs::read_to_string(root.join(".git/config")).ok()?;
+    origin_in(&std::fs::read_to_string(root.join(".git/config")).ok()?)
+}
+
+/// `(owner, name)` of `[remote "origin"]` in the text of a `.git/config`, if on github.com.
+pub fn origin_in(config: &str) -> Option<(String, String)> {
     let mut in_origin = false;
     for line in config.lines().map(str::trim) {
         if line.starts_with('[') {
@@ -229,6 +233,22 @@ mod tests {
         assert_eq!(origin(dir.path()), Some(("acme".into(), "shop".into())));
         write("https://gitlab.com/acme/shop.git");
         assert_eq!(origin(dir.path()), None);
+    }
+
+    #[test]
+    fn origin_in_malformed_configs_is_none() {
+        for text in [
+            "",
+            "[remote \"origin\"]\n",
+            "[remote \"origin\"]\n\turl\n",
+            "[remote \"origin\"]\n\turl = https://github.com/\n",
+            "[remote \"origin\"]\n\turl = https://github.com/a/b/c\n",
+            "[remote \"upstream\"]\n\turl = https://github.com/a/b\n",
+            "[remote \"origin\"\n\turl = https://github.com/a/b\n",
+            "\u{0}\u{ffff}[",
+        ] {
+            assert_eq!(origin_in(text), None, "{text:?}");
+        }
     }
 
     #[test]
