@@ -9,6 +9,7 @@ pub mod error;
 pub mod fs;
 pub mod github;
 pub mod http;
+pub mod init;
 pub mod inputs;
 pub mod oci;
 pub mod pin;
@@ -44,5 +45,8 @@ pub fn run(cli: &cli::Cli) -> Result<Exit, Error> {
         cli::Command::Plan(args) => commands::build::run_plan(cli, args),
         cli::Command::Version(args) => commands::version::run(cli, args),
         cli::Command::Tag(args) => commands::tag::run(cli, args),
+        cli::Command::Init(args) => commands::init::run(cli, args),
+        cli::Command::Completions(args) => commands::completions::run_completions(args),
+        cli::Command::Man(args) => commands::completions::run_man(args),
     }
 }

@@ -3,7 +3,9 @@
 //! read (config file, offline, colour, GitHub's URLs) from wherever it was given.
 
 mod check;
+mod completions;
 mod image;
+mod init;
 mod pin;
 
 use std::path::PathBuf;
@@ -11,9 +13,11 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 pub use check::{CheckArgs, CheckCommand, ConfigArg, ReportArgs, TrivyArgs};
+pub use completions::{CompletionsArgs, ManArgs, Shell};
 pub use image::{
     CopyArgs, ImageArgs, ImageCommand, InspectArgs, LoginArgs, OfflineArg, RegistryArgs, TagArgs,
 };
+pub use init::InitArgs;
 pub use pin::PinArgs;
 
 pub mod sign;
@@ -159,6 +163,14 @@ pub enum Command {
     /// Create the annotated tag of the next version at HEAD, the changelog as its message.
     #[command(after_help = version::TAG_EXIT_CODES)]
     Tag(version::TagArgs),
+    /// Write cicd.yaml (images from the repository's Dockerfiles) and the ci, release and
+    /// promote workflows, every action pinned by SHA.
+    #[command(after_help = init::INIT_EXIT_CODES)]
+    Init(InitArgs),
+    /// Print shell completions for bash, zsh or fish.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one per command with --out-dir.
+    Man(ManArgs),
 }
 
 impl Cli {
@@ -223,6 +235,11 @@ impl Cli {
             Command::Sbom(_) => {}
             Command::Version(args) => config = args.command.config().file.clone().or(config),
             Command::Tag(args) => config = args.config.file.clone().or(config),
+            Command::Init(args) => {
+                offline |= args.offline;
+                server_url.clone_from(&args.server_url);
+            }
+            Command::Completions(_) | Command::Man(_) => {}
         }
         Cli {
             config,

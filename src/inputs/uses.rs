@@ -3,7 +3,8 @@
 /// The target of a `uses:` key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ActionRef {
-    /// `./path`: code from the same repository at the same commit.
+    /// `./path`: code from the same repository at the same commit; `$/path`: from the
+    /// repository holding the workflow, at the workflow's commit (a reusable workflow's own).
     Local(String),
     /// `docker://image`: a container image, checked by the image rules.
     Docker(String),
@@ -34,7 +35,7 @@ pub enum RefKind {
 impl ActionRef {
     pub fn parse(raw: &str) -> Self {
         let s = raw.trim();
-        if s.starts_with("./") || s == "." {
+        if s.starts_with("./") || s == "." || s.starts_with("$/") {
             return Self::Local(s.to_owned());
         }
         if let Some(image) = s.strip_prefix("docker://") {
@@ -109,6 +110,7 @@ mod tests {
             ActionRef::parse("./.github/actions/x"),
             ActionRef::Local("./.github/actions/x".into())
         );
+        assert_eq!(ActionRef::parse("$/."), ActionRef::Local("$/.".into()));
         assert_eq!(
             ActionRef::parse("docker://alpine:3"),
             ActionRef::Docker("alpine:3".into())

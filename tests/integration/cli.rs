@@ -97,6 +97,9 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["version", "next"],
     &["version", "changelog"],
     &["tag"],
+    &["init"],
+    &["completions"],
+    &["man"],
 ];
 
 pub(crate) fn help(args: &[&str]) -> String {

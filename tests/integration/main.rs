@@ -1,5 +1,6 @@
 //! Integration tests: the real `cicd` binary against fixtures and real tools.
 
+mod action;
 mod adversarial;
 mod build;
 mod check_audit;
@@ -18,6 +19,7 @@ mod image_faults;
 mod image_output;
 mod image_referrers;
 mod image_store;
+mod init;
 mod online_rules;
 mod pin;
 mod pin_images;

@@ -8,6 +8,7 @@ mod build;
 mod cli;
 mod gate;
 mod http;
+mod init;
 mod inputs;
 mod oci;
 mod sbom;
