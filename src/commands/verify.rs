@@ -3,6 +3,7 @@
 //! are verified concurrently through one registry context (connections and tokens shared).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use futures_util::StreamExt;
 
@@ -33,11 +34,22 @@ pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::Runtime(e.to_string()))?;
-    let ctx = super::registry::context(&args.registry).map_err(Error::Image)?;
+    let ctx = Arc::new(super::registry::context(&args.registry).map_err(Error::Image)?);
+    let policy = Arc::new(policy);
+    // Each image is its own task, so both worker threads check signatures while others wait
+    // on the registry; at most CONCURRENCY at once, results in the order given.
     let results: Vec<Result<Verdict, OciError>> = rt.block_on(
-        futures_util::stream::iter(locations.iter().map(|loc| one(&ctx, loc, &policy)))
-            .buffered(CONCURRENCY)
-            .collect(),
+        futures_util::stream::iter(locations.into_iter().map(|loc| {
+            let (ctx, policy) = (ctx.clone(), policy.clone());
+            tokio::spawn(async move { one(&ctx, &loc, &*policy).await })
+        }))
+        .buffered(CONCURRENCY)
+        .map(|joined| {
+            joined.unwrap_or_else(|e| {
+                Err(OciError::Manifest(format!("verification task failed: {e}")))
+            })
+        })
+        .collect(),
     );
     let mut worst = Ok(Exit::Ok);
     let mut json = Vec::new();
