@@ -40,6 +40,9 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    #[error(transparent)]
+    Keyless(#[from] crate::sign::keyless::KeylessError),
+
     #[error("could not write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -66,6 +69,7 @@ impl Error {
             Error::Image(e) if e.is_bad_input() => Exit::BadInput,
             Error::Image(_) => Exit::External,
             Error::Build(e) => e.exit(),
+            Error::Keyless(e) => e.exit(),
         }
     }
 }

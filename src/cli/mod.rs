@@ -16,6 +16,7 @@ pub use image::{
 };
 pub use pin::PinArgs;
 
+pub mod keyless;
 pub mod sign;
 
 pub mod sbom;

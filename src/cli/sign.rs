@@ -52,8 +52,12 @@ pub struct SignArgs {
     pub reference: String,
 
     /// cosign private key file (password from CICD_KEY_PASSWORD or COSIGN_PASSWORD).
+    /// Without it, signs keylessly with the OIDC identity (GitHub Actions' token).
     #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub keyless: super::keyless::TrustArgs,
 
     /// Signature layout.
     #[arg(long, value_enum, default_value_t = SignatureFormat::Bundle)]
@@ -82,9 +86,12 @@ pub struct VerifyArgs {
     #[arg(value_name = "REF")]
     pub reference: String,
 
-    /// cosign public key file (PEM `PUBLIC KEY`).
+    /// cosign public key file (PEM `PUBLIC KEY`). Without it, an identity policy below.
     #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub identity: super::keyless::IdentityArgs,
 
     /// Accept signatures that have no transparency-log entry (`--tlog-upload=false`).
     #[arg(long, action = ArgAction::Set, default_value_t = false, num_args = 0..=1,

@@ -6,6 +6,7 @@ pub mod check;
 pub mod check_trivy;
 pub mod image;
 pub mod keygen;
+pub mod keyless;
 pub mod pin;
 pub mod registry;
 pub mod sbom;

@@ -15,19 +15,22 @@ use crate::sign::signer::{self, Format};
 use crate::sign::store::Subject;
 
 pub fn run(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
+    let Some(key_path) = &args.key else {
+        return super::keyless::sign(args, offline);
+    };
     if args.tlog_upload {
         return Err(Error::Usage(
             "uploading to the Rekor transparency log is not supported by key-based `cicd sign` yet; pass --tlog-upload=false (and verify with --insecure-ignore-tlog)".into(),
         ));
     }
     let annotations = parse_annotations(&args.annotations)?;
-    let pem = std::fs::read_to_string(&args.key).map_err(|e| Error::BadInput {
-        path: args.key.clone(),
+    let pem = std::fs::read_to_string(key_path).map_err(|e| Error::BadInput {
+        path: key_path.clone(),
         reason: e.to_string(),
     })?;
     let password = keys::password_from_env()
-        .ok_or_else(|| super::keygen::key_error(&args.key, keys::KeyError::NoPassword))?;
-    let key = keys::decrypt(&pem, &password).map_err(|e| super::keygen::key_error(&args.key, e))?;
+        .ok_or_else(|| super::keygen::key_error(key_path, keys::KeyError::NoPassword))?;
+    let key = keys::decrypt(&pem, &password).map_err(|e| super::keygen::key_error(key_path, e))?;
     let (loc, rt) = target(&args.reference, offline)?;
     let created = created()?;
     let (image, stored) = rt.block_on(async {
@@ -100,13 +103,13 @@ fn docker_reference(loc: &Location) -> String {
 }
 
 /// RFC 3339 now (CICD_NOW in tests), for the referrer's creation annotation.
-fn created() -> Result<String, Error> {
+pub(super) fn created() -> Result<String, Error> {
     let secs = crate::time::now().map_err(Error::Usage)?;
     let ts = jiff::Timestamp::from_second(secs).map_err(|e| Error::Usage(e.to_string()))?;
     Ok(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
-fn parse_annotations(raw: &[String]) -> Result<BTreeMap<String, String>, Error> {
+pub(super) fn parse_annotations(raw: &[String]) -> Result<BTreeMap<String, String>, Error> {
     raw.iter()
         .map(|a| {
             a.split_once('=')

@@ -9,11 +9,14 @@ use crate::sign::store::Subject;
 use crate::sign::verify::{self, Policy};
 
 pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
-    let pem = std::fs::read_to_string(&args.key).map_err(|e| Error::BadInput {
-        path: args.key.clone(),
+    let Some(key_path) = &args.key else {
+        return super::keyless::verify(args, offline);
+    };
+    let pem = std::fs::read_to_string(key_path).map_err(|e| Error::BadInput {
+        path: key_path.clone(),
         reason: e.to_string(),
     })?;
-    let key = keys::public_key(&pem).map_err(|e| super::keygen::key_error(&args.key, e))?;
+    let key = keys::public_key(&pem).map_err(|e| super::keygen::key_error(key_path, e))?;
     let policy = Policy {
         key,
         ignore_tlog: args.insecure_ignore_tlog,

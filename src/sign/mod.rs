@@ -6,6 +6,8 @@
 
 pub mod bundle;
 pub mod dsse;
+pub mod identity;
+pub mod keyless;
 pub mod keys;
 pub mod legacy;
 mod oci_io;

@@ -8,6 +8,7 @@ mod cli;
 mod gate;
 mod http;
 mod inputs;
+mod keyless;
 mod oci;
 mod sbom;
 mod sign;

@@ -3,6 +3,7 @@
 //! checked by code we did not write (openssl, python `cryptography`/PyNaCl).
 
 mod interop;
+pub mod keyless;
 mod layout;
 mod negative;
 mod registry;
