@@ -98,7 +98,7 @@ pub fn log_index(b: &Bundle) -> Option<u64> {
     b.verification_material
         .tlog_entries
         .first()
-        .map(|e| u64::from(e.log_index.clone()))
+        .map(|e| u64::from(e.log_index))
 }
 
 /// A service's message with the token cut out, should a service ever echo it.
