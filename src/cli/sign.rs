@@ -16,13 +16,14 @@ pub(super) const SIGN_EXIT_CODES: &str = "\
 Exit codes:
   0  ok: the digest is signed (or already was, with this key)
   2  bad input or usage (malformed reference, unreadable or undecryptable key, no log chosen)
-  3  external failure after retries (registry, network, a digest that does not match)";
+  3  external failure after retries (registry, network, a digest that does not match,
+     the OIDC token endpoint, Fulcio, Rekor or the TSA)";
 
 pub(super) const VERIFY_EXIT_CODES: &str = "\
 Exit codes:
-  0  ok: a signature by this key over this digest holds
+  0  ok: a signature by this key (or identity) over this digest holds
   1  no signature holds (each one's reason is printed)
-  2  bad input or usage (malformed reference, unreadable key)
+  2  bad input or usage (malformed reference, unreadable key or trust config, no policy)
   3  external failure after retries (registry, network)";
 
 #[derive(Debug, Args)]
