@@ -4,9 +4,10 @@
 use crate::cli::sign::{SignArgs, SignatureFormat, VerifyArgs};
 use crate::error::{Error, Exit};
 use crate::http::{Client, Purpose};
+use crate::oci::error::OciError;
 use crate::sign::identity::Policy;
 use crate::sign::keyless::sign::{self as keyless_sign, SignError};
-use crate::sign::keyless::{KeylessError, oidc, trust, verify};
+use crate::sign::keyless::{KeylessError, oidc, rekor, trust, verify};
 use crate::sign::store::Subject;
 
 fn http_client() -> Result<reqwest::Client, Error> {
@@ -129,4 +130,82 @@ pub fn verify(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
         );
         Ok(Exit::Violation)
     }
+}
+
+/// Key-based verify's log check: a verifier over the trusted root, unless the log is ignored.
+pub fn log_verifier(
+    args: &VerifyArgs,
+) -> Result<Option<std::sync::Arc<sigstore_verify::Verifier>>, Error> {
+    if args.insecure_ignore_tlog {
+        return Ok(None);
+    }
+    let trust = trust::load(args.identity.trust.trust_config.as_deref())?;
+    Ok(Some(std::sync::Arc::new(verify::verifier(&trust)?)))
+}
+
+/// Key-based signing with the entry in Rekor (cosign's default): the bundle the key signs,
+/// with the log entry the trust config's Rekor returned.
+pub fn sign_key_logged(
+    args: &SignArgs,
+    key: &p256::ecdsa::SigningKey,
+    offline: bool,
+) -> Result<Exit, Error> {
+    use crate::sign::{bundle, dsse, statement, store};
+    if offline {
+        return Err(Error::NeedsNetwork("sign with a Rekor entry"));
+    }
+    let annotations = super::sign::parse_annotations(&args.annotations)?;
+    let trust = trust::load(args.keyless.trust_config.as_deref())?;
+    let url = rekor::url(&trust)?;
+    let (loc, rt) = super::sign::target(&args.reference, offline)?;
+    let created = super::sign::created()?;
+    let client = http_client()?;
+    let (image, stored, log_index) = rt
+        .block_on(async {
+            let ctx = super::registry::context(&args.registry).map_err(SignError::Oci)?;
+            let store = ctx.store(&loc, false).map_err(SignError::Oci)?;
+            let image = super::sign::resolve(&store, &loc).await?;
+            let subject = Subject::of(&image);
+            let payload = statement::statement(
+                subject.digest.hex(),
+                &annotations,
+                statement::SIGN_PREDICATE,
+                &serde_json::json!({}),
+            );
+            let envelope = dsse::sign(key, statement::PAYLOAD_TYPE, payload);
+            let entry = rekor::upload(&client, &url, &envelope, key.verifying_key()).await?;
+            let log_index = Some(u64::from(entry.log_index));
+            let b = bundle::key_based(key.verifying_key(), envelope, vec![entry]);
+            let bytes = bundle::to_bytes(&b).map_err(|e| SignError::Oci(OciError::Manifest(e)))?;
+            let stored = store::put_bundle(
+                &store,
+                &subject,
+                &bytes,
+                statement::SIGN_PREDICATE,
+                &created,
+            )
+            .await?;
+            Ok::<_, SignError>((image, stored, log_index))
+        })
+        .map_err(|e| match e {
+            SignError::Keyless(k) => Error::Keyless(k),
+            SignError::Oci(o) => Error::Image(o),
+        })?;
+    let out = if args.json {
+        let v = serde_json::json!({
+            "digest": image.digest, "format": "bundle", "manifest": stored.manifest,
+            "written": stored.written, "log_index": log_index,
+        });
+        format!("{v:#}\n")
+    } else {
+        format!(
+            "signed {}\n  log index {}\n  signature {}\n",
+            image.digest,
+            log_index.map_or("?".into(), |i| i.to_string()),
+            stored.manifest
+        )
+    };
+    super::sign::set_digest_output(image.digest.as_str())?;
+    super::deliver(None, out.as_bytes())?;
+    Ok(Exit::Ok)
 }

@@ -18,9 +18,9 @@ pub fn run(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
     let Some(key_path) = &args.key else {
         return super::keyless::sign(args, offline);
     };
-    if args.tlog_upload {
+    if args.tlog_upload && args.format == SignatureFormat::Legacy {
         return Err(Error::Usage(
-            "uploading to the Rekor transparency log is not supported by key-based `cicd sign` yet; pass --tlog-upload=false (and verify with --insecure-ignore-tlog)".into(),
+            "uploading a legacy signature to Rekor is not supported yet; sign the bundle format, or pass --tlog-upload=false (and verify with --insecure-ignore-tlog)".into(),
         ));
     }
     let annotations = parse_annotations(&args.annotations)?;
@@ -31,6 +31,9 @@ pub fn run(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
     let password = keys::password_from_env()
         .ok_or_else(|| super::keygen::key_error(key_path, keys::KeyError::NoPassword))?;
     let key = keys::decrypt(&pem, &password).map_err(|e| super::keygen::key_error(key_path, e))?;
+    if args.tlog_upload {
+        return super::keyless::sign_key_logged(args, &key, offline);
+    }
     let (loc, rt) = target(&args.reference, offline)?;
     let created = created()?;
     let (image, stored) = rt.block_on(async {

@@ -20,6 +20,7 @@ pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
     let policy = Policy {
         key,
         ignore_tlog: args.insecure_ignore_tlog,
+        log: super::keyless::log_verifier(args)?,
     };
     let (loc, rt) = super::sign::target(&args.reference, offline)?;
     let verdict = rt
@@ -37,8 +38,14 @@ pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
         let mut s = format!("verified {}\n", verdict.digest);
         for c in verdict.signatures.iter().filter(|c| c.verified) {
             s.push_str(&format!(
-                "  {} {} (no transparency-log entry checked)\n",
-                c.format, c.location
+                "  {} {} ({})\n",
+                c.format,
+                c.location,
+                if args.insecure_ignore_tlog {
+                    "no transparency-log entry checked"
+                } else {
+                    "transparency-log entry checked"
+                }
             ));
         }
         s

@@ -19,6 +19,8 @@ use crate::oci::store::Store;
 pub struct Policy {
     pub key: VerifyingKey,
     pub ignore_tlog: bool,
+    /// Checks log entries against the trusted root (absent with `ignore_tlog`).
+    pub log: Option<std::sync::Arc<sigstore_verify::Verifier>>,
 }
 
 /// One signature found on the image and what became of it.
@@ -138,7 +140,11 @@ fn bundle_reason(found: &FoundBundle, digest: &Digest, policy: &Policy) -> Resul
         return Err("not in log: the bundle has no transparency-log entry (signed with --tlog-upload=false?); pass --insecure-ignore-tlog to accept that".into());
     }
     if !policy.ignore_tlog {
-        return Err("not in log: checking Rekor entries needs a trusted root, which key-based verify does not load yet; pass --insecure-ignore-tlog".into());
+        let verifier = policy
+            .log
+            .as_deref()
+            .ok_or("not in log: no trusted root was loaded to check the log entry")?;
+        crate::sign::keyless::rekor::check(verifier, &parsed, &policy.key, digest.hex())?;
     }
     // sigstore-verify refuses a bundle with neither log entry nor timestamp (exactly what
     // `--tlog-upload=false` makes), so the signature and subject are checked here, with the

@@ -7,6 +7,7 @@
 
 pub mod oidc;
 pub mod provider;
+pub mod rekor;
 pub mod sign;
 pub mod trust;
 pub mod verify;

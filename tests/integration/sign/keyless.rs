@@ -365,3 +365,90 @@ fn keyless_usage_errors_exit_2() {
         assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
 }
+
+/// Key-based signing logs to Rekor by default (cosign's behaviour); verify then checks the
+/// entry against the trusted root without `--insecure-ignore-tlog`.
+#[test]
+fn key_based_signature_is_logged_in_rekor_and_verified_with_its_entry() {
+    let mock = Mock::start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (key, public) = keygen(tmp.path(), "cosign");
+    let lay = tmp.path().join("lay");
+    let image = images::single(&lay, "v1", 1000, 78).digest;
+    let reference = format!("oci:{}:v1", s(&lay));
+    let trust = mock.trust();
+    let with_key = |args: &[&str]| {
+        mock.cicd()
+            .env("CICD_KEY_PASSWORD", PASSWORD)
+            .args(args)
+            .output()
+            .expect("run cicd")
+    };
+    let out = with_key(&[
+        "sign",
+        "--key",
+        s(&key),
+        "--trust-config",
+        s(&trust),
+        &reference,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("log index"));
+    let (_, bundle) = Place::Layout(&lay).fallback_bundles(&image).remove(0);
+    check_bundle_independently(tmp.path(), &public, &bundle, &image);
+    let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
+    assert_eq!(entry["kindVersion"]["kind"], "dsse");
+    assert!(
+        entry["inclusionPromise"]["signedEntryTimestamp"].is_string(),
+        "{entry}"
+    );
+
+    let out = with_key(&[
+        "verify",
+        "--key",
+        s(&public),
+        "--trust-config",
+        s(&trust),
+        &reference,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(transparency-log entry checked)"));
+    // A trust root that does not know this log: the entry proves nothing.
+    let mut other: Value =
+        serde_json::from_slice(&std::fs::read(&trust).expect("trust")).expect("json");
+    other["trustedRoot"]["tlogs"] = json!([]);
+    let other_path = tmp.path().join("other_log.json");
+    std::fs::write(&other_path, other.to_string()).expect("write");
+    let out = with_key(&[
+        "verify",
+        "--key",
+        s(&public),
+        "--trust-config",
+        s(&other_path),
+        &reference,
+    ]);
+    refused(&out, "not in log");
+    // The entry stripped from the bundle: not in log either.
+    rewrite_bundle(&lay, &image, |b| {
+        b["verificationMaterial"]["tlogEntries"] = json!([]);
+    });
+    let out = with_key(&[
+        "verify",
+        "--key",
+        s(&public),
+        "--trust-config",
+        s(&trust),
+        &reference,
+    ]);
+    refused(&out, "not in log");
+}

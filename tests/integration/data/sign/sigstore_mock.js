@@ -64,7 +64,8 @@ function tsaJson(der) {
 }
 
 // Rekor stores a dsse entry not as proposed but as its canonical body: the envelope's and
-// payload's SHA-256 and each signature with its verifier re-encoded as standard PEM. The
+// payload's SHA-256 and each signature with its verifier (certificate or public key)
+// re-encoded as standard PEM. The
 // mock logs what it is given, so the proposal is turned into that body first.
 function rekorDsseBody(body) {
   const e = JSON.parse(body);
@@ -72,7 +73,10 @@ function rekorDsseBody(body) {
   const c = e.spec.proposedContent;
   const env = JSON.parse(c.envelope);
   const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
-  const pem = new crypto.X509Certificate(Buffer.from(c.verifiers[0], 'base64').toString()).toString();
+  const given = Buffer.from(c.verifiers[0], 'base64').toString();
+  const pem = given.includes('CERTIFICATE')
+    ? new crypto.X509Certificate(given).toString()
+    : crypto.createPublicKey(given).export({ type: 'spki', format: 'pem' });
   return JSON.stringify({
     apiVersion: e.apiVersion,
     kind: 'dsse',
