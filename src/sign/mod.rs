@@ -1,7 +1,8 @@
 //! Cosign-compatible signatures: cosign's key files (`keys`), DSSE envelopes around in-toto
 //! statements (`dsse`, `statement`) in Sigstore bundles v0.3 (`bundle`), the legacy
 //! simple-signing format (`legacy`), where both live next to an image (`store`), signing
-//! (`signer`) and the key-based verification policy (`verify`). Bundle, DSSE and statement
+//! (`signer`) and the key-based verification policy (`verify`); keyless signing, Rekor and
+//! the trust root (`keyless`) and who may have signed (`identity`). Bundle, DSSE and statement
 //! types are sigstore-types'; ECDSA P-256 is RustCrypto's. Knows nothing of the command line.
 
 pub mod bundle;

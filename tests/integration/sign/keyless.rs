@@ -324,6 +324,36 @@ fn keyless_refusals_each_name_their_reason() {
         "issuer mismatch: the certificate was issued for `https://token.actions.githubusercontent.com`",
     );
     let wf = ["--github-workflow", "acme/ci/.github/workflows/sign.yml"];
+    let filters = vec![
+        (r"sha256:[0-9a-f]{64}", "sha256:[digest]"),
+        (r"oci:/\S+:v1", "oci:[layout]:v1"),
+        (
+            r"log index \d+, integrated \S+",
+            "log index [n], integrated [time]",
+        ),
+    ];
+    let verified = verify(&c.mock, &trust, &c.reference, &wf);
+    let verified = String::from_utf8_lossy(&verified.stdout).into_owned();
+    let mismatch = verify(
+        &c.mock,
+        &trust,
+        &c.reference,
+        &["--github-workflow", caller],
+    );
+    let mismatch = String::from_utf8_lossy(&mismatch.stderr).into_owned();
+    insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!(verified, @r"
+        verified sha256:[digest]
+          bundle sha256:[digest]
+            identity https://github.com/acme/ci/.github/workflows/sign.yml@refs/heads/main
+            issuer https://token.actions.githubusercontent.com
+            log index [n], integrated [time]
+        ");
+        insta::assert_snapshot!(mismatch, @r"
+        resolved oci:[layout]:v1 to sha256:[digest]
+        error: verification failed for sha256:[digest]: bundle sha256:[digest]: identity mismatch: the certificate names `https://github.com/acme/ci/.github/workflows/sign.yml@refs/heads/main`, the policy wants `https://github.com/acme/app/.github/workflows/release.yml@` at a ref matching `**`
+        ");
+    });
     refused(
         &verify(&c.mock, &c.mock.untrusted_ca(), &c.reference, &wf),
         "untrusted certificate",
