@@ -43,6 +43,9 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    #[error(transparent)]
+    Keyless(#[from] crate::sign::keyless::KeylessError),
+
     #[error("could not write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -70,6 +73,7 @@ impl Error {
             Error::Image(_) => Exit::External,
             Error::Build(e) => e.exit(),
             Error::Release(e) => e.exit(),
+            Error::Keyless(e) => e.exit(),
         }
     }
 }

@@ -16,7 +16,12 @@ use sigstore_types::{DsseEnvelope, Sha256Hash};
 struct AcceptAll;
 
 impl Verifier for AcceptAll {
-    fn check_envelope(&self, _: &DsseEnvelope, _: Material<'_>) -> Result<Signer, String> {
+    fn check_envelope(
+        &self,
+        _: &DsseEnvelope,
+        _: Material<'_>,
+        _: &cicd::oci::digest::Digest,
+    ) -> Result<Signer, String> {
         Ok(Signer {
             kind: "key",
             identity: String::new(),

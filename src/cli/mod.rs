@@ -20,6 +20,7 @@ pub use image::{
 pub use init::InitArgs;
 pub use pin::PinArgs;
 
+pub mod keyless;
 pub mod sign;
 
 pub mod sbom;
@@ -135,11 +136,12 @@ pub enum Command {
     /// Write a cosign key pair: PREFIX.key (encrypted, cosign's format) and PREFIX.pub.
     #[command(after_help = sign::KEYGEN_EXIT_CODES)]
     Keygen(sign::KeygenArgs),
-    /// Sign an image digest with a cosign key (bundle referrer, or `--format legacy`).
+    /// Sign an image digest with a cosign key (bundle referrer, or `--format legacy`), or
+    /// without one keylessly: the workflow's OIDC identity, Fulcio and Rekor.
     #[command(after_help = sign::SIGN_EXIT_CODES)]
     Sign(sign::SignArgs),
-    /// Verify an image's signatures with a cosign public key; exit 1 with the reason when
-    /// none holds.
+    /// Verify an image's signatures with a cosign public key or an identity policy; exit 1
+    /// with the reason when none holds.
     #[command(after_help = sign::VERIFY_EXIT_CODES)]
     Verify(sign::VerifyArgs),
     /// Attest a predicate (SBOM, provenance, scan result, any JSON) about an image digest with

@@ -17,13 +17,14 @@ pub(super) const SIGN_EXIT_CODES: &str = "\
 Exit codes:
   0  ok: the digest is signed (or already was, with this key)
   2  bad input or usage (malformed reference, unreadable or undecryptable key, no log chosen)
-  3  external failure after retries (registry, network, a digest that does not match)";
+  3  external failure after retries (registry, network, a digest that does not match,
+     the OIDC token endpoint, Fulcio, Rekor or the TSA)";
 
 pub(super) const VERIFY_EXIT_CODES: &str = "\
 Exit codes:
-  0  ok: a signature by this key over this digest holds
+  0  ok: a signature by this key (or identity) over this digest holds
   1  no signature holds (each one's reason is printed)
-  2  bad input or usage (malformed reference, unreadable key)
+  2  bad input or usage (malformed reference, unreadable key or trust config, no policy)
   3  external failure after retries (registry, network)";
 
 #[derive(Debug, Args)]
@@ -53,8 +54,12 @@ pub struct SignArgs {
     pub reference: String,
 
     /// cosign private key file (password from CICD_KEY_PASSWORD or COSIGN_PASSWORD).
+    /// Without it, signs keylessly with the OIDC identity (GitHub Actions' token).
     #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub keyless: super::keyless::TrustArgs,
 
     /// Signature layout.
     #[arg(long, value_enum, default_value_t = SignatureFormat::Bundle)]
@@ -88,9 +93,12 @@ pub struct VerifyArgs {
     #[arg(value_name = "REF", required = true, num_args = 1..)]
     pub references: Vec<String>,
 
-    /// cosign public key file (PEM `PUBLIC KEY`).
+    /// cosign public key file (PEM `PUBLIC KEY`). Without it, an identity policy below.
     #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub identity: super::keyless::IdentityArgs,
 
     /// Accept signatures that have no transparency-log entry (`--tlog-upload=false`).
     #[arg(long, action = ArgAction::Set, default_value_t = false, num_args = 0..=1,

@@ -10,6 +10,7 @@ pub mod completions;
 pub mod image;
 pub mod init;
 pub mod keygen;
+pub mod keyless;
 pub mod pin;
 pub mod registry;
 pub mod sbom;

@@ -18,9 +18,24 @@ use crate::sign::signer::{self, Format};
 use crate::sign::store::Subject;
 
 pub fn run(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
-    refuse_tlog_upload(args.tlog_upload, "sign")?;
+    let Some(key_path) = &args.key else {
+        return super::keyless::sign(args, offline);
+    };
+    if args.tlog_upload && args.format == SignatureFormat::Legacy {
+        return Err(Error::Usage(
+            "uploading a legacy signature to Rekor is not supported yet; sign the bundle format, or pass --tlog-upload=false (and verify with --insecure-ignore-tlog)".into(),
+        ));
+    }
     let annotations = parse_annotations(&args.annotations)?;
-    let key = signing_key(&args.key)?;
+    let key = signing_key(key_path)?;
+    if args.tlog_upload {
+        if args.recursive {
+            return Err(Error::Usage(
+                "--recursive with a Rekor entry is not supported yet; pass --tlog-upload=false (and verify with --insecure-ignore-tlog)".into(),
+            ));
+        }
+        return super::keyless::sign_key_logged(args, &key, offline);
+    }
     let (loc, rt) = target(&args.reference, offline)?;
     let created = created()?;
     let format = format(args.format);
@@ -153,7 +168,7 @@ pub fn created() -> Result<String, Error> {
     Ok(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
-fn parse_annotations(raw: &[String]) -> Result<BTreeMap<String, String>, Error> {
+pub(super) fn parse_annotations(raw: &[String]) -> Result<BTreeMap<String, String>, Error> {
     raw.iter()
         .map(|a| {
             a.split_once('=')

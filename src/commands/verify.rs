@@ -20,7 +20,16 @@ use crate::sign::verify::{self, Policy, Verdict, Verifier};
 const CONCURRENCY: usize = 16;
 
 pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
-    let policy = key_policy(&args.key, args.insecure_ignore_tlog)?;
+    let Some(key_path) = &args.key else {
+        let [reference] = args.references.as_slice() else {
+            return Err(Error::Usage(
+                "keyless verification (an identity policy) takes one image per invocation for now; pass one REF, or --key".into(),
+            ));
+        };
+        return super::keyless::verify(args, reference, offline);
+    };
+    let mut policy = key_policy(key_path, args.insecure_ignore_tlog)?;
+    policy.log = super::keyless::log_verifier(args)?;
     let mut locations = Vec::new();
     for reference in &args.references {
         let loc = Location::parse(reference)?;
@@ -71,7 +80,7 @@ pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
         if args.json {
             json.push(serde_json::to_value(&verdict).map_err(|e| Error::Usage(e.to_string()))?);
         } else if verdict.verified {
-            out.push_str(&render(&verdict));
+            out.push_str(&render(&verdict, args.insecure_ignore_tlog));
         }
         if !verdict.verified {
             eprintln!(
@@ -104,13 +113,15 @@ async fn one(ctx: &Context, loc: &Location, policy: &dyn Verifier) -> Result<Ver
     verify::verify(&store, &Subject::of(&image), policy).await
 }
 
-fn render(verdict: &Verdict) -> String {
+fn render(verdict: &Verdict, ignore_tlog: bool) -> String {
+    let log = if ignore_tlog {
+        "no transparency-log entry checked"
+    } else {
+        "transparency-log entry checked"
+    };
     let mut s = format!("verified {}\n", verdict.digest);
     for c in verdict.signatures.iter().filter(|c| c.verified) {
-        s.push_str(&format!(
-            "  {} {} (no transparency-log entry checked)\n",
-            c.format, c.location
-        ));
+        s.push_str(&format!("  {} {} ({log})\n", c.format, c.location));
     }
     s
 }
@@ -122,5 +133,9 @@ pub fn key_policy(path: &Path, ignore_tlog: bool) -> Result<Policy, Error> {
         reason: e.to_string(),
     })?;
     let key = keys::public_key(&pem).map_err(|e| super::keygen::key_error(path, e))?;
-    Ok(Policy { key, ignore_tlog })
+    Ok(Policy {
+        key,
+        ignore_tlog,
+        log: None,
+    })
 }

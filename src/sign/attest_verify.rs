@@ -193,6 +193,7 @@ mod tests {
         let policy = Policy {
             key: *key.verifying_key(),
             ignore_tlog: true,
+            log: None,
         };
         let v = verify_attestations(&store, &subject, attest::VULN, &policy)
             .await
@@ -215,6 +216,7 @@ mod tests {
         let other = Policy {
             key: *SigningKey::random(&mut rand_core::OsRng).verifying_key(),
             ignore_tlog: true,
+            log: None,
         };
         let wrong = verify_attestations(&store, &subject, attest::VULN, &other)
             .await
@@ -225,6 +227,7 @@ mod tests {
         let strict = Policy {
             key: *key.verifying_key(),
             ignore_tlog: false,
+            log: None,
         };
         let unlogged = verify_attestations(&store, &subject, attest::VULN, &strict)
             .await

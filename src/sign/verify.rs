@@ -35,6 +35,7 @@ pub struct Signer {
 }
 
 /// Where the signature material of a DSSE envelope came from.
+#[derive(Clone, Copy)]
 pub enum Material<'a> {
     /// A Sigstore bundle (key hint or certificate, log entries, timestamps).
     Bundle(&'a Bundle),
@@ -47,10 +48,12 @@ pub enum Material<'a> {
 /// every policy.
 pub trait Verifier: Send + Sync {
     /// Whether the envelope's signature over its PAE is by whom the policy trusts.
+    /// `subject` is the image digest the statement must name (a log entry is checked for it).
     fn check_envelope(
         &self,
         envelope: &DsseEnvelope,
         material: Material<'_>,
+        subject: &Digest,
     ) -> Result<Signer, String>;
 
     /// Whether a simple-signing payload's base64 signature is by whom the policy trusts.
@@ -66,6 +69,8 @@ pub trait Verifier: Send + Sync {
 pub struct Policy {
     pub key: VerifyingKey,
     pub ignore_tlog: bool,
+    /// Checks log entries against the trusted root (absent with `ignore_tlog`).
+    pub log: Option<std::sync::Arc<sigstore_verify::Verifier>>,
 }
 
 impl Policy {
@@ -85,7 +90,12 @@ impl Verifier for Policy {
         &self,
         envelope: &DsseEnvelope,
         material: Material<'_>,
+        subject: &Digest,
     ) -> Result<Signer, String> {
+        let bundle = match material {
+            Material::Bundle(b) => Some(b),
+            Material::Annotations(_) => None,
+        };
         let hint_ok = match material {
             Material::Bundle(b) => {
                 let hint_ok: bool = match &b.verification_material.content {
@@ -107,7 +117,14 @@ impl Verifier for Policy {
             Material::Annotations(_) => None,
         };
         if !self.ignore_tlog {
-            return Err("not in log: checking Rekor entries needs a trusted root, which key-based verify does not load yet; pass --insecure-ignore-tlog".into());
+            let Some(bundle) = bundle else {
+                return Err("not in log: a legacy attestation carries no log entry cicd checks; pass --insecure-ignore-tlog".into());
+            };
+            let verifier = self
+                .log
+                .as_deref()
+                .ok_or("not in log: no trusted root was loaded to check the log entry")?;
+            crate::sign::keyless::rekor::check(verifier, bundle, &self.key, subject.hex())?;
         }
         // sigstore-verify refuses a bundle with neither log entry nor timestamp (exactly what
         // `--tlog-upload=false` makes), so the signature is checked here over the same PAE.
@@ -283,7 +300,7 @@ pub fn check_envelope_statement(
             )
         });
     }
-    let signer = verifier.check_envelope(envelope, material)?;
+    let signer = verifier.check_envelope(envelope, material, digest)?;
     let hash =
         Sha256Hash::from_hex(digest.hex()).map_err(|e| format!("image digest {digest}: {e}"))?;
     if stmt.subject.len() != 1 || !stmt.matches_sha256(&hash) {

@@ -10,6 +10,7 @@ mod gate;
 mod http;
 mod init;
 mod inputs;
+mod keyless;
 mod oci;
 mod sbom;
 mod sign;

@@ -6,6 +6,7 @@
 pub mod attest;
 mod attest_negative;
 mod interop;
+pub mod keyless;
 mod layout;
 mod negative;
 mod recursive;

@@ -169,7 +169,21 @@ fn a_signature_without_a_log_entry_needs_insecure_ignore_tlog() {
 #[test]
 fn signing_refuses_to_pretend_a_log_entry_and_a_wrong_password() {
     let case = signed("bundle");
-    let out = run(&["sign", "--key", s(&case.key), &case.reference]);
+    // A trust root that names no Rekor: nothing to log to, so nothing is signed.
+    let root_only = case.tmp.path().join("trusted_root.json");
+    std::fs::write(
+        &root_only,
+        r#"{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","tlogs":[],"certificateAuthorities":[],"ctlogs":[],"timestampAuthorities":[]}"#,
+    )
+    .expect("write root");
+    let out = run(&[
+        "sign",
+        "--key",
+        s(&case.key),
+        "--trust-config",
+        s(&root_only),
+        &case.reference,
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--tlog-upload=false"));
     let out = cicd()

@@ -1,0 +1,112 @@
+//! Keyless signing of one image digest: the in-toto statement cicd always signs, a
+//! certificate from Fulcio for an ephemeral key, the DSSE entry in Rekor and a TSA stamp
+//! (all sigstore-sign's `sign_raw_statement`, over our HTTP client and its timeouts), then
+//! the bundle stored as a referrer like a key-based one.
+
+use std::collections::BTreeMap;
+
+use secrecy::{ExposeSecret, SecretString};
+use sigstore_sign::{SigningContext, SigningServices};
+use sigstore_types::Bundle;
+
+use super::KeylessError;
+use crate::oci::error::OciError;
+use crate::oci::store::Store;
+use crate::sign::store::{self, Stored, Subject};
+use crate::sign::{bundle, statement};
+
+pub struct Request<'a> {
+    pub services: SigningServices,
+    pub token: &'a SecretString,
+    pub annotations: &'a BTreeMap<String, String>,
+    /// RFC 3339 creation time for the referrer's annotation.
+    pub created: String,
+    /// The client every Fulcio, Rekor and TSA request goes through (its timeouts).
+    pub client: reqwest::Client,
+}
+
+/// What a keyless signature recorded, for the command's output.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Signed {
+    pub identity: Option<String>,
+    pub issuer: Option<String>,
+    pub log_index: Option<u64>,
+}
+
+/// Why signing failed: the services, or storing the bundle.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error(transparent)]
+    Keyless(#[from] KeylessError),
+    #[error(transparent)]
+    Oci(#[from] OciError),
+}
+
+/// Signs `subject` keylessly and stores the bundle next to it.
+pub async fn sign(
+    store: &Store,
+    subject: &Subject,
+    req: &Request<'_>,
+) -> Result<(Stored, Signed), SignError> {
+    super::provider::install();
+    let payload = statement::statement(
+        subject.digest.hex(),
+        req.annotations,
+        statement::SIGN_PREDICATE,
+        &serde_json::json!({}),
+    );
+    let token =
+        sigstore_oidc::IdentityToken::from_jwt(req.token.expose_secret()).map_err(|_| {
+            KeylessError::Usage(
+                "the OIDC token's claims cannot be read (not base64url JSON); it is not shown"
+                    .into(),
+            )
+        })?;
+    let identity = token.identity().to_owned();
+    let issuer = token.issuer().to_owned();
+    let signer = SigningContext::new(req.services.clone())
+        .with_http_client(req.client.clone())
+        .signer(token);
+    let signed = signer
+        .sign_raw_statement(&payload)
+        .await
+        .map_err(|e| KeylessError::Service {
+            service: "Sigstore signing (Fulcio, Rekor, TSA)",
+            reason: scrub(&e.to_string(), req.token),
+        })?;
+    let bytes = bundle::to_bytes(&signed).map_err(OciError::Manifest)?;
+    let stored = store::put_bundle(
+        store,
+        subject,
+        &bytes,
+        statement::SIGN_PREDICATE,
+        &req.created,
+    )
+    .await?;
+    Ok((
+        stored,
+        Signed {
+            identity: Some(identity),
+            issuer: Some(issuer),
+            log_index: log_index(&signed),
+        },
+    ))
+}
+
+/// The first log entry's index.
+pub fn log_index(b: &Bundle) -> Option<u64> {
+    b.verification_material
+        .tlog_entries
+        .first()
+        .map(|e| u64::from(e.log_index))
+}
+
+/// A service's message with the token cut out, should a service ever echo it.
+fn scrub(message: &str, token: &SecretString) -> String {
+    let secret = token.expose_secret();
+    if secret.is_empty() {
+        message.to_owned()
+    } else {
+        message.replace(secret, "[token]")
+    }
+}
