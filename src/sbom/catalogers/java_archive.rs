@@ -159,3 +159,67 @@ fn walk(bytes: &[u8], inner: String, depth: usize, budget: &mut u64, out: &mut V
 fn is_pom(name: &str) -> bool {
     name.starts_with("META-INF/maven/") && name.ends_with("/pom.properties")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+
+    fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in entries {
+            z.start_file(*name, opts).expect("entry");
+            z.write_all(data).expect("write");
+        }
+        z.finish().expect("zip").into_inner()
+    }
+
+    #[test]
+    fn reads_poms_manifests_and_nested_archives() {
+        let pom = b"groupId=org.example\nartifactId=inner\nversion=1.0\n";
+        let inner = zip(&[("META-INF/maven/org.example/inner/pom.properties", pom)]);
+        let outer = zip(&[
+            ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
+            ("BOOT-INF/lib/inner.jar", &inner),
+            ("README", b"ignored"),
+        ]);
+        let recs = read(&outer);
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[0].manifest.as_deref(), Some("Manifest-Version: 1.0\n"));
+        assert_eq!(recs[1].inner, "BOOT-INF/lib/inner.jar");
+        assert_eq!(recs[1].poms.len(), 1);
+        assert!(is_archive("usr/share/java/A.JAR") && !is_archive("a.jar.txt"));
+    }
+
+    #[test]
+    fn malformed_deep_and_bomb_archives_are_problems_not_panics() {
+        assert!(read(b"")[0].problems[0].starts_with("not a zip archive"));
+        assert!(read(b"PK\x03\x04\xff\xff")[0].problems[0].starts_with("not a zip archive"));
+        // Deflated zeros: far past the ratio limit, so never inflated.
+        let bomb = zip(&[("META-INF/maven/g/a/pom.properties", &vec![0u8; 200_000])]);
+        let recs = read(&bomb);
+        assert!(recs[0].poms.is_empty());
+        assert!(
+            recs[0].problems[0].contains("past cicd's limits"),
+            "{recs:?}"
+        );
+        // Four archives deep: the fourth is not opened.
+        let mut z = zip(&[("META-INF/MANIFEST.MF", b"A: b\n")]);
+        for _ in 0..3 {
+            z = zip(&[("x.jar", &z)]);
+        }
+        let recs = read(&z);
+        assert_eq!(recs.len(), 4);
+        assert_eq!(recs[3].inner, "x.jar!/x.jar!/x.jar");
+        assert!(recs[3].problems[0].contains("nested deeper"), "{recs:?}");
+        assert!(recs[3].manifest.is_none());
+        // Every truncation of a valid archive reads without panicking.
+        let ok = zip(&[("META-INF/MANIFEST.MF", b"A: b\n"), ("y.jar", &bomb)]);
+        for cut in 0..ok.len() {
+            let _ = read(&ok[..cut]);
+        }
+    }
+}
