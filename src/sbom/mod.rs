@@ -213,12 +213,18 @@ fn document(
         let key = (p.ecosystem, p.name.to_ascii_lowercase());
         names.entry(key).or_default().insert(&p.purl);
     }
+    let purls: BTreeSet<&str> = packages.iter().map(|p| p.purl.as_str()).collect();
     let edges = packages
         .iter()
         .map(|p| {
             let mut to: BTreeSet<String> = BTreeSet::new();
             for d in &p.depends {
-                if let Some(targets) = names.get(&(p.ecosystem, d.to_ascii_lowercase())) {
+                // An exact purl (Cargo.lock, cargo-auditable) names one version.
+                if d.starts_with("pkg:") {
+                    if *d != p.purl && purls.contains(d.as_str()) {
+                        to.insert(d.clone());
+                    }
+                } else if let Some(targets) = names.get(&(p.ecosystem, d.to_ascii_lowercase())) {
                     to.extend(
                         targets
                             .iter()

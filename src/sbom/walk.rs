@@ -15,13 +15,19 @@ use super::tree::{Entry, Kind, MAX_FILE, Tree, normalize};
 /// Executables shorter than this are not scanned (scripts, stubs).
 const MIN_EXECUTABLE: u64 = 1024;
 
+/// Streams one file (path, size, contents) and returns the part catalogers keep.
+pub type Extract = fn(&str, u64, &mut dyn Read) -> io::Result<Option<Vec<u8>>>;
+
 /// What catalogers need from the files streaming past.
 #[derive(Clone, Copy)]
 pub struct Wants {
     /// Paths whose whole contents are kept.
     pub whole: fn(&str) -> bool,
-    /// Executables are streamed through this; the part it returns is kept.
-    pub executable: fn(&mut dyn Read) -> io::Result<Option<Vec<u8>>>,
+    /// Files not kept whole but streamed through `extract`, besides executables (archives).
+    pub scanned: fn(&str) -> bool,
+    /// Executables and scanned files (path, size, contents) go through this; the part it
+    /// returns is kept.
+    pub extract: Extract,
 }
 
 /// Reads at most `limit` bytes from the source and hashes every byte read.
@@ -145,8 +151,8 @@ fn read_tar(tree: &mut Tree, layer: usize, decoded: impl Read, wants: Wants) -> 
                 let exec = entry.header().mode().unwrap_or(0) & 0o111 != 0;
                 if (wants.whole)(&path) {
                     Kind::File(keep(tree, &path, size, &mut entry)?)
-                } else if exec && size >= MIN_EXECUTABLE {
-                    Kind::File(scan(tree, &path, &mut entry, wants)?)
+                } else if (exec && size >= MIN_EXECUTABLE) || (wants.scanned)(&path) {
+                    Kind::File(scan(tree, &path, size, &mut entry, wants)?)
                 } else {
                     Kind::File(None)
                 }
@@ -183,14 +189,15 @@ fn hard_link(tree: &mut Tree, target: &str) -> Kind {
     }
 }
 
-/// Streams an executable through the binary scanners, keeping what they extract.
+/// Streams an executable or archive through the scanners, keeping what they extract.
 fn scan(
     tree: &mut Tree,
     path: &str,
+    size: u64,
     r: &mut dyn Read,
     wants: Wants,
 ) -> io::Result<Option<Arc<[u8]>>> {
-    match (wants.executable)(r)? {
+    match (wants.extract)(path, size, r)? {
         Some(part) if tree.has_room(part.len() as u64) => Ok(Some(Arc::from(part))),
         Some(_) => {
             tree.warn(format!(
@@ -292,9 +299,10 @@ fn dir_entry(
         let f = fs::File::open(full)?;
         let size = f.metadata()?.len();
         Kind::File(keep(tree, path, size, &mut &f)?)
-    } else if ft.is_file() && is_executable(d)? {
+    } else if ft.is_file() && (is_executable(d)? || (wants.scanned)(path)) {
         let f = fs::File::open(full)?;
-        Kind::File(scan(tree, path, &mut io::BufReader::new(f), wants)?)
+        let size = f.metadata()?.len();
+        Kind::File(scan(tree, path, size, &mut io::BufReader::new(f), wants)?)
     } else if ft.is_file() {
         Kind::File(None)
     } else {

@@ -3,11 +3,18 @@
 //! list. Parsers never fail the SBOM: a record they cannot read is skipped with a warning.
 
 pub mod apk;
+pub mod binary;
+pub mod cargo;
 pub mod dpkg;
 pub mod golang;
+pub mod java;
+pub mod java_archive;
 pub mod npm;
 pub mod os_release;
 pub mod python;
+pub mod rpm;
+pub mod rpm_header;
+pub mod rust_audit;
 
 use super::package::{Distro, Package, Seen};
 use super::tree::{Entry, Tree};
@@ -49,9 +56,13 @@ pub static LIST: &[&dyn Cataloger] = &[
     &os_release::OsRelease,
     &dpkg::Dpkg,
     &apk::Apk,
+    &rpm::Rpm,
     &python::Python,
     &npm::Npm,
     &golang::Golang,
+    &rust_audit::RustAudit,
+    &cargo::Cargo,
+    &java::Java,
 ];
 
 /// Whether any cataloger wants `path`.
@@ -59,11 +70,12 @@ pub fn wanted(path: &str) -> bool {
     LIST.iter().any(|c| c.wants(path))
 }
 
-/// What the walker keeps for the catalogers: wanted files whole, Go build information out of
-/// executables.
+/// What the walker keeps for the catalogers: wanted files whole; build information out of
+/// executables and metadata out of archives ([`binary`]).
 pub const WANTS: super::walk::Wants = super::walk::Wants {
     whole: wanted,
-    executable: golang::extract,
+    scanned: binary::scanned,
+    extract: binary::extract,
 };
 
 /// Runs every cataloger over `tree`.

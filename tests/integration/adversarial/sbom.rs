@@ -189,3 +189,77 @@ fn sbom_truncated_gzip_layer_is_a_clear_error_naming_the_layer() {
     assert!(err.contains(&blob.digest), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// A jar whose nested archive inflates 256 MiB of zeros and whose pom.properties is 64 MiB:
+/// both past the archive reader's ratio and size limits.
+fn zip_bomb() -> Vec<u8> {
+    use zip::write::SimpleFileOptions;
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let zeros = vec![0u8; 1 << 20];
+    for (name, mib) in [
+        ("lib/inner.jar", 256),
+        ("META-INF/maven/g/a/pom.properties", 64),
+    ] {
+        z.start_file(name, opts).expect("zip entry");
+        for _ in 0..mib {
+            z.write_all(&zeros).expect("zip write");
+        }
+    }
+    z.finish().expect("zip").into_inner()
+}
+
+// See: issue 13 (hostile layers: zip bombs in jars, huge executables, corrupt package databases)
+#[test]
+fn sbom_zip_bomb_jar_huge_executable_and_corrupt_databases_are_bounded_skips() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut b = tar::Builder::new(Vec::new());
+    let mut add = |name: &str, mode: u32, data: &[u8]| {
+        let mut h = header(name, tar::EntryType::Regular, data.len() as u64, "");
+        h.set_mode(mode);
+        h.set_cksum();
+        b.append(&h, data).expect("append");
+    };
+    add("srv/bomb.jar", 0o644, &zip_bomb());
+    add("srv/not-a.jar", 0o644, b"PK\x03\x04 truncated");
+    add(
+        "var/lib/rpm/rpmdb.sqlite",
+        0o644,
+        b"SQLite format 3\0 and then garbage",
+    );
+    add("srv/Cargo.lock", 0o644, b"[[package]]\nname = 3\n");
+    // An executable that looks like an ELF with a .dep-v0 name but no real section.
+    let mut elf = b"\x7fELF\x02\x01\x01".to_vec();
+    elf.extend(std::iter::repeat_n(0u8, 4096));
+    elf.extend(b".dep-v0");
+    add("usr/bin/fake", 0o755, &elf);
+    let mut small = b.into_inner().expect("tar");
+    small.truncate(small.len() - 1024); // the end-of-archive blocks come after the big file
+    // A 1 GiB executable, streamed as gzip members of zeros (past the buffering limit).
+    let big = 1u64 << 30;
+    let head = header("usr/bin/huge", tar::EntryType::Regular, big, "");
+    let mut head = head;
+    head.set_mode(0o755);
+    head.set_cksum();
+    let mut layer = gz(&small);
+    layer.extend(gz(head.as_bytes()));
+    let zeros = gz(&vec![0u8; 64 << 20]);
+    for _ in 0..big / (64 << 20) {
+        layer.extend_from_slice(&zeros);
+    }
+    layer.extend(gz(&[0u8; 1024]));
+    let reference = layout_with(&dir.path().join("l"), &layer);
+    let (code, stderr, peak, doc) = measured(&reference, dir.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(names(&doc.expect("an SBOM")).is_empty());
+    for said in [
+        "/srv/bomb.jar: lib/inner.jar: 268435456 bytes",
+        "META-INF/maven/g/a/pom.properties: 67108864 bytes",
+        "/srv/not-a.jar: not a zip archive",
+        "/var/lib/rpm/rpmdb.sqlite: not read as an rpm database",
+        "/srv/Cargo.lock: not read as a Cargo.lock",
+    ] {
+        assert!(stderr.contains(said), "{said}\n{stderr}");
+    }
+    assert!(peak < 256 * 1024, "peak RSS {peak} KiB");
+}
