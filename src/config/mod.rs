@@ -8,6 +8,7 @@ use thiserror::Error;
 
 use crate::inputs::yaml::{self, Pos};
 
+pub mod environments;
 pub mod images;
 
 pub const FILE_NAMES: [&str; 2] = ["cicd.yaml", "cicd.yml"];
@@ -19,6 +20,8 @@ pub struct Config {
     pub policy: PolicyConfig,
     #[serde(default)]
     pub images: Vec<images::ImageSpec>,
+    #[serde(default)]
+    pub environments: BTreeMap<String, environments::Environment>,
 }
 
 #[derive(Debug, Default, Deserialize)]
