@@ -13,6 +13,7 @@ pub mod inputs;
 pub mod oci;
 pub mod pin;
 pub mod policy;
+pub mod promote;
 pub mod report;
 pub mod sbom;
 pub mod scan;
@@ -39,5 +40,6 @@ pub fn run(cli: &cli::Cli) -> Result<Exit, Error> {
         cli::Command::Sbom(args) => commands::sbom::run(args, cli.offline),
         cli::Command::Build(args) => commands::build::run(cli, args),
         cli::Command::Plan(args) => commands::build::run_plan(cli, args),
+        cli::Command::Promote(args) => commands::promote::run(cli, args),
     }
 }

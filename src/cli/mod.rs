@@ -22,6 +22,8 @@ pub mod sbom;
 
 pub mod build;
 
+pub mod promote;
+
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (",
@@ -144,6 +146,9 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Plan CI jobs from cicd.yaml (`plan matrix`: the fan-out build matrix).
     Plan(build::PlanArgs),
+    /// Promote a digest to an environment when its evidence verifies; roll back; history.
+    #[command(after_help = promote::PROMOTE_EXIT_CODES)]
+    Promote(promote::PromoteArgs),
 }
 
 impl Cli {
@@ -205,6 +210,14 @@ impl Cli {
                 build::PlanCommand::Matrix { config: c, .. } => config = c.file.clone().or(config),
             },
             Command::Sbom(_) => {}
+            Command::Promote(args) => {
+                config = match &args.sub {
+                    Some(promote::PromoteCommand::History(h)) => h.config.file.clone(),
+                    Some(promote::PromoteCommand::Status(s)) => s.config.file.clone(),
+                    None => args.config.file.clone(),
+                }
+                .or(config);
+            }
         }
         Cli {
             config,

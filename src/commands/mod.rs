@@ -7,6 +7,7 @@ pub mod check_trivy;
 pub mod image;
 pub mod keygen;
 pub mod pin;
+pub mod promote;
 pub mod registry;
 pub mod sbom;
 pub mod sign;
