@@ -24,10 +24,10 @@ pub struct PromoteArgs {
     pub sub: Option<PromoteCommand>,
 
     /// The image to promote (a tag is resolved once, to its digest).
-    #[arg(value_name = "REF", conflicts_with_all = ["version", "rollback"])]
+    #[arg(value_name = "REF", conflicts_with = "rollback")]
     pub reference: Option<String>,
 
-    /// Promote tag vX.Y.Z of --image instead of REF.
+    /// Promote tag vX.Y.Z of --image (with REF: the version recorded for it).
     #[arg(long, value_name = "X.Y.Z")]
     pub version: Option<String>,
 

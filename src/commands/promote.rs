@@ -27,7 +27,8 @@ pub fn run(cli: &Cli, args: &PromoteArgs) -> Result<Exit, Error> {
 }
 
 fn load(cli: &Cli) -> Result<Loaded, Error> {
-    let cwd = std::env::current_dir().map_err(|e| Error::Usage(format!("current directory: {e}")))?;
+    let cwd =
+        std::env::current_dir().map_err(|e| Error::Usage(format!("current directory: {e}")))?;
     let loaded = Loaded::find(cli.config.as_deref(), &cwd)?;
     environments::validate(&loaded)?;
     Ok(loaded)
@@ -35,14 +36,23 @@ fn load(cli: &Cli) -> Result<Loaded, Error> {
 
 fn environment<'a>(loaded: &'a Loaded, name: &str) -> Result<&'a Environment, Error> {
     loaded.config.environments.get(name).ok_or_else(|| {
-        let known: Vec<&str> = loaded.config.environments.keys().map(String::as_str).collect();
+        let known: Vec<&str> = loaded
+            .config
+            .environments
+            .keys()
+            .map(String::as_str)
+            .collect();
         let file = loaded
             .path
             .as_ref()
             .map_or("no cicd.yaml found".into(), |p| p.display().to_string());
         Error::Usage(format!(
             "no environment `{name}` under `environments:` in {file} (known: {})",
-            if known.is_empty() { "none".into() } else { known.join(", ") }
+            if known.is_empty() {
+                "none".into()
+            } else {
+                known.join(", ")
+            }
         ))
     })
 }
@@ -55,11 +65,20 @@ fn image_repository(loaded: &Loaded, image: Option<&str>) -> Result<Option<Locat
     let repo = if image.contains(['/', ':']) {
         image.to_owned()
     } else {
-        let spec = loaded.config.images.iter().find(|i| i.name == image).ok_or_else(|| {
-            Error::Usage(format!("--image {image}: no image of that name under `images:`"))
-        })?;
+        let spec = loaded
+            .config
+            .images
+            .iter()
+            .find(|i| i.name == image)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "--image {image}: no image of that name under `images:`"
+                ))
+            })?;
         spec.repository.clone().ok_or_else(|| {
-            Error::Usage(format!("--image {image}: its `images:` entry has no `repository:`"))
+            Error::Usage(format!(
+                "--image {image}: its `images:` entry has no `repository:`"
+            ))
         })?
     };
     Ok(Some(promote::repository_of(&Location::parse(&repo)?)))
@@ -80,7 +99,11 @@ fn env_repository(
     }
 }
 
-fn requirements(loaded: &Loaded, env: &Environment, ignore_tlog: bool) -> Result<Requirements, Error> {
+fn requirements(
+    loaded: &Loaded,
+    env: &Environment,
+    ignore_tlog: bool,
+) -> Result<Requirements, Error> {
     Requirements::from_config(env, &loaded.base, ignore_tlog).map_err(promote_error)
 }
 
@@ -110,7 +133,9 @@ fn stamp() -> Result<Stamp, Error> {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     Ok(Stamp {
-        actor: var("GITHUB_ACTOR").or_else(|| var("USER")).unwrap_or_else(|| "unknown".into()),
+        actor: var("GITHUB_ACTOR")
+            .or_else(|| var("USER"))
+            .unwrap_or_else(|| "unknown".into()),
         now,
         run: format!(
             "{}-{}-{nanos}",
@@ -142,7 +167,12 @@ fn version_of(args: &PromoteArgs, source: &Location) -> Option<String> {
 fn chain(loaded: &Loaded, name: &str) -> Vec<String> {
     let mut out = vec![name.to_owned()];
     let mut at = name;
-    while let Some(prev) = loaded.config.environments.get(at).and_then(|e| e.after.as_deref()) {
+    while let Some(prev) = loaded
+        .config
+        .environments
+        .get(at)
+        .and_then(|e| e.after.as_deref())
+    {
         if out.iter().any(|n| n == prev) {
             break;
         }
@@ -161,7 +191,7 @@ fn run_promote(loaded: &Loaded, args: &PromoteArgs) -> Result<Exit, Error> {
     let env = environment(loaded, name)?;
     let image_repo = image_repository(loaded, args.image.as_deref())?;
     let source = match (&args.reference, &args.version, &image_repo) {
-        (Some(r), None, _) => Location::parse(r)?,
+        (Some(r), _, _) => Location::parse(r)?,
         (None, Some(v), Some(repo)) => {
             let v = v.trim_start_matches('v');
             semver::Version::parse(v)
@@ -170,13 +200,17 @@ fn run_promote(loaded: &Loaded, args: &PromoteArgs) -> Result<Exit, Error> {
             Location::parse(&text)?
         }
         (None, Some(_), None) => {
-            return Err(Error::Usage("--version needs --image NAME (whose repository holds the vX.Y.Z tag)".into()));
+            return Err(Error::Usage(
+                "--version needs --image NAME (whose repository holds the vX.Y.Z tag)".into(),
+            ));
         }
         _ => return Err(Error::Usage("give REF or --version X.Y.Z".into())),
     };
     let requirements = requirements(loaded, env, args.insecure_ignore_tlog)?;
     refuse_unsupported(&requirements, name)?;
-    let fallback = image_repo.clone().unwrap_or_else(|| promote::repository_of(&source));
+    let fallback = image_repo
+        .clone()
+        .unwrap_or_else(|| promote::repository_of(&source));
     let destination = env_repository(env, name, Some(&fallback))?;
     let after = match &env.after {
         Some(prev) => {
@@ -253,9 +287,13 @@ fn finish(loaded: &Loaded, out: &Outcome, json: bool) -> Result<Exit, Error> {
     };
     if out.promoted() && !out.dry_run {
         rt.set_output("digest", &out.digest).map_err(write_err)?;
-        rt.set_output("environment", &out.environment).map_err(write_err)?;
-        rt.set_output("previous-digest", out.previous_digest.as_deref().unwrap_or(""))
+        rt.set_output("environment", &out.environment)
             .map_err(write_err)?;
+        rt.set_output(
+            "previous-digest",
+            out.previous_digest.as_deref().unwrap_or(""),
+        )
+        .map_err(write_err)?;
     }
     let summary = promote::summary::render(out, &chain(loaded, &out.environment));
     rt.append_summary(&summary).map_err(|source| Error::Write {
@@ -266,7 +304,10 @@ fn finish(loaded: &Loaded, out: &Outcome, json: bool) -> Result<Exit, Error> {
         return Ok(Exit::Ok);
     }
     for r in &out.refused {
-        eprintln!("error: {}", plain(&format!("{} refused: {r}", out.environment)));
+        eprintln!(
+            "error: {}",
+            plain(&format!("{} refused: {r}", out.environment))
+        );
     }
     Ok(Exit::Violation)
 }
@@ -279,18 +320,30 @@ fn render(out: &Outcome) -> String {
         (true, false, "rollback") => "rolled back",
         (true, false, _) => "promoted",
     };
-    s.push_str(&format!("{verb} {} to {} ({})\n", out.digest, plain(&out.environment), plain(&out.destination)));
+    s.push_str(&format!(
+        "{verb} {} to {} ({})\n",
+        out.digest,
+        plain(&out.environment),
+        plain(&out.destination)
+    ));
     if let Some(v) = &out.version {
         s.push_str(&format!("  version {}\n", plain(v)));
     }
     for c in out.evidence.iter().chain(&out.evidence_at_destination) {
         let mark = if c.verified { "ok  " } else { "FAIL" };
-        s.push_str(&format!("  {mark} {}: {}\n", plain(&c.evidence), plain(&c.detail)));
+        s.push_str(&format!(
+            "  {mark} {}: {}\n",
+            plain(&c.evidence),
+            plain(&c.detail)
+        ));
     }
     if let Some(c) = &out.copied {
         s.push_str(&format!(
             "  copied {} manifests, {} blobs ({} mounted, {} bytes uploaded)\n",
-            c.manifests, c.blobs_copied + c.blobs_mounted, c.blobs_mounted, c.bytes_uploaded
+            c.manifests,
+            c.blobs_copied + c.blobs_mounted,
+            c.blobs_mounted,
+            c.bytes_uploaded
         ));
     }
     if let Some(p) = &out.previous_digest {
@@ -327,15 +380,30 @@ fn run_history(loaded: &Loaded, args: &HistoryArgs) -> Result<Exit, Error> {
         let mut s = String::new();
         for e in &entries {
             let mark = if e.rolled_back { " (rolled back)" } else { "" };
-            let kind = if e.facts.kind == "rollback" { " rollback" } else { "" };
+            let kind = if e.facts.kind == "rollback" {
+                " rollback"
+            } else {
+                ""
+            };
             s.push_str(&plain(&format!(
                 "{} {} {} {} {}{kind}{mark}{}",
                 e.tag,
                 e.digest,
                 e.facts.version.as_deref().unwrap_or("-"),
-                if e.facts.time.is_empty() { "-" } else { &e.facts.time },
-                if e.facts.actor.is_empty() { "-" } else { &e.facts.actor },
-                e.problem.as_deref().map(|p| format!(" [untrusted: {p}]")).unwrap_or_default(),
+                if e.facts.time.is_empty() {
+                    "-"
+                } else {
+                    &e.facts.time
+                },
+                if e.facts.actor.is_empty() {
+                    "-"
+                } else {
+                    &e.facts.actor
+                },
+                e.problem
+                    .as_deref()
+                    .map(|p| format!(" [untrusted: {p}]"))
+                    .unwrap_or_default(),
             )));
             s.push('\n');
         }
@@ -360,7 +428,9 @@ fn run_status(loaded: &Loaded, args: &StatusArgs) -> Result<Exit, Error> {
     let now = crate::time::now().map_err(Error::Usage)?;
     let report = runtime()?.block_on(async {
         let ctx = super::registry::context(&args.registry)?;
-        status::status(&ctx, &reference, &envs, now).await.map_err(promote_error)
+        status::status(&ctx, &reference, &envs, now)
+            .await
+            .map_err(promote_error)
     })?;
     let text = if args.json {
         let v = serde_json::to_vec_pretty(&report).map_err(|e| Error::Usage(e.to_string()))?;
@@ -373,13 +443,19 @@ fn run_status(loaded: &Loaded, args: &StatusArgs) -> Result<Exit, Error> {
             let at = match (e.current, &e.since) {
                 (true, Some(t)) => format!("current since {t}"),
                 (true, None) => "current (no history entry)".into(),
-                (false, _) if !e.entries.is_empty() => format!("was here ({} entries)", e.entries.len()),
+                (false, _) if !e.entries.is_empty() => {
+                    format!("was here ({} entries)", e.entries.len())
+                }
                 (false, _) => "never here".into(),
             };
             s.push_str(&format!("{}: {at}\n", plain(&e.environment)));
             for c in &e.evidence {
                 let mark = if c.verified { "ok  " } else { "FAIL" };
-                s.push_str(&format!("  {mark} {}: {}\n", plain(&c.evidence), plain(&c.detail)));
+                s.push_str(&format!(
+                    "  {mark} {}: {}\n",
+                    plain(&c.evidence),
+                    plain(&c.detail)
+                ));
             }
         }
         s

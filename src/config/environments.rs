@@ -113,7 +113,7 @@ pub fn parse_age(s: &str) -> Result<i64, String> {
             jiff::SpanRelativeTo::days_are_24_hours(),
         ))
         .map_err(|_| bad())?;
-    if !(secs >= 1.0 && secs < 1e12) {
+    if !(1.0..1e12).contains(&secs) {
         return Err(bad());
     }
     Ok(secs as i64)

@@ -51,7 +51,11 @@ pub struct Check {
 impl Requirements {
     /// From `require:`; key paths are relative to `base` (the config file's directory).
     /// `ignore_tlog` is the command line's `--insecure-ignore-tlog`.
-    pub fn from_config(env: &Environment, base: &Path, ignore_tlog: bool) -> Result<Self, PromoteError> {
+    pub fn from_config(
+        env: &Environment,
+        base: &Path,
+        ignore_tlog: bool,
+    ) -> Result<Self, PromoteError> {
         let signature = match &env.require.signature {
             None => None,
             Some(req) => {
@@ -59,12 +63,10 @@ impl Requirements {
                 Some(match req.policy().map_err(PromoteError::Input)? {
                     SignaturePolicy::Key(rel) => {
                         let path = base.join(&rel);
-                        let pem = std::fs::read_to_string(&path).map_err(|e| {
-                            PromoteError::Input(format!("{}: {e}", path.display()))
-                        })?;
-                        let key = keys::public_key(&pem).map_err(|e| {
-                            PromoteError::Input(format!("{}: {e}", path.display()))
-                        })?;
+                        let pem = std::fs::read_to_string(&path)
+                            .map_err(|e| PromoteError::Input(format!("{}: {e}", path.display())))?;
+                        let key = keys::public_key(&pem)
+                            .map_err(|e| PromoteError::Input(format!("{}: {e}", path.display())))?;
                         Signature::Key {
                             path,
                             key,

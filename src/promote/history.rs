@@ -112,7 +112,9 @@ pub struct Entry {
 pub fn parse_tag(env: &str, tag: &str) -> Option<(String, u32)> {
     let rest = tag.strip_prefix(env)?.strip_prefix('-')?;
     let (stamp, n) = match rest.split_once('-') {
-        Some((s, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0') => {
+        Some((s, n))
+            if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0') =>
+        {
             (s, n.parse().ok()?)
         }
         Some(_) => return None,
@@ -173,7 +175,10 @@ pub async fn read(store: &Store, env: &str) -> Result<Vec<Entry>, OciError> {
                         facts.digest, image.digest
                     ))
                 } else if facts.environment != env {
-                    Some(format!("the record is for environment `{}`", facts.environment))
+                    Some(format!(
+                        "the record is for environment `{}`",
+                        facts.environment
+                    ))
                 } else {
                     None
                 };
@@ -214,14 +219,14 @@ pub async fn append(
     let stamp = stamp(now);
     let record = record_manifest(store, image, facts).await?;
     let tags = super::tags::list(store).await?;
-    let mut n = tags
+    let first = tags
         .iter()
         .filter_map(|t| parse_tag(&facts.environment, t))
         .filter(|(s, _)| *s == stamp)
         .map(|(_, n)| n + 1)
         .max()
         .unwrap_or(1);
-    for _ in 0..SLOTS_MAX {
+    for n in first..first + SLOTS_MAX {
         let tag = tag_name(&facts.environment, &stamp, n);
         let record_tag = format!("{tag}{RECORD_SUFFIX}");
         if store.manifest(&record_tag).await?.is_none() {
@@ -232,7 +237,6 @@ pub async fn append(
                 return Ok(tag);
             }
         }
-        n += 1;
     }
     Err(OciError::Unsupported(format!(
         "{}: no free history slot for {} in second {stamp} after {SLOTS_MAX} tries",
@@ -263,7 +267,9 @@ async fn record_manifest(
     let m = Fetched::new(bytes, OCI_MANIFEST);
     // Sanity: what we made parses as an image-shaped artifact.
     if !matches!(m.parse()?.kind, Kind::Image { .. }) {
-        return Err(OciError::Manifest("promotion record is not a manifest".into()));
+        return Err(OciError::Manifest(
+            "promotion record is not a manifest".into(),
+        ));
     }
     Ok(m)
 }

@@ -44,9 +44,11 @@ pub async fn rollback(ctx: &Context, req: &Request) -> Result<Outcome, PromoteEr
         forced: req.force,
         ..Outcome::default()
     };
-    let current_entry = current
-        .as_deref()
-        .and_then(|c| entries.iter().rposition(|e| e.problem.is_none() && e.digest == c));
+    let current_entry = current.as_deref().and_then(|c| {
+        entries
+            .iter()
+            .rposition(|e| e.problem.is_none() && e.digest == c)
+    });
     let target = match pick(&entries, current_entry, current.as_deref(), &req.target) {
         Ok(t) => t,
         Err(reason) => {
@@ -57,13 +59,12 @@ pub async fn rollback(ctx: &Context, req: &Request) -> Result<Outcome, PromoteEr
     out.digest = target.digest.clone();
     out.version = target.facts.version.clone();
     out.rolled_back_from = current_entry.map(|i| entries[i].tag.clone());
-    let image = store
-        .manifest(&target.digest)
-        .await?
-        .ok_or_else(|| crate::oci::error::OciError::NotFound {
+    let image = store.manifest(&target.digest).await?.ok_or_else(|| {
+        crate::oci::error::OciError::NotFound {
             what: format!("manifest {}", target.digest),
             place: store.describe(),
-        })?;
+        }
+    })?;
     if !req.force {
         out.evidence = evidence::check(&store, &image, &req.requirements, req.stamp.now).await?;
         out.refused = evidence::failures(&out.evidence);
@@ -101,7 +102,9 @@ fn pick<'e>(
     match target {
         Target::Digest(d) => {
             if current == Some(d.as_str()) {
-                return Err(format!("{d} is already the current image; nothing to roll back"));
+                return Err(format!(
+                    "{d} is already the current image; nothing to roll back"
+                ));
             }
             entries
                 .iter()

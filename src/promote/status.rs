@@ -7,9 +7,9 @@ use serde::Serialize;
 use crate::oci::store::Context;
 use crate::oci::transport::Location;
 
+use super::PromoteError;
 use super::evidence::{self, Check, Requirements};
 use super::history::{self, Entry};
-use super::PromoteError;
 
 /// One environment to look in.
 pub struct Environment {

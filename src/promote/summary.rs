@@ -33,7 +33,9 @@ pub fn render(out: &Outcome, chain: &[String]) -> String {
     row(
         &mut s,
         "previous digest",
-        out.previous_digest.as_deref().map_or("none".into(), markdown_code),
+        out.previous_digest
+            .as_deref()
+            .map_or("none".into(), markdown_code),
     );
     if let Some(t) = &out.history_tag {
         row(&mut s, "history entry", markdown_code(t));
@@ -92,7 +94,10 @@ fn diagram(out: &Outcome, chain: &[String]) -> String {
     s.push_str(&format!("  {}\n", ids.join(" --> ")));
     s.push_str("  classDef done fill:#d4f8d4,stroke:#2da44e\n  classDef todo fill:#f6f8fa,stroke:#8c959f,stroke-dasharray: 4\n");
     for (id, _, done) in &nodes {
-        s.push_str(&format!("  class {id} {}\n", if *done { "done" } else { "todo" }));
+        s.push_str(&format!(
+            "  class {id} {}\n",
+            if *done { "done" } else { "todo" }
+        ));
     }
     s.push_str("```\n");
     s
@@ -127,7 +132,10 @@ mod tests {
         let md = render(&out, &["staging".into(), "production\"]-->x".into()]);
         assert!(md.contains("1.0.0\\|\\<b\\>"), "{md}");
         assert!(!md.contains("\n::error"), "{md}");
-        assert!(md.contains("built --> signed --> scanned --> env0 --> env1"), "{md}");
+        assert!(
+            md.contains("built --> signed --> scanned --> env0 --> env1"),
+            "{md}"
+        );
         assert!(md.contains("env1[\"productionx\"]"), "{md}");
         assert!(md.contains("class signed done") && md.contains("class scanned todo"));
         assert!(md.contains("cicd promote --rollback production"));

@@ -20,6 +20,7 @@ mod image_store;
 mod online_rules;
 mod pin;
 mod pin_images;
+mod promote;
 mod sbom;
 mod sign;
 mod trivy;
