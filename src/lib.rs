@@ -14,6 +14,7 @@ pub mod oci;
 pub mod pin;
 pub mod policy;
 pub mod promote;
+pub mod release;
 pub mod report;
 pub mod sbom;
 pub mod scan;

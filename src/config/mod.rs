@@ -10,6 +10,7 @@ use crate::inputs::yaml::{self, Pos};
 
 pub mod environments;
 pub mod images;
+pub mod release;
 
 pub const FILE_NAMES: [&str; 2] = ["cicd.yaml", "cicd.yml"];
 
@@ -22,6 +23,8 @@ pub struct Config {
     pub images: Vec<images::ImageSpec>,
     #[serde(default)]
     pub environments: BTreeMap<String, environments::Environment>,
+    #[serde(default)]
+    pub release: release::ReleaseConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
