@@ -20,6 +20,7 @@ mod image_store;
 mod online_rules;
 mod pin;
 mod pin_images;
+mod release;
 mod sbom;
 mod sign;
 mod trivy;
