@@ -21,6 +21,7 @@ mod online_rules;
 mod pin;
 mod pin_images;
 mod promote;
+mod release;
 mod sbom;
 mod sign;
 mod trivy;
