@@ -104,7 +104,16 @@ fn requirements(
     env: &Environment,
     ignore_tlog: bool,
 ) -> Result<Requirements, Error> {
-    Requirements::from_config(env, &loaded.base, ignore_tlog).map_err(promote_error)
+    let mut req =
+        Requirements::from_config(env, &loaded.base, ignore_tlog).map_err(promote_error)?;
+    req.scan_fail_on = loaded
+        .config
+        .policy
+        .trivy
+        .fail_on
+        .clone()
+        .unwrap_or_default();
+    Ok(req)
 }
 
 fn promote_error(e: PromoteError) -> Error {

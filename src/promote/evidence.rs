@@ -36,6 +36,8 @@ pub struct Requirements {
     pub sbom: bool,
     /// Seconds.
     pub scan_max_age: Option<i64>,
+    /// Severities that make a scan fail (`policy.trivy.fail-on`); empty: all.
+    pub scan_fail_on: Vec<String>,
 }
 
 /// One piece of evidence and whether it holds.
@@ -92,6 +94,7 @@ impl Requirements {
             signature,
             sbom: env.require.sbom,
             scan_max_age,
+            scan_fail_on: Vec::new(),
         })
     }
 

@@ -3,6 +3,7 @@
 //! skopeo confirms the environment and history tags and the signatures that arrived.
 //! See: issue 15.
 
+mod attested;
 mod faults;
 mod flow;
 mod negative;
