@@ -10,6 +10,8 @@ use crate::config::Loaded;
 use crate::config::environments::{self, Environment};
 use crate::error::{Error, Exit};
 use crate::github::actions::Runtime;
+use crate::github::api::ApiError;
+use crate::github::deployments::{Deployer, Deployment};
 use crate::oci::digest::Digest;
 use crate::oci::transport::Location;
 use crate::promote::evidence::Requirements;
@@ -21,8 +23,8 @@ pub fn run(cli: &Cli, args: &PromoteArgs) -> Result<Exit, Error> {
     match &args.sub {
         Some(PromoteCommand::History(h)) => run_history(&loaded, h),
         Some(PromoteCommand::Status(s)) => run_status(&loaded, s),
-        None if args.rollback.is_some() => run_rollback(&loaded, args),
-        None => run_promote(&loaded, args),
+        None if args.rollback.is_some() => run_rollback(cli, &loaded, args),
+        None => run_promote(cli, &loaded, args),
     }
 }
 
@@ -192,7 +194,7 @@ fn chain(loaded: &Loaded, name: &str) -> Vec<String> {
     out
 }
 
-fn run_promote(loaded: &Loaded, args: &PromoteArgs) -> Result<Exit, Error> {
+fn run_promote(cli: &Cli, loaded: &Loaded, args: &PromoteArgs) -> Result<Exit, Error> {
     let name = args
         .to
         .as_deref()
@@ -239,14 +241,107 @@ fn run_promote(loaded: &Loaded, args: &PromoteArgs) -> Result<Exit, Error> {
         dry_run: args.dry_run,
         stamp: stamp()?,
     };
+    let deployer = deployer(cli)?;
+    let production = env.is_production(name);
     let out = runtime()?.block_on(async {
         let ctx = super::registry::context(&args.registry)?;
-        flow::promote(&ctx, &req).await.map_err(promote_error)
+        let (mut out, image) = flow::verify(&ctx, &req).await.map_err(promote_error)?;
+        let Some(image) = image.filter(|_| !req.dry_run) else {
+            return Ok(out);
+        };
+        let deployment = match &deployer {
+            Some(d) => Some(start_deployment(d, &out, env, production).await?),
+            None => None,
+        };
+        let applied = flow::apply(&ctx, &req, &image, &mut out).await;
+        if let (Some(d), Some(id)) = (&deployer, deployment) {
+            end_deployment(d, id, &out, env, applied.is_ok()).await?;
+        }
+        applied.map_err(promote_error)?;
+        Ok::<_, Error>(out)
     })?;
     finish(loaded, &out, args.json)
 }
 
-fn run_rollback(loaded: &Loaded, args: &PromoteArgs) -> Result<Exit, Error> {
+fn deployer(cli: &Cli) -> Result<Option<Deployer>, Error> {
+    Deployer::from_env(&cli.api_url, &cli.server_url).map_err(github_error)
+}
+
+fn github_error(e: ApiError) -> Error {
+    Error::Usage(format!("GitHub deployments: {e}"))
+}
+
+/// The deployment record for an outcome about to be applied: created (or this run's
+/// reused) with status `in_progress`.
+async fn start_deployment(
+    d: &Deployer,
+    out: &Outcome,
+    env: &Environment,
+    production: bool,
+) -> Result<u64, Error> {
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+    let git_ref = var("GITHUB_SHA")
+        .or_else(|| var("GITHUB_REF"))
+        .or_else(|| out.version.as_ref().map(|v| format!("v{v}")))
+        .ok_or_else(|| {
+            Error::Usage(
+                "GitHub deployments need a ref: set GITHUB_SHA or GITHUB_REF, or pass --version"
+                    .into(),
+            )
+        })?;
+    let deployment = Deployment {
+        environment: env.github_environment_for(&out.environment),
+        git_ref,
+        production,
+        payload: serde_json::json!({
+            "image": out.destination.trim_start_matches("docker://"),
+            "digest": out.digest,
+            "version": out.version,
+            "previous_digest": out.previous_digest,
+            "rolled_back_from": out.rolled_back_from,
+            "kind": out.kind,
+        }),
+        description: match out.kind {
+            "rollback" => format!("cicd rollback of {} to {}", out.environment, out.digest),
+            _ => format!("cicd promote {} to {}", out.digest, out.environment),
+        },
+    };
+    d.start(&deployment).await.map_err(deploy_failed)
+}
+
+async fn end_deployment(
+    d: &Deployer,
+    id: u64,
+    out: &Outcome,
+    env: &Environment,
+    applied: bool,
+) -> Result<(), Error> {
+    let ok = applied && out.promoted();
+    let (state, text) = if ok {
+        (
+            "success",
+            format!("{} is at {}", out.environment, out.digest),
+        )
+    } else {
+        (
+            "failure",
+            format!("promotion of {} to {} failed", out.digest, out.environment),
+        )
+    };
+    d.status(id, state, env.url.as_deref().filter(|_| ok), &text)
+        .await
+        .map_err(deploy_failed)
+}
+
+/// GitHub not answering as it should is an external failure (exit 3).
+fn deploy_failed(e: ApiError) -> Error {
+    Error::Write {
+        path: PathBuf::from("GitHub deployments"),
+        source: std::io::Error::other(e.to_string()),
+    }
+}
+
+fn run_rollback(cli: &Cli, loaded: &Loaded, args: &PromoteArgs) -> Result<Exit, Error> {
     let name = args.rollback.as_deref().unwrap_or_default();
     let env = environment(loaded, name)?;
     let image_repo = image_repository(loaded, args.image.as_deref())?;
@@ -271,9 +366,22 @@ fn run_rollback(loaded: &Loaded, args: &PromoteArgs) -> Result<Exit, Error> {
         dry_run: args.dry_run,
         stamp: stamp()?,
     };
+    let deployer = deployer(cli)?;
+    let production = env.is_production(name);
     let out = runtime()?.block_on(async {
         let ctx = super::registry::context(&args.registry)?;
-        rollback::rollback(&ctx, &req).await.map_err(promote_error)
+        let out = rollback::rollback(&ctx, &req)
+            .await
+            .map_err(promote_error)?;
+        // Recorded once the rollback is done: a refused one records nothing.
+        if let Some(d) = &deployer
+            && out.promoted()
+            && !out.dry_run
+        {
+            let id = start_deployment(d, &out, env, production).await?;
+            end_deployment(d, id, &out, env, true).await?;
+        }
+        Ok::<_, Error>(out)
     })?;
     finish(loaded, &out, args.json)
 }

@@ -27,7 +27,12 @@ pub struct Request {
     pub stamp: Stamp,
 }
 
-pub async fn promote(ctx: &Context, req: &Request) -> Result<Outcome, PromoteError> {
+/// Resolves and checks: the outcome (with `refused` filled when it must not go ahead) and,
+/// when it may, the image to [`apply`]. Writes nothing.
+pub async fn verify(
+    ctx: &Context,
+    req: &Request,
+) -> Result<(Outcome, Option<Fetched>), PromoteError> {
     let src = ctx.store(&req.source, false)?;
     let image = src.resolve(&req.source).await?;
     let mut out = Outcome {
@@ -54,8 +59,22 @@ pub async fn promote(ctx: &Context, req: &Request) -> Result<Outcome, PromoteErr
         }
     }
     if !out.refused.is_empty() {
-        return Ok(out);
+        return Ok((out, None));
     }
+    let dst = ctx.store(&req.destination, true)?;
+    out.previous_digest = current(&dst, &req.tag).await?;
+    Ok((out, Some(image)))
+}
+
+/// Copies (when the environment lives elsewhere) and re-verifies there, then moves the
+/// environment tag and appends the history entry. A failed re-verification tags nothing.
+pub async fn apply(
+    ctx: &Context,
+    req: &Request,
+    image: &Fetched,
+    out: &mut Outcome,
+) -> Result<(), PromoteError> {
+    let src = ctx.store(&req.source, false)?;
     let cross = !same_repository(&req.source, &req.destination);
     let dst_owned;
     let dst: &Store = if cross {
@@ -64,23 +83,19 @@ pub async fn promote(ctx: &Context, req: &Request) -> Result<Outcome, PromoteErr
     } else {
         &src
     };
-    out.previous_digest = current(dst, &req.tag).await?;
-    if req.dry_run {
-        return Ok(out);
-    }
     if cross {
-        out.copied = Some(copy(&src, dst, &req.source, &req.destination, &image).await?);
+        out.copied = Some(copy(&src, dst, &req.source, &req.destination, image).await?);
         out.evidence_at_destination =
-            evidence::check(dst, &image, &req.requirements, req.stamp.now).await?;
+            evidence::check(dst, image, &req.requirements, req.stamp.now).await?;
         out.refused = evidence::failures(&out.evidence_at_destination)
             .into_iter()
             .map(|r| format!("at {}: {r}", req.destination))
             .collect();
         if !out.refused.is_empty() {
-            return Ok(out);
+            return Ok(());
         }
     }
-    dst.set_tag(&image, Some(&req.tag)).await?;
+    dst.set_tag(image, Some(&req.tag)).await?;
     let facts = Facts {
         environment: req.environment.clone(),
         digest: image.digest.to_string(),
@@ -93,8 +108,8 @@ pub async fn promote(ctx: &Context, req: &Request) -> Result<Outcome, PromoteErr
         previous_digest: out.previous_digest.clone(),
         run: req.stamp.run.clone(),
     };
-    out.history_tag = Some(history::append(dst, &image, &facts, req.stamp.now).await?);
-    Ok(out)
+    out.history_tag = Some(history::append(dst, image, &facts, req.stamp.now).await?);
+    Ok(())
 }
 
 /// The digest `tag` points at in `store`, if it exists.

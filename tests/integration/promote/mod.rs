@@ -4,6 +4,7 @@
 //! See: issue 15.
 
 mod attested;
+mod deployments;
 mod faults;
 mod flow;
 mod negative;
