@@ -6,7 +6,8 @@ use super::{ConfigArg, RegistryArgs};
 
 pub const PROMOTE_EXIT_CODES: &str = "\
 Environments come from `environments:` in cicd.yaml. REF is docker://HOST/REPO[:TAG|@DIGEST],
-oci:PATH[:TAG] or HOST/REPO[:TAG|@DIGEST]; --version X.Y.Z names tag vX.Y.Z of --image.
+oci:PATH[:TAG] or HOST/REPO[:TAG|@DIGEST]; --version X.Y.Z names tag X.Y.Z of --image (the
+exact tag `cicd release` pushes).
 
 Exit codes:
   0  ok: promoted (or rolled back, or the dry run would)
@@ -27,7 +28,7 @@ pub struct PromoteArgs {
     #[arg(value_name = "REF", conflicts_with = "rollback")]
     pub reference: Option<String>,
 
-    /// Promote tag vX.Y.Z of --image (with REF: the version recorded for it).
+    /// Promote tag X.Y.Z of --image (with REF: the version recorded for it).
     #[arg(long, value_name = "X.Y.Z")]
     pub version: Option<String>,
 

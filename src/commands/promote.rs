@@ -205,10 +205,11 @@ fn run_promote(cli: &Cli, loaded: &Loaded, args: &PromoteArgs) -> Result<Exit, E
         (Some(r), _, _) => Location::parse(r)?,
         (None, Some(v), Some(repo)) => {
             let v = v.trim_start_matches('v');
-            semver::Version::parse(v)
+            let parsed = semver::Version::parse(v)
                 .map_err(|e| Error::Usage(format!("--version {v}: not X.Y.Z ({e})")))?;
-            let text = format!("{repo}:v{v}");
-            Location::parse(&text)?
+            // The exact tag the release tag engine pushes for this version.
+            let tag = crate::release::tags::exact_tag(&parsed);
+            Location::parse(&format!("{repo}:{tag}"))?
         }
         (None, Some(_), None) => {
             return Err(Error::Usage(

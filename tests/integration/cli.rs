@@ -91,6 +91,9 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["build"],
     &["build", "merge"],
     &["plan", "matrix"],
+    &["promote"],
+    &["promote", "history"],
+    &["promote", "status"],
 ];
 
 pub(crate) fn help(args: &[&str]) -> String {

@@ -9,5 +9,6 @@ mod gate;
 mod http;
 mod inputs;
 mod oci;
+mod promote;
 mod sbom;
 mod sign;

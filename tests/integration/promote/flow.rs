@@ -146,13 +146,13 @@ fn same_repository_promotion_uploads_nothing_and_dry_run_writes_nothing() {
         "environments:\n  staging:\n    require:\n      signature: { key: cosign.pub, insecure-ignore-tlog: true }\n",
     )
     .expect("config");
-    let digest = w.push(&src, "v2.0.0", 1601);
-    w.sign(&format!("docker://{src}:v2.0.0"), &w.key);
+    let digest = w.push(&src, "2.0.0", 1601);
+    w.sign(&format!("docker://{src}:2.0.0"), &w.key);
     let before = skopeo_tags(&src);
     let v = w.json(
         &[
             "promote",
-            &format!("{src}:v2.0.0"),
+            &format!("{src}:2.0.0"),
             "--to",
             "staging",
             "--dry-run",
@@ -166,13 +166,17 @@ fn same_repository_promotion_uploads_nothing_and_dry_run_writes_nothing() {
     let v = w.json(
         &[
             "promote",
-            &format!("{src}:v2.0.0"),
+            "--version",
+            "2.0.0",
+            "--image",
+            &src,
             "--to",
             "staging",
             "--json",
         ],
         NOW,
     );
+    assert_eq!(v["version"], "2.0.0");
     assert!(
         v.get("copied").is_none(),
         "same repository: nothing copied: {v}"
