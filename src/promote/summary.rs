@@ -136,7 +136,7 @@ mod tests {
             md.contains("built --> signed --> scanned --> env0 --> env1"),
             "{md}"
         );
-        assert!(md.contains("env1[\"productionx\"]"), "{md}");
+        assert!(md.contains("env1[\"production--x\"]"), "{md}");
         assert!(md.contains("class signed done") && md.contains("class scanned todo"));
         assert!(md.contains("cicd promote --rollback production"));
     }
