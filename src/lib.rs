@@ -14,6 +14,7 @@ pub mod inputs;
 pub mod oci;
 pub mod pin;
 pub mod policy;
+pub mod promote;
 pub mod release;
 pub mod report;
 pub mod sbom;
@@ -48,5 +49,6 @@ pub fn run(cli: &cli::Cli) -> Result<Exit, Error> {
         cli::Command::Init(args) => commands::init::run(cli, args),
         cli::Command::Completions(args) => commands::completions::run_completions(args),
         cli::Command::Man(args) => commands::completions::run_man(args),
+        cli::Command::Promote(args) => commands::promote::run(cli, args),
     }
 }

@@ -28,6 +28,7 @@ pub mod sbom;
 pub mod build;
 
 pub mod version;
+pub mod promote;
 
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
@@ -173,6 +174,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one per command with --out-dir.
     Man(ManArgs),
+    /// Promote a digest to an environment when its evidence verifies; roll back; history.
+    #[command(after_help = promote::PROMOTE_EXIT_CODES)]
+    Promote(promote::PromoteArgs),
 }
 
 impl Cli {
@@ -242,6 +246,14 @@ impl Cli {
                 server_url.clone_from(&args.server_url);
             }
             Command::Completions(_) | Command::Man(_) => {}
+            Command::Promote(args) => {
+                config = match &args.sub {
+                    Some(promote::PromoteCommand::History(h)) => h.config.file.clone(),
+                    Some(promote::PromoteCommand::Status(s)) => s.config.file.clone(),
+                    None => args.config.file.clone(),
+                }
+                .or(config);
+            }
         }
         Cli {
             config,

@@ -12,6 +12,7 @@ pub mod init;
 pub mod keygen;
 pub mod keyless;
 pub mod pin;
+pub mod promote;
 pub mod registry;
 pub mod sbom;
 pub mod sbom_attach;

@@ -8,6 +8,7 @@ use thiserror::Error;
 
 use crate::inputs::yaml::{self, Pos};
 
+pub mod environments;
 pub mod images;
 pub mod release;
 
@@ -20,6 +21,8 @@ pub struct Config {
     pub policy: PolicyConfig,
     #[serde(default)]
     pub images: Vec<images::ImageSpec>,
+    #[serde(default)]
+    pub environments: BTreeMap<String, environments::Environment>,
     #[serde(default)]
     pub release: release::ReleaseConfig,
 }

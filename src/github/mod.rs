@@ -4,4 +4,5 @@
 
 pub mod actions;
 pub mod api;
+pub mod deployments;
 pub mod git;

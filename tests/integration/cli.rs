@@ -100,6 +100,9 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["init"],
     &["completions"],
     &["man"],
+    &["promote"],
+    &["promote", "history"],
+    &["promote", "status"],
 ];
 
 pub(crate) fn help(args: &[&str]) -> String {

@@ -23,6 +23,8 @@ mod init;
 mod online_rules;
 mod pin;
 mod pin_images;
+mod promote;
+mod release;
 mod sbom;
 mod sign;
 mod trivy;

@@ -1,8 +1,11 @@
 """Validates recorded GitHub REST exchanges against GitHub's OpenAPI description.
 
 usage: openapi_check.py API_GITHUB_COM_JSON EXCHANGES_JSON
-Each exchange: {"method","path","query","headers":[[k,v]...],"status","body"}. Both the
-request cicd sent and the stub's answer must match the description; exit 1 otherwise.
+Each exchange: {"method","path","query","headers":[[k,v]...],"status","body"}, and optionally
+"host" (the origin, default https://api.github.com; uploads.github.com for asset uploads),
+"request_body" (the JSON request body), "request_content_type" and "validate_response"
+(false for answers a test injected). Both the request cicd sent and the stub's answer must
+match the description; exit 1 otherwise.
 """
 import json
 import sys
@@ -19,10 +22,16 @@ exchanges = json.load(open(exchanges_path))
 for ex in exchanges:
     headers = {k: v for k, v in ex["headers"]}
     args = {k: v[0] for k, v in parse_qs(ex["query"]).items()}
-    request = MockRequest("https://api.github.com", ex["method"].lower(), ex["path"], args=args, headers=headers)
-    response = MockResponse(json.dumps(ex["body"]).encode(), status_code=ex["status"], content_type="application/json")
-    for what, check in (("request", lambda: spec.validate_request(request)),
-                        ("response", lambda: spec.validate_response(request, response))):
+    body = ex.get("request_body")
+    request = MockRequest(ex.get("host", "https://api.github.com"), ex["method"].lower(), ex["path"], args=args,
+                          headers=headers, data=None if body is None else json.dumps(body).encode(),
+                          content_type=ex.get("request_content_type") or "application/json")
+    answer = b"" if ex["status"] == 204 else json.dumps(ex["body"]).encode()
+    response = MockResponse(answer, status_code=ex["status"], content_type="application/json")
+    checks = [("request", lambda: spec.validate_request(request))]
+    if ex.get("validate_response", True):
+        checks.append(("response", lambda: spec.validate_response(request, response)))
+    for what, check in checks:
         try:
             check()
         except Exception as e:  # noqa: BLE001 - report every kind of validation failure

@@ -12,6 +12,7 @@ mod init;
 mod inputs;
 mod keyless;
 mod oci;
+mod promote;
 mod sbom;
 mod sign;
 mod stall;

@@ -5,6 +5,7 @@
 
 pub mod git_server;
 pub mod github_api;
+pub mod github_rest;
 pub mod http;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,171 @@
+//! The evidence an environment demands, turned from `require:` (and the flags) into checks
+//! run against one digest in one store: the signature through `sign::verify`'s policy, an
+//! SBOM attestation per platform and a recent passing scan through the attestation verifier.
+//! Every check keeps its own reason; a requirement this build cannot check fails closed.
+
+use std::path::{Path, PathBuf};
+
+use p256::ecdsa::VerifyingKey;
+use serde::Serialize;
+
+use crate::config::environments::{Environment, SignaturePolicy, parse_age};
+use crate::oci::error::OciError;
+use crate::oci::store::{Fetched, Store};
+use crate::sign::keys;
+use crate::sign::store::Subject;
+use crate::sign::verify::{self, Policy};
+
+use super::PromoteError;
+
+/// A signature policy ready to check.
+#[derive(Clone, Debug)]
+pub enum Signature {
+    Key {
+        path: PathBuf,
+        key: VerifyingKey,
+        ignore_tlog: bool,
+    },
+    /// Parsed, but not checkable by this build: refused before anything is done.
+    Unsupported(String),
+}
+
+/// What one environment requires, ready to check.
+#[derive(Clone, Debug, Default)]
+pub struct Requirements {
+    pub signature: Option<Signature>,
+    pub sbom: bool,
+    /// Seconds.
+    pub scan_max_age: Option<i64>,
+    /// Severities that make a scan fail (`policy.trivy.fail-on`); empty: all.
+    pub scan_fail_on: Vec<String>,
+}
+
+/// One piece of evidence and whether it holds.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Check {
+    /// `signature`, `sbom linux/amd64`, `scan`.
+    pub evidence: String,
+    pub verified: bool,
+    /// What holds (key, location), or why not.
+    pub detail: String,
+}
+
+impl Requirements {
+    /// From `require:`; key paths are relative to `base` (the config file's directory).
+    /// `ignore_tlog` is the command line's `--insecure-ignore-tlog`.
+    pub fn from_config(
+        env: &Environment,
+        base: &Path,
+        ignore_tlog: bool,
+    ) -> Result<Self, PromoteError> {
+        let signature = match &env.require.signature {
+            None => None,
+            Some(req) => {
+                let ignore_tlog = ignore_tlog || req.insecure_ignore_tlog;
+                Some(match req.policy().map_err(PromoteError::Input)? {
+                    SignaturePolicy::Key(rel) => {
+                        let path = base.join(&rel);
+                        let pem = std::fs::read_to_string(&path)
+                            .map_err(|e| PromoteError::Input(format!("{}: {e}", path.display())))?;
+                        let key = keys::public_key(&pem)
+                            .map_err(|e| PromoteError::Input(format!("{}: {e}", path.display())))?;
+                        Signature::Key {
+                            path,
+                            key,
+                            ignore_tlog,
+                        }
+                    }
+                    SignaturePolicy::GithubWorkflow(w) => Signature::Unsupported(format!(
+                        "signature policy `github-workflow: {w}` (keyless) is not supported yet: this build verifies `key:` signatures only"
+                    )),
+                    SignaturePolicy::Identity { identity, issuer } => {
+                        Signature::Unsupported(format!(
+                            "signature policy `identity: {identity}` / `issuer: {issuer}` (keyless) is not supported yet: this build verifies `key:` signatures only"
+                        ))
+                    }
+                })
+            }
+        };
+        let scan_max_age = match &env.require.scan {
+            None => None,
+            Some(s) => Some(parse_age(&s.max_age).map_err(PromoteError::Input)?),
+        };
+        Ok(Self {
+            signature,
+            sbom: env.require.sbom,
+            scan_max_age,
+            scan_fail_on: Vec::new(),
+        })
+    }
+
+    /// The requirements this build cannot check, each said plainly (promotion refuses to run
+    /// with any: exit 2, never a pass).
+    pub fn unsupported(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(Signature::Unsupported(m)) = &self.signature {
+            out.push(m.clone());
+        }
+        out.extend(super::attestations::unsupported(self));
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.signature.is_none() && !self.sbom && self.scan_max_age.is_none()
+    }
+}
+
+/// Runs every check of `req` on `image` in `store`.
+pub async fn check(
+    store: &Store,
+    image: &Fetched,
+    req: &Requirements,
+    now: i64,
+) -> Result<Vec<Check>, OciError> {
+    let mut checks = Vec::new();
+    match &req.signature {
+        None => {}
+        Some(Signature::Unsupported(m)) => checks.push(Check {
+            evidence: "signature".into(),
+            verified: false,
+            detail: m.clone(),
+        }),
+        Some(Signature::Key {
+            path,
+            key,
+            ignore_tlog,
+        }) => {
+            let policy = Policy {
+                key: *key,
+                ignore_tlog: *ignore_tlog,
+            };
+            let verdict = verify::verify(store, &Subject::of(image), &policy).await?;
+            let detail = if verdict.verified {
+                let holding: Vec<String> = verdict
+                    .signatures
+                    .iter()
+                    .filter(|c| c.verified)
+                    .map(|c| format!("{} {}", c.format, c.location))
+                    .collect();
+                format!("key {} ({})", path.display(), holding.join(", "))
+            } else {
+                format!("key {}: {}", path.display(), verdict.reason())
+            };
+            checks.push(Check {
+                evidence: "signature".into(),
+                verified: verdict.verified,
+                detail,
+            });
+        }
+    }
+    checks.extend(super::attestations::check(store, image, req, now).await?);
+    Ok(checks)
+}
+
+/// The reasons of the checks that fail.
+pub fn failures(checks: &[Check]) -> Vec<String> {
+    checks
+        .iter()
+        .filter(|c| !c.verified)
+        .map(|c| format!("{}: {}", c.evidence, c.detail))
+        .collect()
+}

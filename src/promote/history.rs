@@ -1,0 +1,336 @@
+//! An environment's history, kept in its own repository so it travels with the images and
+//! needs no database:
+//! - `ENV-<yyyymmddThhmmssZ>` (then `-2`, `-3`… for more promotions in the same second) is
+//!   tagged to the promoted image itself, so any registry client sees what was deployed when;
+//! - `ENV-<stamp>.promotion` is a small OCI artifact (empty config, one JSON layer, the same
+//!   facts as annotations, `subject` = the image) recording version, actor, kind (promote or
+//!   rollback), what a rollback rolled back from and whether `--force` skipped verification.
+//!
+//! Tags are never moved or deleted by cicd, so the record is append-only. Registries have no
+//! compare-and-swap on tags: a slot is claimed by writing the record tag only when absent,
+//! then reading it back; a racer that lost the slot takes the next one.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::oci::digest::Digest;
+use crate::oci::error::OciError;
+use crate::oci::manifest::{Kind, OCI_MANIFEST};
+use crate::oci::store::{Fetched, Store};
+
+pub const ARTIFACT_TYPE: &str = "application/vnd.cicd.promotion.v1+json";
+const EMPTY: &str = "application/vnd.oci.empty.v1+json";
+const RECORD_SUFFIX: &str = ".promotion";
+const PREFIX: &str = "dev.cicd.promotion.";
+/// Same-second promotions tried before giving up.
+const SLOTS_MAX: u32 = 50;
+
+/// What a history entry records.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Facts {
+    pub environment: String,
+    pub digest: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// RFC 3339 UTC.
+    pub time: String,
+    pub actor: String,
+    /// `promote` or `rollback`.
+    pub kind: String,
+    /// The history tag that was current when a rollback replaced it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolled_back_from: Option<String>,
+    /// A rollback made with `--force` (evidence not re-verified).
+    pub forced: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_digest: Option<String>,
+    /// Unique per run, so two identical promotions in one second are two records.
+    pub run: String,
+}
+
+impl Facts {
+    fn annotations(&self) -> BTreeMap<String, String> {
+        let mut a = BTreeMap::new();
+        let mut put = |k: &str, v: &str| {
+            a.insert(format!("{PREFIX}{k}"), v.to_owned());
+        };
+        put("environment", &self.environment);
+        put("digest", &self.digest);
+        put("time", &self.time);
+        put("actor", &self.actor);
+        put("kind", &self.kind);
+        put("forced", if self.forced { "true" } else { "false" });
+        put("run", &self.run);
+        if let Some(v) = &self.version {
+            put("version", v);
+        }
+        if let Some(v) = &self.rolled_back_from {
+            put("rolled-back-from", v);
+        }
+        if let Some(v) = &self.previous_digest {
+            put("previous-digest", v);
+        }
+        a.insert("org.opencontainers.image.created".into(), self.time.clone());
+        a
+    }
+
+    fn from_annotations(a: &BTreeMap<String, String>) -> Self {
+        let get = |k: &str| a.get(&format!("{PREFIX}{k}")).cloned();
+        Self {
+            environment: get("environment").unwrap_or_default(),
+            digest: get("digest").unwrap_or_default(),
+            version: get("version"),
+            time: get("time").unwrap_or_default(),
+            actor: get("actor").unwrap_or_default(),
+            kind: get("kind").unwrap_or_default(),
+            rolled_back_from: get("rolled-back-from"),
+            forced: get("forced").is_some_and(|v| v == "true"),
+            previous_digest: get("previous-digest"),
+            run: get("run").unwrap_or_default(),
+        }
+    }
+}
+
+/// One entry as read back.
+#[derive(Clone, Debug, Serialize)]
+pub struct Entry {
+    pub tag: String,
+    /// What the history tag points at (the promoted image).
+    pub digest: String,
+    #[serde(flatten)]
+    pub facts: Facts,
+    /// A later rollback replaced this entry.
+    pub rolled_back: bool,
+    /// Why the record cannot be trusted (missing, or naming another digest); absent when sound.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// `ENV-<stamp>` or `ENV-<stamp>-N` → (stamp, N), for ordering; `None` for other tags.
+pub fn parse_tag(env: &str, tag: &str) -> Option<(String, u32)> {
+    let rest = tag.strip_prefix(env)?.strip_prefix('-')?;
+    let (stamp, n) = match rest.split_once('-') {
+        Some((s, n))
+            if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0') =>
+        {
+            (s, n.parse().ok()?)
+        }
+        Some(_) => return None,
+        None => (rest, 1),
+    };
+    let b = stamp.as_bytes();
+    let shape = b.len() == 16
+        && b[8] == b'T'
+        && b[15] == b'Z'
+        && b[..8].iter().chain(&b[9..15]).all(u8::is_ascii_digit);
+    shape.then(|| (stamp.to_owned(), n))
+}
+
+/// `yyyymmddThhmmssZ` of a Unix time.
+pub fn stamp(t: i64) -> String {
+    let ts = jiff::Timestamp::from_second(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    ts.strftime("%Y%m%dT%H%M%SZ").to_string()
+}
+
+fn tag_name(env: &str, stamp: &str, n: u32) -> String {
+    if n <= 1 {
+        format!("{env}-{stamp}")
+    } else {
+        format!("{env}-{stamp}-{n}")
+    }
+}
+
+/// The history tags of `env` among `tags`, oldest first.
+pub fn history_tags(env: &str, tags: &[String]) -> Vec<String> {
+    let mut found: Vec<((String, u32), String)> = tags
+        .iter()
+        .filter_map(|t| parse_tag(env, t).map(|k| (k, t.clone())))
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, t)| t).collect()
+}
+
+/// Reads every entry of `env`'s history in `store`, oldest first, rollbacks marked.
+pub async fn read(store: &Store, env: &str) -> Result<Vec<Entry>, OciError> {
+    let tags = super::tags::list(store).await?;
+    let mut entries = Vec::new();
+    for tag in history_tags(env, &tags) {
+        let Some(image) = store.manifest(&tag).await? else {
+            continue; // Deleted between listing and reading.
+        };
+        let record = store.manifest(&format!("{tag}{RECORD_SUFFIX}")).await?;
+        let (facts, problem) = match record.as_ref().map(|r| (r, r.parse())) {
+            None => (Facts::default(), Some("no promotion record".to_owned())),
+            Some((_, Err(e))) => (Facts::default(), Some(format!("unreadable record: {e}"))),
+            Some((_, Ok(m))) => {
+                let facts = Facts::from_annotations(&m.annotations);
+                let subject = m.subject.map(|s| s.digest.to_string());
+                let problem = if facts.digest != image.digest.as_str()
+                    || subject.as_deref() != Some(image.digest.as_str())
+                {
+                    Some(format!(
+                        "the record names {}, but the tag points at {}",
+                        facts.digest, image.digest
+                    ))
+                } else if facts.environment != env {
+                    Some(format!(
+                        "the record is for environment `{}`",
+                        facts.environment
+                    ))
+                } else {
+                    None
+                };
+                (facts, problem)
+            }
+        };
+        entries.push(Entry {
+            tag,
+            digest: image.digest.to_string(),
+            facts,
+            rolled_back: false,
+            problem,
+        });
+    }
+    mark_rollbacks(&mut entries);
+    Ok(entries)
+}
+
+fn mark_rollbacks(entries: &mut [Entry]) {
+    let from: Vec<String> = entries
+        .iter()
+        .filter(|e| e.problem.is_none() && e.facts.kind == "rollback")
+        .filter_map(|e| e.facts.rolled_back_from.clone())
+        .collect();
+    for e in entries.iter_mut() {
+        e.rolled_back = from.contains(&e.tag);
+    }
+}
+
+/// Appends an entry for `image` at `now`: claims the first free slot of that second (record
+/// tag written only when absent, then read back), then tags the image. Returns the tag.
+pub async fn append(
+    store: &Store,
+    image: &Fetched,
+    facts: &Facts,
+    now: i64,
+) -> Result<String, OciError> {
+    let stamp = stamp(now);
+    let record = record_manifest(store, image, facts).await?;
+    let tags = super::tags::list(store).await?;
+    let first = tags
+        .iter()
+        .filter_map(|t| parse_tag(&facts.environment, t))
+        .filter(|(s, _)| *s == stamp)
+        .map(|(_, n)| n + 1)
+        .max()
+        .unwrap_or(1);
+    for n in first..first + SLOTS_MAX {
+        let tag = tag_name(&facts.environment, &stamp, n);
+        let record_tag = format!("{tag}{RECORD_SUFFIX}");
+        if store.manifest(&record_tag).await?.is_none() {
+            store.put_manifest(&record, Some(&record_tag)).await?;
+            let back = store.manifest(&record_tag).await?;
+            if back.is_some_and(|b| b.digest == record.digest) {
+                store.set_tag(image, Some(&tag)).await?;
+                return Ok(tag);
+            }
+        }
+    }
+    Err(OciError::Unsupported(format!(
+        "{}: no free history slot for {} in second {stamp} after {SLOTS_MAX} tries",
+        store.describe(),
+        facts.environment
+    )))
+}
+
+/// The record artifact: empty config, the facts as one JSON layer and as annotations.
+async fn record_manifest(
+    store: &Store,
+    image: &Fetched,
+    facts: &Facts,
+) -> Result<Fetched, OciError> {
+    let config = store.put_blob_bytes(EMPTY, "{}".into()).await?;
+    let body = serde_json::to_vec(facts).map_err(|e| OciError::Manifest(e.to_string()))?;
+    let layer = store.put_blob_bytes(ARTIFACT_TYPE, body.into()).await?;
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": ARTIFACT_TYPE,
+        "config": config,
+        "layers": [layer],
+        "subject": {"mediaType": image.media_type, "digest": image.digest, "size": image.bytes.len()},
+        "annotations": facts.annotations(),
+    });
+    let bytes = serde_json::to_vec(&manifest).map_err(|e| OciError::Manifest(e.to_string()))?;
+    let m = Fetched::new(bytes, OCI_MANIFEST);
+    // Sanity: what we made parses as an image-shaped artifact.
+    if !matches!(m.parse()?.kind, Kind::Image { .. }) {
+        return Err(OciError::Manifest(
+            "promotion record is not a manifest".into(),
+        ));
+    }
+    Ok(m)
+}
+
+/// Whether `digest` was ever promoted to the environment whose history is `entries` (an entry
+/// with a sound record).
+pub fn contains(entries: &[Entry], digest: &Digest) -> bool {
+    entries
+        .iter()
+        .any(|e| e.problem.is_none() && e.digest == digest.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_tags_order_and_shape() {
+        let tags: Vec<String> = [
+            "staging-20260131T120000Z-2",
+            "staging-20260131T120000Z",
+            "staging-20260131T120000Z-10",
+            "staging-20260130T235959Z",
+            "staging-20260131T120000Z.promotion",
+            "staging",
+            "staging-2026",
+            "staging-20260131T120000Z-0",
+            "staging-20260131T120000Z-x",
+            "production-20260131T120000Z",
+            "staging-qa-20260131T120000Z",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            history_tags("staging", &tags),
+            [
+                "staging-20260130T235959Z",
+                "staging-20260131T120000Z",
+                "staging-20260131T120000Z-2",
+                "staging-20260131T120000Z-10",
+            ]
+        );
+        assert_eq!(stamp(0), "19700101T000000Z");
+        assert_eq!(tag_name("e", "19700101T000000Z", 3), "e-19700101T000000Z-3");
+    }
+
+    #[test]
+    fn facts_round_trip_through_annotations() {
+        let f = Facts {
+            environment: "staging".into(),
+            digest: "sha256:00".into(),
+            version: Some("1.2.3".into()),
+            time: "2026-01-31T12:00:00Z".into(),
+            actor: "octocat".into(),
+            kind: "rollback".into(),
+            rolled_back_from: Some("staging-20260131T120000Z".into()),
+            forced: true,
+            previous_digest: Some("sha256:11".into()),
+            run: "r".into(),
+        };
+        assert_eq!(Facts::from_annotations(&f.annotations()), f);
+    }
+}
