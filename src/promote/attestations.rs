@@ -37,6 +37,7 @@ fn policy(req: &Requirements) -> Option<Policy> {
         }) => Some(Policy {
             key: *key,
             ignore_tlog: *ignore_tlog,
+            log: crate::promote::evidence::log_for(*ignore_tlog),
         }),
         _ => None,
     }

@@ -137,6 +137,7 @@ pub async fn check(
             let policy = Policy {
                 key: *key,
                 ignore_tlog: *ignore_tlog,
+                log: log_for(*ignore_tlog),
             };
             let verdict = verify::verify(store, &Subject::of(image), &policy).await?;
             let detail = if verdict.verified {
@@ -168,4 +169,16 @@ pub fn failures(checks: &[Check]) -> Vec<String> {
         .filter(|c| !c.verified)
         .map(|c| format!("{}: {}", c.evidence, c.detail))
         .collect()
+}
+
+/// The Rekor check for a key policy that does not ignore the log (see
+/// `sign::keyless::verify::log_verifier_from_env`).
+pub(crate) fn log_for(
+    ignore_tlog: bool,
+) -> Option<std::sync::Arc<sigstore_verify::Verifier>> {
+    if ignore_tlog {
+        None
+    } else {
+        crate::sign::keyless::verify::log_verifier_from_env()
+    }
 }

@@ -188,3 +188,12 @@ fn classify(e: &sigstore_verify::Error) -> String {
         other => format!("invalid bundle: {other}"),
     }
 }
+
+/// The log verifier for key-based policies that are not given flags (promotion's
+/// `require.signature.key`): the trust config named by `CICD_TRUST_CONFIG`, else the embedded
+/// public-good root. `None` when it cannot be loaded, so a log entry then fails to verify.
+pub fn log_verifier_from_env() -> Option<std::sync::Arc<Verifier>> {
+    let path = std::env::var_os("CICD_TRUST_CONFIG").map(std::path::PathBuf::from);
+    let trust = super::trust::load(path.as_deref()).ok()?;
+    verifier(&trust).ok().map(std::sync::Arc::new)
+}
