@@ -13,6 +13,7 @@ pub mod inputs;
 pub mod oci;
 pub mod pin;
 pub mod policy;
+pub mod release;
 pub mod report;
 pub mod sbom;
 pub mod scan;

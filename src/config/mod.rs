@@ -9,6 +9,7 @@ use thiserror::Error;
 use crate::inputs::yaml::{self, Pos};
 
 pub mod images;
+pub mod release;
 
 pub const FILE_NAMES: [&str; 2] = ["cicd.yaml", "cicd.yml"];
 
@@ -19,6 +20,8 @@ pub struct Config {
     pub policy: PolicyConfig,
     #[serde(default)]
     pub images: Vec<images::ImageSpec>,
+    #[serde(default)]
+    pub release: release::ReleaseConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
