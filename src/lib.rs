@@ -40,5 +40,6 @@ pub fn run(cli: &cli::Cli) -> Result<Exit, Error> {
         cli::Command::Sbom(args) => commands::sbom::run(args, cli.offline),
         cli::Command::Build(args) => commands::build::run(cli, args),
         cli::Command::Plan(args) => commands::build::run_plan(cli, args),
+        cli::Command::Release(args) => commands::release::run(cli, args),
     }
 }

@@ -22,6 +22,8 @@ pub mod sbom;
 
 pub mod build;
 
+pub mod release;
+
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (",
@@ -144,6 +146,10 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Plan CI jobs from cicd.yaml (`plan matrix`: the fan-out build matrix).
     Plan(build::PlanArgs),
+    /// Release a version tag: build every image, SBOM, sign, gate on scan reports, tag by
+    /// digest per the tag scheme, and publish the GitHub release (or write it to `dist`).
+    #[command(after_help = release::RELEASE_EXIT_CODES)]
+    Release(release::ReleaseArgs),
 }
 
 impl Cli {
@@ -205,6 +211,10 @@ impl Cli {
                 build::PlanCommand::Matrix { config: c, .. } => config = c.file.clone().or(config),
             },
             Command::Sbom(_) => {}
+            Command::Release(args) => {
+                config = args.config.file.clone().or(config);
+                offline |= args.offline;
+            }
         }
         Cli {
             config,

@@ -5,3 +5,4 @@
 pub mod actions;
 pub mod api;
 pub mod git;
+pub mod releases;
