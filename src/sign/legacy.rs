@@ -75,12 +75,26 @@ pub fn verify(
     signature_b64: &str,
     digest: &str,
 ) -> Result<(), Rejection> {
+    check_signature(key, payload, signature_b64)?;
+    check_claims(payload, digest)
+}
+
+/// Whether the base64 DER `signature_b64` holds over the exact `payload` bytes with `key`.
+pub fn check_signature(
+    key: &VerifyingKey,
+    payload: &[u8],
+    signature_b64: &str,
+) -> Result<(), Rejection> {
     let der = STANDARD
         .decode(signature_b64.trim())
         .map_err(|_| Rejection::BadSignature)?;
     let sig = Signature::from_der(&der).map_err(|_| Rejection::BadSignature)?;
     key.verify(payload, &sig)
-        .map_err(|_| Rejection::BadSignature)?;
+        .map_err(|_| Rejection::BadSignature)
+}
+
+/// Whether the payload is cosign's simple-signing document naming `digest`.
+pub fn check_claims(payload: &[u8], digest: &str) -> Result<(), Rejection> {
     let p: Payload = serde_json::from_slice(payload)
         .map_err(|e| Rejection::NotCosign(format!("payload is not simple-signing JSON: {e}")))?;
     if p.critical.type_ != TYPE {

@@ -12,15 +12,17 @@ use super::oci_io as io;
 use crate::oci::attach::{Attachment, referrers_tag};
 use crate::oci::digest::Digest;
 use crate::oci::error::OciError;
-use crate::oci::manifest::{Descriptor, Kind, Manifest, OCI_INDEX, OCI_MANIFEST};
+use crate::oci::manifest::{
+    DOCKER_LIST, Descriptor, Kind, Manifest, OCI_INDEX, OCI_MANIFEST, Platform,
+};
 use crate::oci::store::{Fetched, Store};
 
 pub const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
 pub const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 const CONTENT: &str = "dev.sigstore.bundle.content";
-const PREDICATE_TYPE: &str = "dev.sigstore.bundle.predicateType";
-const CREATED: &str = "org.opencontainers.image.created";
+pub const PREDICATE_TYPE: &str = "dev.sigstore.bundle.predicateType";
+pub const CREATED: &str = "org.opencontainers.image.created";
 /// The most bytes of a simple-signing payload we read.
 const MAX_PAYLOAD: u64 = 1 << 20;
 
@@ -41,6 +43,15 @@ impl Subject {
         }
     }
 
+    /// The manifest a descriptor (an index entry) names.
+    pub fn from_descriptor(d: &Descriptor) -> Self {
+        Self {
+            digest: d.digest.clone(),
+            media_type: d.media_type.clone(),
+            size: d.size,
+        }
+    }
+
     fn fallback_tag(&self) -> String {
         referrers_tag(&self.digest)
     }
@@ -52,6 +63,46 @@ impl Subject {
     fn descriptor(&self) -> serde_json::Value {
         json!({"mediaType": self.media_type, "digest": self.digest, "size": self.size})
     }
+}
+
+/// The most levels of nested indexes `recursive` descends.
+const MAX_DEPTH: usize = 4;
+
+/// `image` and, when it is an index, every manifest it lists (nested indexes included), each
+/// with the platform its index entry names: what `--recursive` signs. Nested indexes are
+/// fetched by digest, so the store checks their bytes before their entries are trusted.
+pub async fn recursive(
+    store: &Store,
+    image: &Fetched,
+) -> Result<Vec<(Subject, Option<Platform>)>, OciError> {
+    let mut out = vec![(Subject::of(image), None)];
+    let mut queue = vec![(image.clone(), 0usize)];
+    while let Some((m, depth)) = queue.pop() {
+        let Kind::Index(entries) = m.parse()?.kind else {
+            continue;
+        };
+        for entry in entries {
+            if out.iter().any(|(s, _)| s.digest == entry.digest) {
+                continue;
+            }
+            out.push((Subject::from_descriptor(&entry), entry.platform.clone()));
+            let nested = matches!(entry.media_type.as_str(), OCI_INDEX | DOCKER_LIST);
+            if nested && depth < MAX_DEPTH {
+                let child = io::manifest(store, entry.digest.as_str())
+                    .await?
+                    .ok_or_else(|| {
+                        OciError::Manifest(format!(
+                            "{} lists {} but {} does not have it",
+                            m.digest,
+                            entry.digest,
+                            store.describe()
+                        ))
+                    })?;
+                queue.push((child, depth + 1));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// What writing a signature did.
@@ -153,12 +204,25 @@ pub struct FoundBundle {
     pub layer_digest: Digest,
     /// The manifest's own `subject` digest (a copied signature names another image).
     pub subject: Option<Digest>,
+    /// The manifest's `org.opencontainers.image.created` annotation (the signer's word, unsigned).
+    pub created: Option<String>,
     pub bytes: Vec<u8>,
 }
 
 /// Every bundle referrer of `subject`: the referrers API's list, else the fallback index.
 /// Entries are selected by their layer's media type (some registries drop `artifactType`).
 pub async fn bundles(store: &Store, subject: &Subject) -> Result<Vec<FoundBundle>, OciError> {
+    bundles_of(store, subject, None).await
+}
+
+/// The bundle referrers of `subject` that may hold `predicate_type`: an entry whose
+/// `dev.sigstore.bundle.predicateType` annotation names another type is not fetched (the
+/// annotation is unsigned, so it only ever skips; the statement inside is what is checked).
+pub async fn bundles_of(
+    store: &Store,
+    subject: &Subject,
+    predicate_type: Option<&str>,
+) -> Result<Vec<FoundBundle>, OciError> {
     let list = match io::referrers(store, &subject.digest).await? {
         Some(bytes) => bytes,
         None => match io::manifest(store, &subject.fallback_tag()).await? {
@@ -172,6 +236,16 @@ pub async fn bundles(store: &Store, subject: &Subject) -> Result<Vec<FoundBundle
     };
     let mut found = Vec::new();
     for entry in entries {
+        if let (Some(want), Some(said)) = (
+            predicate_type,
+            entry
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(PREDICATE_TYPE)),
+        ) && want != said
+        {
+            continue;
+        }
         let Some(m) = io::manifest(store, entry.digest.as_str()).await? else {
             continue; // Listed but deleted: nothing to verify.
         };
@@ -190,6 +264,7 @@ pub async fn bundles(store: &Store, subject: &Subject) -> Result<Vec<FoundBundle
             manifest: m.digest,
             layer_digest: layer.digest.clone(),
             subject: parsed.subject.map(|s| s.digest),
+            created: parsed.annotations.get(CREATED).cloned(),
             bytes,
         });
     }
@@ -204,16 +279,40 @@ pub async fn put_legacy(
     payload: &[u8],
     annotations: BTreeMap<String, String>,
 ) -> Result<Stored, OciError> {
-    let tag = subject.sig_tag();
-    let payload_digest = Digest::of(payload);
+    let layer = Layer {
+        tag: subject.sig_tag(),
+        media_type: SIMPLE_SIGNING,
+        payload,
+        annotations,
+        what: "cosign's signature image",
+    };
+    append_layer(store, &layer).await
+}
+
+/// One layer to append to a cosign tag-scheme image (`.sig` or `.att`).
+pub(super) struct Layer<'a> {
+    pub tag: String,
+    pub media_type: &'static str,
+    pub payload: &'a [u8],
+    pub annotations: BTreeMap<String, String>,
+    /// What the tag holds, for the error when it holds an index.
+    pub what: &'static str,
+}
+
+/// Appends `layer` to the image under its tag, keeping every layer already there; nothing
+/// is written when a layer with the same payload and signature annotation is there.
+pub(super) async fn append_layer(store: &Store, layer: &Layer<'_>) -> Result<Stored, OciError> {
+    let tag = &layer.tag;
+    let payload_digest = Digest::of(layer.payload);
     let mut layers = Vec::new();
-    if let Some(existing) = io::manifest(store, &tag).await? {
+    if let Some(existing) = io::manifest(store, tag).await? {
         match existing.parse()?.kind {
             Kind::Image { layers: old, .. } => layers = old,
             Kind::Index(_) => {
                 return Err(OciError::Manifest(format!(
-                    "{tag} in {} is an index, not cosign's signature image; refusing to replace it",
-                    store.describe()
+                    "{tag} in {} is an index, not {}; refusing to replace it",
+                    store.describe(),
+                    layer.what
                 )));
             }
         }
@@ -222,7 +321,7 @@ pub async fn put_legacy(
                 && l.annotations
                     .as_ref()
                     .and_then(|a| a.get(SIGNATURE_ANNOTATION))
-                    == annotations.get(SIGNATURE_ANNOTATION)
+                    == layer.annotations.get(SIGNATURE_ANNOTATION)
         };
         if layers.iter().any(same) {
             return Ok(Stored {
@@ -231,9 +330,9 @@ pub async fn put_legacy(
             });
         }
     }
-    let mut layer = io::put_blob(store, SIMPLE_SIGNING, payload).await?;
-    layer.annotations = Some(annotations);
-    layers.push(layer);
+    let mut desc = io::put_blob(store, layer.media_type, layer.payload).await?;
+    desc.annotations = Some(layer.annotations.clone());
+    layers.push(desc);
     let diff_ids: Vec<&str> = layers.iter().map(|l| l.digest.as_str()).collect();
     let config = serde_json::to_vec(&json!({
         "architecture": "", "os": "", "config": {},
@@ -248,7 +347,7 @@ pub async fn put_legacy(
         "layers": layers,
     });
     let bytes = serde_json::to_vec(&manifest).map_err(|e| OciError::Manifest(e.to_string()))?;
-    let put = io::put_manifest(store, bytes, OCI_MANIFEST, Some(&tag)).await?;
+    let put = io::put_manifest(store, bytes, OCI_MANIFEST, Some(tag)).await?;
     Ok(Stored {
         manifest: put.digest,
         written: true,
@@ -264,16 +363,26 @@ pub struct FoundLegacy {
 
 /// Every simple-signing layer of `subject`'s `.sig` manifest.
 pub async fn legacy(store: &Store, subject: &Subject) -> Result<Vec<FoundLegacy>, OciError> {
-    let Some(m) = io::manifest(store, &subject.sig_tag()).await? else {
+    layers_of(store, &subject.sig_tag(), SIMPLE_SIGNING, MAX_PAYLOAD).await
+}
+
+/// Every layer of `media_type` in the image under `tag` (none when the tag is absent).
+pub(super) async fn layers_of(
+    store: &Store,
+    tag: &str,
+    media_type: &str,
+    max: u64,
+) -> Result<Vec<FoundLegacy>, OciError> {
+    let Some(m) = io::manifest(store, tag).await? else {
         return Ok(Vec::new());
     };
     let Kind::Image { layers, .. } = m.parse()?.kind else {
         return Ok(Vec::new());
     };
     let mut found = Vec::new();
-    for layer in layers.iter().filter(|l| l.media_type == SIMPLE_SIGNING) {
+    for layer in layers.iter().filter(|l| l.media_type == media_type) {
         found.push(FoundLegacy {
-            payload: io::blob(store, layer, MAX_PAYLOAD).await?,
+            payload: io::blob(store, layer, max).await?,
             annotations: layer.annotations.clone().unwrap_or_default(),
         });
     }
