@@ -27,6 +27,9 @@ pub enum Error {
     #[error(transparent)]
     Build(#[from] crate::build::BuildError),
 
+    #[error(transparent)]
+    Release(#[from] crate::release::ReleaseError),
+
     #[error("`cicd {0}` needs the network; run it without --offline")]
     NeedsNetwork(&'static str),
 
@@ -70,6 +73,7 @@ impl Error {
             Error::Image(e) if e.is_bad_input() => Exit::BadInput,
             Error::Image(_) => Exit::External,
             Error::Build(e) => e.exit(),
+            Error::Release(e) => e.exit(),
         }
     }
 }

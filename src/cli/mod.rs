@@ -23,6 +23,7 @@ pub mod sbom;
 pub mod build;
 
 pub mod release;
+pub mod version;
 
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
@@ -150,6 +151,11 @@ pub enum Command {
     /// digest per the tag scheme, and publish the GitHub release (or write it to `dist`).
     #[command(after_help = release::RELEASE_EXIT_CODES)]
     Release(release::ReleaseArgs),
+    /// The next version from conventional commits, and its changelog.
+    Version(version::VersionArgs),
+    /// Create the annotated tag of the next version at HEAD, the changelog as its message.
+    #[command(after_help = version::TAG_EXIT_CODES)]
+    Tag(version::TagArgs),
 }
 
 impl Cli {
@@ -215,6 +221,8 @@ impl Cli {
                 config = args.config.file.clone().or(config);
                 offline |= args.offline;
             }
+            Command::Version(args) => config = args.command.config().file.clone().or(config),
+            Command::Tag(args) => config = args.config.file.clone().or(config),
         }
         Cli {
             config,

@@ -13,7 +13,9 @@ pub mod release_gate;
 pub mod release_render;
 pub mod sbom;
 pub mod sign;
+pub mod tag;
 pub mod verify;
+pub mod version;
 
 use std::io::IsTerminal;
 use std::path::Path;

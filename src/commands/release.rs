@@ -15,7 +15,7 @@ use crate::error::{Error, Exit};
 use crate::release::PipelineError;
 use crate::release::pipeline::{self, GithubTarget, step};
 use crate::release::plan::{self, ImagePlan, Plan};
-use crate::release::{assets, existing, notes, tags};
+use crate::release::{assets, existing, tags};
 
 pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
     let cwd =
@@ -109,16 +109,23 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
         return super::release_render::dry_run(&plan, args.json);
     }
     say_notes(&plan);
-    let previous = released
-        .iter()
-        .filter(|v| **v < version.version)
-        .max()
-        .map(|v| format!("{prefix}{v}"));
     let to = match version.source {
         plan::VersionSource::Flag => "HEAD".to_owned(),
         _ => version.git_tag.clone(),
     };
-    let changelog = notes::plain_changelog(&loaded.base, previous.as_deref(), &to);
+    let repo = crate::release::git::Repo::open(&loaded.base).map_err(|e| Error::Usage(e.to_string()))?;
+    let links = crate::release::changelog::Links::from_env();
+    let changelog = crate::release::changelog::for_version(
+        &repo,
+        rcfg,
+        &version.version,
+        &to,
+        links.as_ref(),
+    )
+    .map_err(|e| match e.exit() {
+        Exit::External => Error::External(e.to_string()),
+        _ => Error::Usage(e.to_string()),
+    })?;
     let source = crate::build::source::Source::detect(&loaded.base)?;
     let req = pipeline::Request {
         specs: loaded.config.images.iter().collect(),

@@ -1,11 +1,8 @@
 //! The evidence a release attaches to an image digest: the key-based signature of the index
 //! and of each platform manifest (`--recursive`, as cosign), a CycloneDX SBOM attestation per
 //! platform, and the vulnerability gate's result as a `vuln` attestation, all as DSSE bundles
-//! stored as referrers by `crate::sign` (idempotent: the same statement is never stored
-//! twice). Without a key nothing is attached; the caller says so once.
-//!
-//! Attestations go through `crate::sign`'s statement, DSSE and bundle store; `sign::attest`
-//! (issue 12's API) replaces [`attest`] here when it lands.
+//! stored as referrers by `crate::sign::attest` (idempotent: the same statement is never
+//! stored twice). Without a key nothing is attached; the caller says so once.
 
 use std::collections::BTreeMap;
 
@@ -14,13 +11,12 @@ use p256::ecdsa::SigningKey;
 use crate::oci::error::OciError;
 use crate::oci::store::Store;
 use crate::sign::signer::{self, Format};
-use crate::sign::store::{Stored, Subject, put_bundle};
-use crate::sign::{bundle, dsse, statement};
+use crate::sign::store::{Stored, Subject};
 
 /// cosign's predicate type for a CycloneDX SBOM attestation.
-pub const SBOM_PREDICATE: &str = "https://cyclonedx.org/bom";
+pub const SBOM_PREDICATE: &str = crate::sign::attest::CYCLONEDX;
 /// cosign's predicate type for a vulnerability scan attestation.
-pub const VULN_PREDICATE: &str = "https://cosign.sigstore.dev/attestation/vuln/v1";
+pub const VULN_PREDICATE: &str = crate::sign::attest::VULN;
 
 /// Signs `subject` (bundle format).
 pub async fn sign(
@@ -39,7 +35,7 @@ pub async fn sign(
     signer::sign(store, subject, &req).await
 }
 
-/// Attests `predicate` of `predicate_type` about `subject`.
+/// Attests `predicate` of `predicate_type` about `subject` (a bundle referrer).
 pub async fn attest(
     store: &Store,
     subject: &Subject,
@@ -48,16 +44,12 @@ pub async fn attest(
     predicate: &serde_json::Value,
     created: &str,
 ) -> Result<Stored, OciError> {
-    let payload = statement::statement(
-        subject.digest.hex(),
-        &BTreeMap::new(),
-        predicate_type,
-        predicate,
-    );
-    let envelope = dsse::sign(key, statement::PAYLOAD_TYPE, payload);
-    let b = bundle::key_based(key.verifying_key(), envelope, Vec::new());
-    let bytes = bundle::to_bytes(&b).map_err(OciError::Manifest)?;
-    put_bundle(store, subject, &bytes, predicate_type, created).await
+    let req = crate::sign::attest::Request {
+        key,
+        format: Format::Bundle,
+        created: created.to_owned(),
+    };
+    crate::sign::attest::attest(store, subject, predicate_type, predicate, &req).await
 }
 
 /// The `vuln/v1` predicate for a gate result: the scanner, the reports read and the verdict.

@@ -1,7 +1,12 @@
 //! Releases: the next version from conventional commits, the changelog, the git tag, and the
 //! image tag scheme. `cicd release`'s pipeline (GitHub release, assets, plan) builds on these.
 
+pub mod changelog;
+pub mod commits;
+pub mod git;
+pub mod gittag;
 pub mod tags;
+pub mod version;
 
 pub mod assets;
 pub mod evidence;
@@ -50,6 +55,48 @@ impl PipelineError {
             | PipelineError::Sbom(_)
             | PipelineError::Publish(_)
             | PipelineError::Write(..) => Exit::External,
+        }
+    }
+}
+
+use thiserror::Error;
+
+/// What can stop `version`, `changelog` or `tag`; each names what to do.
+#[derive(Debug, Error)]
+pub enum ReleaseError {
+    #[error("could not run git: {0} (install git, or put it on PATH)")]
+    GitMissing(String),
+    #[error("{command}: {message}")]
+    Git { command: String, message: String },
+    #[error("`{0}` names no commit in this repository")]
+    UnknownRef(String),
+    #[error("{0}")]
+    ReleaseAs(String),
+    #[error("the working tree has uncommitted changes ({0}); commit or stash them first")]
+    Dirty(String),
+    #[error("tag {0} already exists; nothing to tag (run `cicd version next` to see what is next)")]
+    TagExists(String),
+    #[error(
+        "HEAD is not on the default branch {branch}: a release tag belongs there (pass --allow-branch to tag anyway)"
+    )]
+    NotOnDefaultBranch { branch: String },
+    #[error("nothing to release: {0}")]
+    NothingToRelease(String),
+    #[error("{path}: {reason}")]
+    Changelog { path: String, reason: String },
+    #[error("could not push {tag} to {remote}: {message}")]
+    Push {
+        tag: String,
+        remote: String,
+        message: String,
+    },
+}
+
+impl ReleaseError {
+    pub fn exit(&self) -> Exit {
+        match self {
+            ReleaseError::GitMissing(_) | ReleaseError::Push { .. } => Exit::External,
+            _ => Exit::BadInput,
         }
     }
 }

@@ -38,37 +38,13 @@ pub fn body(record: &Record, changelog: &str) -> String {
         s.push_str("```sh\n");
         for image in &record.images {
             let reference = image_ref(&image.destination, &image.digest);
-            let _ = writeln!(s, "cicd verify {} --key cosign.pub", shell_word(&reference));
+            let _ = writeln!(s, "cicd verify {} --key cosign.pub --insecure-ignore-tlog", shell_word(&reference));
         }
         s.push_str("```\n");
     } else {
         s.push_str("These images are not signed (no `release.signing` in cicd.yaml).\n");
     }
     s.push_str("\nThe SBOM of each platform and `SHA256SUMS` are attached to this release.\n");
-    s
-}
-
-/// The git log subjects between the previous version tag and this one, as a plain list; the
-/// conventional-commit changelog (`cicd version changelog`) replaces it when available.
-pub fn plain_changelog(repo: &std::path::Path, from: Option<&str>, to: &str) -> String {
-    let range = match from {
-        Some(f) => format!("{f}..{to}"),
-        None => to.to_owned(),
-    };
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["log", "--no-merges", "--format=%h %s", &range, "--"])
-        .output();
-    let Some(out) = out.ok().filter(|o| o.status.success()) else {
-        return String::new();
-    };
-    let mut s = String::from("## Changes\n\n");
-    for line in String::from_utf8_lossy(&out.stdout).lines().take(200) {
-        if let Some((sha, subject)) = line.split_once(' ') {
-            let _ = writeln!(s, "- {} ({sha})", markdown(subject));
-        }
-    }
     s
 }
 

@@ -91,6 +91,10 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["build"],
     &["build", "merge"],
     &["plan", "matrix"],
+    &["version"],
+    &["version", "next"],
+    &["version", "changelog"],
+    &["tag"],
 ];
 
 pub(crate) fn help(args: &[&str]) -> String {

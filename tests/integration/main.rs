@@ -24,3 +24,4 @@ mod release;
 mod sbom;
 mod sign;
 mod trivy;
+mod version;

@@ -11,3 +11,4 @@ mod inputs;
 mod oci;
 mod sbom;
 mod sign;
+mod version;
