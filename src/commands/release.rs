@@ -113,19 +113,15 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
         plan::VersionSource::Flag => "HEAD".to_owned(),
         _ => version.git_tag.clone(),
     };
-    let repo = crate::release::git::Repo::open(&loaded.base).map_err(|e| Error::Usage(e.to_string()))?;
+    let repo =
+        crate::release::git::Repo::open(&loaded.base).map_err(|e| Error::Usage(e.to_string()))?;
     let links = crate::release::changelog::Links::from_env();
-    let changelog = crate::release::changelog::for_version(
-        &repo,
-        rcfg,
-        &version.version,
-        &to,
-        links.as_ref(),
-    )
-    .map_err(|e| match e.exit() {
-        Exit::External => Error::External(e.to_string()),
-        _ => Error::Usage(e.to_string()),
-    })?;
+    let changelog =
+        crate::release::changelog::for_version(&repo, rcfg, &version.version, &to, links.as_ref())
+            .map_err(|e| match e.exit() {
+                Exit::External => Error::External(e.to_string()),
+                _ => Error::Usage(e.to_string()),
+            })?;
     let source = crate::build::source::Source::detect(&loaded.base)?;
     let req = pipeline::Request {
         specs: loaded.config.images.iter().collect(),

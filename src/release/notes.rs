@@ -38,7 +38,11 @@ pub fn body(record: &Record, changelog: &str) -> String {
         s.push_str("```sh\n");
         for image in &record.images {
             let reference = image_ref(&image.destination, &image.digest);
-            let _ = writeln!(s, "cicd verify {} --key cosign.pub --insecure-ignore-tlog", shell_word(&reference));
+            let _ = writeln!(
+                s,
+                "cicd verify {} --key cosign.pub --insecure-ignore-tlog",
+                shell_word(&reference)
+            );
         }
         s.push_str("```\n");
     } else {

@@ -9,6 +9,7 @@ mod gate;
 mod http;
 mod inputs;
 mod oci;
+mod release;
 mod sbom;
 mod sign;
 mod version;
