@@ -95,6 +95,7 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["version", "next"],
     &["version", "changelog"],
     &["tag"],
+    &["release"],
 ];
 
 pub(crate) fn help(args: &[&str]) -> String {

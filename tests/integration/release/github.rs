@@ -6,7 +6,7 @@
 use super::{TOKEN, project, release, tag_next};
 use crate::harness::github_rest::GithubRest;
 
-fn env<'a>(gh: &'a GithubRest) -> Vec<(&'a str, &'a str)> {
+fn env(gh: &GithubRest) -> Vec<(&str, &str)> {
     vec![
         ("GITHUB_TOKEN", TOKEN),
         ("GITHUB_REPOSITORY", "octo/app"),
