@@ -16,6 +16,8 @@ pub mod notes;
 pub mod pipeline;
 pub mod plan;
 
+use thiserror::Error;
+
 use crate::error::Exit;
 
 /// What stops `cicd release` after it started; [`PipelineError::exit`] maps each to its code.
@@ -58,8 +60,6 @@ impl PipelineError {
         }
     }
 }
-
-use thiserror::Error;
 
 /// What can stop `version`, `changelog` or `tag`; each names what to do.
 #[derive(Debug, Error)]

@@ -63,6 +63,15 @@ fn stable_then_rc_then_backport_move_only_what_the_scheme_says() {
         format!("{}/rel-lines/motd", reg.addr),
     );
     project(dir, [Some(&bb), Some(&motd)], true, "v2.0.0");
+    // A dry run reads the registry's tags and writes nothing: no repository appears.
+    let plan = release(dir, &[], &["--dry-run"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(plan.stdout.contains("set  latest"), "{}", plan.stdout);
+    let repos = reg
+        .dir
+        .path()
+        .join("store/docker/registry/v2/repositories/rel-lines");
+    assert!(!repos.exists(), "a dry run wrote to the registry");
     let run = release(dir, &[], &["--json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let v2 = run.json();
