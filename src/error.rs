@@ -45,6 +45,9 @@ pub enum Error {
 
     #[error(transparent)]
     Keyless(#[from] crate::sign::keyless::KeylessError),
+    /// A service failed after retries (GitHub's API, a registry reached by a pipeline step).
+    #[error("{0}")]
+    External(String),
 
     #[error("could not write {path}: {source}")]
     Write {
@@ -68,7 +71,7 @@ impl Error {
             | Error::NeedsNetwork(_)
             | Error::BadInput { .. }
             | Error::Usage(_) => Exit::BadInput,
-            Error::Write { .. } | Error::Runtime(_) => Exit::External,
+            Error::Write { .. } | Error::Runtime(_) | Error::External(_) => Exit::External,
             Error::Image(e) if e.is_bad_input() => Exit::BadInput,
             Error::Image(_) => Exit::External,
             Error::Build(e) => e.exit(),

@@ -44,6 +44,7 @@ pub fn run(cli: &cli::Cli) -> Result<Exit, Error> {
         cli::Command::Sbom(args) => commands::sbom::run(args, cli.offline),
         cli::Command::Build(args) => commands::build::run(cli, args),
         cli::Command::Plan(args) => commands::build::run_plan(cli, args),
+        cli::Command::Release(args) => commands::release::run(cli, args),
         cli::Command::Version(args) => commands::version::run(cli, args),
         cli::Command::Tag(args) => commands::tag::run(cli, args),
         cli::Command::Init(args) => commands::init::run(cli, args),

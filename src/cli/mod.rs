@@ -27,6 +27,7 @@ pub mod sbom;
 
 pub mod build;
 
+pub mod release;
 pub mod version;
 pub mod promote;
 
@@ -161,6 +162,10 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Plan CI jobs from cicd.yaml (`plan matrix`: the fan-out build matrix).
     Plan(build::PlanArgs),
+    /// Release a version tag: build every image, SBOM, sign, gate on scan reports, tag by
+    /// digest per the tag scheme, and publish the GitHub release (or write it to `dist`).
+    #[command(after_help = release::RELEASE_EXIT_CODES)]
+    Release(release::ReleaseArgs),
     /// The next version from conventional commits, and its changelog.
     Version(version::VersionArgs),
     /// Create the annotated tag of the next version at HEAD, the changelog as its message.
@@ -239,6 +244,10 @@ impl Cli {
                 build::PlanCommand::Matrix { config: c, .. } => config = c.file.clone().or(config),
             },
             Command::Sbom(_) => {}
+            Command::Release(args) => {
+                config = args.config.file.clone().or(config);
+                offline |= args.offline;
+            }
             Command::Version(args) => config = args.command.config().file.clone().or(config),
             Command::Tag(args) => config = args.config.file.clone().or(config),
             Command::Init(args) => {

@@ -53,7 +53,7 @@ fn severities(list: &[String], what: &str) -> Result<BTreeSet<Severity>, String>
     Ok(set)
 }
 
-fn policy(loaded: &Loaded, args: &TrivyArgs) -> Result<Policy, Error> {
+pub(super) fn policy(loaded: &Loaded, args: &TrivyArgs) -> Result<Policy, Error> {
     let cfg = &loaded.config.policy.trivy;
     let at = |keys: &[&str], m: String| Error::Config(loaded.error_at(keys, false, m));
     let mut p = Policy::default();
@@ -101,7 +101,7 @@ fn policy(loaded: &Loaded, args: &TrivyArgs) -> Result<Policy, Error> {
     Ok(p)
 }
 
-fn ignores(
+pub(super) fn ignores(
     loaded: &Loaded,
     args: &TrivyArgs,
     notes: &mut Vec<String>,

@@ -92,6 +92,14 @@ impl Client {
         self.http.post(url)
     }
 
+    pub fn patch(&self, url: &str) -> RequestBuilder {
+        self.http.patch(url)
+    }
+
+    pub fn delete(&self, url: &str) -> RequestBuilder {
+        self.http.delete(url)
+    }
+
     /// Sends the request `make` builds (again for each retry), retrying broken connections,
     /// 5xx, 408 and 429 (honouring `Retry-After`) while attempts and the time budget last.
     /// Returns the first answer not retried, whatever its status: the caller reads it.

@@ -103,6 +103,7 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["promote"],
     &["promote", "history"],
     &["promote", "status"],
+    &["release"],
 ];
 
 pub(crate) fn help(args: &[&str]) -> String {

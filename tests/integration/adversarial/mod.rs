@@ -13,6 +13,7 @@ mod inputs;
 mod keyless;
 mod oci;
 mod promote;
+mod release;
 mod sbom;
 mod sign;
 mod stall;

@@ -1,0 +1,312 @@
+//! `cicd release`: cicd.yaml, the version tag, `--to`, the scan reports, the signing key and
+//! GitHub's environment → a [`pipeline::Request`]; its record → text or JSON, and (only after
+//! everything succeeded) `$GITHUB_OUTPUT` and the step summary. `--dry-run` stops at the plan
+//! and writes nothing.
+
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+
+use crate::cli::Cli;
+use crate::cli::release::ReleaseArgs;
+use crate::config::Loaded;
+use crate::config::release::Signing;
+use crate::error::{Error, Exit};
+use crate::release::PipelineError;
+use crate::release::pipeline::{self, GithubTarget, step};
+use crate::release::plan::{self, ImagePlan, Plan};
+use crate::release::{assets, existing, tags};
+
+pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
+    let cwd =
+        std::env::current_dir().map_err(|e| Error::Usage(format!("current directory: {e}")))?;
+    let loaded = Loaded::find(cli.config.as_deref(), &cwd)?;
+    crate::config::images::validate(&loaded)?;
+    crate::config::release::validate(&loaded)?;
+    if loaded.config.images.is_empty() {
+        return Err(Error::Usage(
+            "cicd.yaml lists no `images:`: nothing to release".into(),
+        ));
+    }
+    let rcfg = &loaded.config.release;
+    let prefix = rcfg.git_prefix();
+    let github_ref = std::env::var("GITHUB_REF").ok().filter(|r| !r.is_empty());
+    let version = plan::resolve_version(
+        args.version.as_deref(),
+        github_ref.as_deref(),
+        &loaded.base,
+        &prefix,
+    )
+    .map_err(|e| Error::Usage(e.0))?;
+    let released = plan::released_versions(&loaded.base, &prefix);
+    let mut notes_out = Vec::new();
+    let destinations = destinations(&loaded, args.to.as_deref(), cli.offline)?;
+    let github = github_target(cli, args, &mut notes_out)?;
+    let (key_path, key) = signing_key(&loaded, args.dry_run, &mut notes_out)?;
+    let gate = super::release_gate::evaluate(cli, &args.scan_reports, &mut notes_out)?;
+    let extra_assets =
+        assets::from_globs(&loaded.base, &rcfg.assets).map_err(|e| Error::Usage(e.0))?;
+    let dist = if args.dist.is_absolute() {
+        args.dist.clone()
+    } else {
+        cwd.join(&args.dist)
+    };
+    let ctx = super::registry::context(&args.registry)?;
+    let rt = runtime()?;
+    let mut images = Vec::new();
+    for (spec, destination) in loaded.config.images.iter().zip(&destinations) {
+        let existing = if cli.offline && !destination.starts_with("oci:") {
+            Vec::new()
+        } else {
+            rt.block_on(existing::tags(
+                &ctx,
+                &pipeline::location(destination).map_err(pipe)?,
+            ))?
+        };
+        images.push(ImagePlan {
+            name: spec.name.clone(),
+            destination: destination.clone(),
+            platforms: spec.platforms.clone(),
+            tags: tags::plan(
+                &version.version,
+                &existing,
+                &rcfg.tags,
+                &tags::Context::default(),
+            ),
+        });
+    }
+    let mut asset_names: Vec<String> = images
+        .iter()
+        .flat_map(|i| {
+            i.platforms
+                .iter()
+                .map(|p| format!("{}.{}.cdx.json", i.name, p.replace('/', "-")))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    asset_names.extend(
+        extra_assets
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())),
+    );
+    asset_names.push(assets::SUMS.into());
+    let plan = Plan {
+        version: version.version.to_string(),
+        git_tag: version.git_tag.clone(),
+        prerelease: !version.version.pre.is_empty(),
+        make_latest: plan::make_latest(&version.version, &released),
+        images,
+        dist,
+        assets: asset_names,
+        github: github.as_ref().map(|g| g.repository.clone()),
+        signing: key_path
+            .as_ref()
+            .map_or("unsigned".into(), |path| format!("key {}", path.display())),
+        scan_reports: args.scan_reports.clone(),
+        notes: notes_out,
+    };
+    if args.dry_run {
+        return super::release_render::dry_run(&plan, args.json);
+    }
+    say_notes(&plan);
+    let to = match version.source {
+        plan::VersionSource::Flag => "HEAD".to_owned(),
+        _ => version.git_tag.clone(),
+    };
+    let repo =
+        crate::release::git::Repo::open(&loaded.base).map_err(|e| Error::Usage(e.to_string()))?;
+    let links = crate::release::changelog::Links::from_env();
+    let changelog =
+        crate::release::changelog::for_version(&repo, rcfg, &version.version, &to, links.as_ref())
+            .map_err(|e| match e.exit() {
+                Exit::External => Error::External(e.to_string()),
+                _ => Error::Usage(e.to_string()),
+            })?;
+    let source = crate::build::source::Source::detect(&loaded.base)?;
+    let req = pipeline::Request {
+        specs: loaded.config.images.iter().collect(),
+        tree: loaded.base.clone(),
+        ctx,
+        opts: super::registry::options(&args.registry),
+        sources: super::registry::credential_sources(),
+        tags: rcfg.tags.clone(),
+        key,
+        gate,
+        github,
+        replace: args.replace,
+        extra_assets,
+        changelog,
+        created: created()?,
+        source,
+        plan,
+    };
+    let record = rt.block_on(pipeline::run(req)).map_err(pipe)?;
+    super::release_render::report(&record, args.json)
+}
+
+/// Each image's destination: `--to oci:PATH` → `oci:PATH/NAME` for every image; `--to
+/// docker://…` only for a one-image project; else the image's `repository`.
+fn destinations(loaded: &Loaded, to: Option<&str>, offline: bool) -> Result<Vec<String>, Error> {
+    let images = &loaded.config.images;
+    let mut out = Vec::new();
+    for image in images {
+        let d = match to {
+            Some(t) if t.starts_with("oci:") => {
+                let path = t.trim_start_matches("oci:").trim_end_matches('/');
+                if path.is_empty() || path.contains(['@']) {
+                    return Err(Error::Usage(format!(
+                        "--to {t}: name a layout directory, oci:PATH (each image goes to PATH/NAME)"
+                    )));
+                }
+                format!("oci:{path}/{}", image.name)
+            }
+            Some(t) if images.len() == 1 => {
+                let repo = t.trim_start_matches("docker://");
+                format!("docker://{repo}")
+            }
+            Some(t) => {
+                return Err(Error::Usage(format!(
+                    "--to {t}: a registry destination names one repository, and cicd.yaml has {} images; use each image's `repository:` or --to oci:PATH",
+                    images.len()
+                )));
+            }
+            None => match &image.repository {
+                Some(r) => format!("docker://{r}"),
+                None => {
+                    return Err(Error::Usage(format!(
+                        "image `{}` has no `repository:` in cicd.yaml: add one, or pass --to oci:PATH",
+                        image.name
+                    )));
+                }
+            },
+        };
+        let loc = pipeline::location(&d).map_err(pipe)?;
+        if !loc.is_layout() && (loc.tag().is_some() || loc.digest().is_some()) {
+            return Err(Error::Usage(format!(
+                "{d}: a release destination is a repository; tags come from the tag scheme"
+            )));
+        }
+        if offline && !loc.is_layout() {
+            return Err(Error::Usage(format!(
+                "{d} is a registry and --offline forbids the network; use --to oci:PATH"
+            )));
+        }
+        out.push(d);
+    }
+    Ok(out)
+}
+
+/// The GitHub release target when `GITHUB_TOKEN` and `GITHUB_REPOSITORY` are both set.
+fn github_target(
+    cli: &Cli,
+    args: &ReleaseArgs,
+    notes: &mut Vec<String>,
+) -> Result<Option<GithubTarget>, Error> {
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+    let (Some(token), Some(repository)) = (var("GITHUB_TOKEN"), var("GITHUB_REPOSITORY")) else {
+        notes.push(format!(
+            "no GitHub release: GITHUB_TOKEN and GITHUB_REPOSITORY are not both set; notes and assets are written to {}",
+            args.dist.display()
+        ));
+        return Ok(None);
+    };
+    if cli.offline {
+        notes.push("no GitHub release: --offline".into());
+        return Ok(None);
+    }
+    if repository.split('/').count() != 2 || repository.contains(char::is_whitespace) {
+        return Err(Error::Usage(format!(
+            "GITHUB_REPOSITORY={repository:?}: expected OWNER/REPO"
+        )));
+    }
+    let client = crate::github::releases::Releases::new(
+        &cli.api_url,
+        &repository,
+        SecretString::from(token),
+    )
+    .map_err(|e| Error::Runtime(e.to_string()))?;
+    Ok(Some(GithubTarget { client, repository }))
+}
+
+/// The key `release.signing.key` names, decrypted with `CICD_KEY_PASSWORD`/`COSIGN_PASSWORD`
+/// (not read for a dry run); none configured → a note, and the release goes on unsigned.
+fn signing_key(
+    loaded: &Loaded,
+    dry_run: bool,
+    notes: &mut Vec<String>,
+) -> Result<(Option<PathBuf>, Option<p256::ecdsa::SigningKey>), Error> {
+    let Some(mode) = loaded
+        .config
+        .release
+        .signing
+        .as_ref()
+        .and_then(|s| s.mode())
+    else {
+        notes.push(
+            "release.signing is not set in cicd.yaml: the images are released unsigned".into(),
+        );
+        return Ok((None, None));
+    };
+    let path = match mode {
+        Signing::Keyless => {
+            return Err(Error::Usage(
+                "release.signing.keyless: keyless signing is not available in cicd release yet; use release.signing.key".into(),
+            ));
+        }
+        Signing::Key(k) => resolve(&loaded.base, k),
+    };
+    let pem = std::fs::read_to_string(&path).map_err(|e| Error::BadInput {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    if dry_run {
+        // The plan names the key; a dry run needs no password.
+        return Ok((Some(path), None));
+    }
+    let password = crate::sign::keys::password_from_env()
+        .ok_or_else(|| super::keygen::key_error(&path, crate::sign::keys::KeyError::NoPassword))?;
+    let key = crate::sign::keys::decrypt(&pem, &password)
+        .map_err(|e| super::keygen::key_error(&path, e))?;
+    Ok((Some(path), Some(key)))
+}
+
+fn resolve(base: &Path, p: &str) -> PathBuf {
+    let p = Path::new(p);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+fn pipe(e: PipelineError) -> Error {
+    match e {
+        PipelineError::Oci(o) => Error::Image(o),
+        PipelineError::Build(b) => Error::Build(b),
+        e => match e.exit() {
+            Exit::BadInput => Error::Usage(e.to_string()),
+            _ => Error::External(e.to_string()),
+        },
+    }
+}
+
+fn created() -> Result<String, Error> {
+    let secs = crate::time::now().map_err(Error::Usage)?;
+    let ts = jiff::Timestamp::from_second(secs).map_err(|e| Error::Usage(e.to_string()))?;
+    Ok(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Runtime(e.to_string()))
+}
+
+/// Said once, before anything runs.
+pub fn say_notes(plan: &Plan) {
+    for n in &plan.notes {
+        step(&format!("note: {n}"));
+    }
+}

@@ -1,0 +1,204 @@
+//! What `cicd release` shows: the `--dry-run` plan, the finished record as text or JSON,
+//! and in GitHub Actions the outputs (`version`, `digest` per image, `tags`, `release-url`)
+//! and the step summary. Outputs are written only after the release succeeded; a failed gate
+//! writes `gate-result=failed` and no version, digests or tags, so no later step mistakes it
+//! for a release.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use crate::error::{Error, Exit};
+use crate::github::actions::Runtime;
+use crate::release::pipeline::Record;
+use crate::release::plan::Plan;
+use crate::report::escape::{markdown, markdown_code, plain};
+
+pub fn dry_run(plan: &Plan, json: bool) -> Result<Exit, Error> {
+    let out = if json {
+        let mut v = serde_json::to_value(plan).map_err(|e| Error::Usage(e.to_string()))?;
+        v["dry_run"] = serde_json::Value::Bool(true);
+        format!("{v:#}\n")
+    } else {
+        plan_text(plan)
+    };
+    super::deliver(None, out.as_bytes())?;
+    Ok(Exit::Ok)
+}
+
+fn plan_text(plan: &Plan) -> String {
+    let mut s = String::new();
+    let kind = if plan.prerelease {
+        "prerelease"
+    } else {
+        "stable"
+    };
+    let _ = writeln!(
+        s,
+        "release {} ({kind}; GitHub latest: {})",
+        plain(&plan.git_tag),
+        if plan.make_latest { "yes" } else { "no" }
+    );
+    for image in &plan.images {
+        let _ = writeln!(
+            s,
+            "image {} -> {}",
+            plain(&image.name),
+            plain(&image.destination)
+        );
+        let _ = writeln!(s, "  platforms: {}", plain(&image.platforms.join(", ")));
+        for d in &image.tags.decisions {
+            let what = match (d.set, d.exists) {
+                (true, true) => "move",
+                (true, false) => "set",
+                (false, _) => "keep",
+            };
+            let _ = writeln!(s, "  {what:<4} {:<16} {}", plain(&d.tag), plain(&d.reason));
+        }
+    }
+    let _ = writeln!(s, "signing: {}", plain(&plan.signing));
+    let _ = writeln!(
+        s,
+        "gate: {}",
+        if plan.scan_reports.is_empty() {
+            "not gated (no --scan-report)".to_owned()
+        } else {
+            format!("{} report(s)", plan.scan_reports.len())
+        }
+    );
+    let _ = writeln!(
+        s,
+        "assets ({}): {}",
+        plain(&plan.dist.display().to_string()),
+        plain(&plan.assets.join(", "))
+    );
+    let _ = writeln!(
+        s,
+        "GitHub release: {}",
+        plan.github.as_deref().map_or("none".to_owned(), plain)
+    );
+    for n in &plan.notes {
+        let _ = writeln!(s, "note: {}", plain(n));
+    }
+    s.push_str("dry run: nothing was built, tagged, uploaded or written\n");
+    s
+}
+
+pub fn report(record: &Record, json: bool) -> Result<Exit, Error> {
+    let failed = record.gate.failed();
+    let out = if json {
+        let v = serde_json::to_value(record).map_err(|e| Error::Usage(e.to_string()))?;
+        format!("{v:#}\n")
+    } else {
+        text(record)
+    };
+    let rt = Runtime::from_env();
+    let write = |r: std::io::Result<()>| {
+        r.map_err(|source| Error::Write {
+            path: PathBuf::from("$GITHUB_OUTPUT"),
+            source,
+        })
+    };
+    write(rt.set_output("gate-result", &record.gate.result))?;
+    if !failed {
+        let digests: BTreeMap<&str, &str> = record
+            .images
+            .iter()
+            .map(|i| (i.name.as_str(), i.digest.as_str()))
+            .collect();
+        let tags: Vec<String> = record
+            .images
+            .iter()
+            .flat_map(|i| i.tags.iter().map(move |t| format!("{}:{t}", i.destination)))
+            .collect();
+        write(rt.set_output("version", &record.version))?;
+        for (name, digest) in &digests {
+            write(rt.set_output(&format!("digest-{name}"), digest))?;
+        }
+        if let [only] = record.images.as_slice() {
+            write(rt.set_output("digest", &only.digest))?;
+        }
+        let map = serde_json::to_string(&digests).map_err(|e| Error::Usage(e.to_string()))?;
+        write(rt.set_output("digests", &map))?;
+        write(rt.set_output("tags", &tags.join("\n")))?;
+        if let Some(r) = &record.release {
+            write(rt.set_output("release-url", &r.url))?;
+        }
+    }
+    write(rt.append_summary(&summary(record)))?;
+    super::deliver(None, out.as_bytes())?;
+    Ok(if failed { Exit::Violation } else { Exit::Ok })
+}
+
+fn text(r: &Record) -> String {
+    let mut s = String::new();
+    let done = if r.gate.failed() {
+        "NOT released (gate failed)"
+    } else {
+        "released"
+    };
+    let _ = writeln!(s, "{} {done}", plain(&r.git_tag));
+    for i in &r.images {
+        let _ = writeln!(
+            s,
+            "  {} {}@{}",
+            plain(&i.name),
+            plain(&i.destination),
+            i.digest
+        );
+        for p in &i.platforms {
+            let _ = writeln!(s, "    {:<14} {}", plain(&p.platform), p.digest);
+        }
+        if !i.tags.is_empty() {
+            let _ = writeln!(s, "    tags: {}", plain(&i.tags.join(", ")));
+        }
+    }
+    let _ = writeln!(s, "  gate: {}", r.gate.result);
+    let _ = writeln!(s, "  signed: {}", if r.signed { "yes" } else { "no" });
+    let _ = writeln!(s, "  notes: {}", plain(&r.notes_file.display().to_string()));
+    if let Some(rel) = &r.release {
+        let _ = writeln!(s, "  GitHub release: {} ({})", plain(&rel.url), rel.release);
+    }
+    s
+}
+
+fn summary(r: &Record) -> String {
+    let mut s = format!(
+        "### cicd release {}\n\n| image | digest | tags moved |\n|---|---|---|\n",
+        markdown_code(&r.git_tag)
+    );
+    for i in &r.images {
+        let tags: Vec<String> = i.tags.iter().map(|t| markdown_code(t)).collect();
+        let _ = writeln!(
+            s,
+            "| {} | `{}` | {} |",
+            markdown(&i.name),
+            i.digest,
+            if tags.is_empty() {
+                "none".into()
+            } else {
+                tags.join(" ")
+            }
+        );
+    }
+    let sboms: usize = r.images.iter().map(|i| i.platforms.len()).sum();
+    let attested = r
+        .images
+        .iter()
+        .flat_map(|i| &i.platforms)
+        .filter(|p| p.sbom_attestation.is_some())
+        .count();
+    let _ = writeln!(
+        s,
+        "\nSBOMs: {sboms} ({attested} attested) · signed: {} · gate: **{}**",
+        if r.signed { "yes" } else { "no" },
+        r.gate.result
+    );
+    for reason in &r.gate.reasons {
+        let _ = writeln!(s, "- {}", markdown(reason));
+    }
+    if let Some(rel) = &r.release {
+        let _ = writeln!(s, "\nGitHub release: {}", markdown(&rel.url));
+    }
+    s
+}

@@ -1,0 +1,385 @@
+//! `cicd release` end to end, in the order the design fixes: for each image build (by
+//! digest) → SBOM per platform (written to `dist`, attested) → sign index and platforms →
+//! vulnerability gate result attested; then, only when every image passed the gate, the tags
+//! the scheme decides (a manifest PUT of the same bytes) → notes, assets and `SHA256SUMS` in
+//! `dist` → the GitHub release. A failed gate stops before any tag moves or any release is
+//! made. Every step says what it did on stderr; the [`Record`] says it all at the end.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use p256::ecdsa::SigningKey;
+use serde::Serialize;
+
+use super::assets::{self, AssetFile};
+use super::evidence;
+use super::github::{Published, publish};
+use super::plan::{ImagePlan, Plan};
+use super::{PipelineError, existing, notes};
+use crate::build::job::{Backend, Job};
+use crate::build::source::Source as BuildSource;
+use crate::config::images::ImageSpec;
+use crate::github::releases::{ReleaseFields, Releases};
+use crate::oci::store::{Context, Fetched, Store};
+use crate::oci::transport::Location;
+use crate::sign::store::Subject;
+
+/// The gate's verdict on the scan reports, decided before the pipeline starts.
+#[derive(Clone, Debug, Serialize)]
+pub struct Gate {
+    /// `passed`, `failed`, or `not-gated` (no reports given).
+    pub result: String,
+    pub reports: Vec<String>,
+    pub failing: usize,
+    pub reasons: Vec<String>,
+}
+
+impl Gate {
+    pub fn failed(&self) -> bool {
+        self.result == "failed"
+    }
+}
+
+pub struct GithubTarget {
+    pub client: Releases,
+    pub repository: String,
+}
+
+pub struct Request<'a> {
+    pub plan: Plan,
+    pub specs: Vec<&'a ImageSpec>,
+    pub tree: PathBuf,
+    pub ctx: Context,
+    /// The registry options and credential sources `ctx` was made from (the SBOM reader
+    /// builds its own context from them).
+    pub opts: crate::oci::registry::Options,
+    pub sources: crate::oci::auth::Sources,
+    pub tags: crate::config::release::TagsConfig,
+    pub key: Option<SigningKey>,
+    pub gate: Gate,
+    pub github: Option<GithubTarget>,
+    pub replace: bool,
+    /// Files `release.assets` named (already confined to the tree).
+    pub extra_assets: Vec<PathBuf>,
+    pub changelog: String,
+    pub created: String,
+    pub source: BuildSource,
+}
+
+/// The whole release, for `--json` and the outputs.
+#[derive(Clone, Debug, Serialize)]
+pub struct Record {
+    pub version: String,
+    pub git_tag: String,
+    pub prerelease: bool,
+    pub make_latest: bool,
+    pub signed: bool,
+    pub gate: Gate,
+    pub images: Vec<ImageRecord>,
+    pub assets: Vec<AssetFile>,
+    pub notes_file: PathBuf,
+    pub release: Option<Published>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ImageRecord {
+    pub name: String,
+    pub destination: String,
+    pub digest: String,
+    pub platforms: Vec<PlatformRecord>,
+    /// Tags set by digest (empty when the gate failed).
+    pub tags: Vec<String>,
+    pub signatures: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PlatformRecord {
+    pub platform: String,
+    pub digest: String,
+    pub sbom: PathBuf,
+    /// The SBOM attestation's referrer manifest, when signed.
+    pub sbom_attestation: Option<String>,
+}
+
+/// Runs the release; `Ok` also when the gate failed (the record says so, nothing was tagged).
+pub async fn run(req: Request<'_>) -> Result<Record, PipelineError> {
+    let dist = req.plan.dist.clone();
+    std::fs::create_dir_all(dist.join("sbom")).map_err(|e| io(&dist, e))?;
+    let mut images = Vec::new();
+    let mut built = Vec::new();
+    for (image_plan, spec) in req.plan.images.iter().zip(&req.specs) {
+        let (record, root, store) = image(&req, image_plan, spec).await?;
+        images.push(record);
+        built.push((root, store));
+    }
+    let mut record = Record {
+        version: req.plan.version.clone(),
+        git_tag: req.plan.git_tag.clone(),
+        prerelease: req.plan.prerelease,
+        make_latest: req.plan.make_latest,
+        signed: req.key.is_some(),
+        gate: req.gate.clone(),
+        images,
+        assets: Vec::new(),
+        notes_file: dist.join("release-notes.md"),
+        release: None,
+        notes: req.plan.notes.clone(),
+    };
+    if req.gate.failed() {
+        step(&format!(
+            "gate failed ({} failing finding(s)): no tag moved, no release made",
+            req.gate.failing
+        ));
+        return Ok(record);
+    }
+    for ((image_plan, rec), (root, store)) in
+        req.plan.images.iter().zip(&mut record.images).zip(&built)
+    {
+        let existing = existing::tags(&req.ctx, &location(&image_plan.destination)?).await?;
+        let plan = super::tags::plan(
+            &semver_of(&req.plan.version)?,
+            &existing,
+            &req.tags,
+            &super::tags::Context {
+                sha: req.source.revision.as_deref(),
+                branch: None,
+            },
+        );
+        for tag in plan.to_set() {
+            store.set_tag(root, Some(tag)).await?;
+            rec.tags.push(tag.to_owned());
+        }
+        step(&format!("tagged {}: {}", rec.name, rec.tags.join(", ")));
+    }
+    // Promotion to the first environment (issue 15) runs here, after tags and before the
+    // GitHub release, once `crate::release::promote` exists; there is no call until then.
+    let body = notes::body(&record, &req.changelog);
+    crate::fs::write_atomically(&record.notes_file, body.as_bytes())
+        .map_err(|e| io(&record.notes_file, e))?;
+    record.assets = collect_assets(&record, &req.extra_assets, &dist)?;
+    if let Some(gh) = &req.github {
+        let fields = ReleaseFields {
+            tag_name: record.git_tag.clone(),
+            name: record.git_tag.clone(),
+            body,
+            prerelease: record.prerelease,
+            make_latest: record.make_latest.to_string(),
+        };
+        let published = publish(&gh.client, &fields, &record.assets, req.replace).await?;
+        step(&format!(
+            "GitHub release {} {} ({} uploaded, {} replaced, {} unchanged)",
+            published.release,
+            published.url,
+            published.uploaded.len(),
+            published.replaced.len(),
+            published.unchanged.len()
+        ));
+        record.release = Some(published);
+    }
+    Ok(record)
+}
+
+/// Build, SBOMs, signatures and the gate attestation for one image.
+async fn image(
+    req: &Request<'_>,
+    plan: &ImagePlan,
+    spec: &ImageSpec,
+) -> Result<(ImageRecord, Fetched, Store), PipelineError> {
+    let to = location(&plan.destination)?;
+    let platforms = spec
+        .platforms
+        .iter()
+        .map(|p| crate::build::platform::parse(p).map_err(|e| PipelineError::Plan(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let job = Job {
+        name: &spec.name,
+        image: spec,
+        tree: req.tree.clone(),
+        platforms,
+        single: false,
+        backend: backend(spec),
+        to: to.clone(),
+        tags: Vec::new(),
+        source: req.source.clone(),
+    };
+    let outcome = crate::build::job::run(&req.ctx, &job).await?;
+    step(&format!(
+        "built {} -> {} @ {}",
+        spec.name, plan.destination, outcome.digest
+    ));
+    let store = req.ctx.store(&to, false)?;
+    let root = store
+        .resolve(&at_digest(&plan.destination, &outcome.digest)?)
+        .await?;
+    let mut rec = ImageRecord {
+        name: spec.name.clone(),
+        destination: plan.destination.clone(),
+        digest: outcome.digest.clone(),
+        platforms: Vec::new(),
+        tags: Vec::new(),
+        signatures: Vec::new(),
+    };
+    sboms(req, plan, &store, &outcome.digest, &mut rec).await?;
+    if let Some(key) = &req.key {
+        let mut subjects = vec![Subject::of(&root)];
+        for p in &rec.platforms {
+            let m = store
+                .resolve(&at_digest(&plan.destination, &p.digest)?)
+                .await?;
+            subjects.push(Subject::of(&m));
+        }
+        for s in &subjects {
+            let stored = evidence::sign(&store, s, key, &req.created).await?;
+            rec.signatures.push(stored.manifest.to_string());
+        }
+        step(&format!(
+            "signed {} and its {} platform(s)",
+            root.digest,
+            rec.platforms.len()
+        ));
+        if req.gate.result != "not-gated" {
+            let predicate =
+                evidence::vuln_predicate(&req.gate.result, &req.gate.reports, req.gate.failing);
+            let subject = Subject::of(&root);
+            evidence::attest(
+                &store,
+                &subject,
+                key,
+                evidence::VULN_PREDICATE,
+                &predicate,
+                &req.created,
+            )
+            .await?;
+            step(&format!(
+                "attested the gate result ({}) on {}",
+                req.gate.result, root.digest
+            ));
+        }
+    }
+    Ok((rec, root, store))
+}
+
+/// One CycloneDX SBOM per platform into `dist/sbom`, attested when there is a key.
+async fn sboms(
+    req: &Request<'_>,
+    plan: &ImagePlan,
+    store: &Store,
+    digest: &str,
+    rec: &mut ImageRecord,
+) -> Result<(), PipelineError> {
+    let source = crate::sbom::source::Source::Image(at_digest(&plan.destination, digest)?);
+    let sbom_req = crate::sbom::Request {
+        source,
+        platform: None,
+        spec: crate::sbom::Spec::V1_6,
+        opts: req.opts.clone(),
+        sources: req.sources.clone(),
+    };
+    let outcome = crate::sbom::run(&sbom_req).await?;
+    for doc in &outcome.documents {
+        let platform = doc
+            .platform
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let bytes = crate::sbom::cyclonedx::render(doc, crate::sbom::Spec::V1_6)?;
+        let path = req.plan.dist.join("sbom").join(format!(
+            "{}.{}.cdx.json",
+            rec.name,
+            platform.replace('/', "-")
+        ));
+        crate::fs::write_atomically(&path, &bytes).map_err(|e| io(&path, e))?;
+        let pdigest = doc.subject.digest.clone().unwrap_or_default();
+        let mut attestation = None;
+        if let Some(key) = &req.key {
+            let m = store
+                .resolve(&at_digest(&plan.destination, &pdigest)?)
+                .await?;
+            let predicate: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| PipelineError::Plan(e.to_string()))?;
+            let stored = evidence::attest(
+                store,
+                &Subject::of(&m),
+                key,
+                evidence::SBOM_PREDICATE,
+                &predicate,
+                &req.created,
+            )
+            .await?;
+            attestation = Some(stored.manifest.to_string());
+        }
+        step(&format!(
+            "SBOM {} {}: {} components -> {}{}",
+            rec.name,
+            platform,
+            doc.packages.len(),
+            path.display(),
+            if attestation.is_some() {
+                " (attested)"
+            } else {
+                ""
+            }
+        ));
+        rec.platforms.push(PlatformRecord {
+            platform,
+            digest: pdigest,
+            sbom: path,
+            sbom_attestation: attestation,
+        });
+    }
+    Ok(())
+}
+
+fn collect_assets(
+    record: &Record,
+    extra: &[PathBuf],
+    dist: &Path,
+) -> Result<Vec<AssetFile>, PipelineError> {
+    let mut files = Vec::new();
+    for image in &record.images {
+        for p in &image.platforms {
+            files.push(AssetFile::read(&p.sbom)?);
+        }
+    }
+    for path in extra {
+        files.push(AssetFile::read(path)?);
+    }
+    assets::check_unique(&files)?;
+    let sums = dist.join(assets::SUMS);
+    crate::fs::write_atomically(&sums, assets::sums(&files).as_bytes())
+        .map_err(|e| io(&sums, e))?;
+    files.push(AssetFile::read(&sums)?);
+    Ok(files)
+}
+
+fn backend(spec: &ImageSpec) -> Backend {
+    match (&spec.native, &spec.dockerfile) {
+        (Some(_), _) => Backend::Native,
+        (None, Some(d)) if d.backend == "buildx" => Backend::Buildx,
+        _ => Backend::Buildah,
+    }
+}
+
+pub fn location(destination: &str) -> Result<Location, PipelineError> {
+    Ok(Location::parse(destination)?)
+}
+
+/// `destination@digest` in either transport.
+fn at_digest(destination: &str, digest: &str) -> Result<Location, PipelineError> {
+    location(&format!("{destination}@{digest}"))
+}
+
+fn semver_of(v: &str) -> Result<semver::Version, PipelineError> {
+    semver::Version::parse(v).map_err(|e| PipelineError::Plan(format!("version {v}: {e}")))
+}
+
+fn io(path: &Path, e: std::io::Error) -> PipelineError {
+    PipelineError::Write(path.to_path_buf(), e)
+}
+
+/// One line on stderr per step.
+pub fn step(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{}", crate::report::escape::plain(line));
+}
