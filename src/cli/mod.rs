@@ -27,9 +27,9 @@ pub mod sbom;
 
 pub mod build;
 
+pub mod promote;
 pub mod release;
 pub mod version;
-pub mod promote;
 
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
@@ -116,7 +116,8 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check workflows, actions, Dockerfiles and compose files for unpinned actions and images.
+    /// Check workflows, actions, Dockerfiles and compose files: unpinned actions and images, and
+    /// the hardening an infrastructure audit asks for (ports, sockets, root, gating scans).
     #[command(after_help = check::CHECK_EXIT_CODES)]
     Check(CheckArgs),
     /// Pin `uses:` refs to full commit SHAs with the version in a trailing comment, and images

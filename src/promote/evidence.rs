@@ -173,9 +173,7 @@ pub fn failures(checks: &[Check]) -> Vec<String> {
 
 /// The Rekor check for a key policy that does not ignore the log (see
 /// `sign::keyless::verify::log_verifier_from_env`).
-pub(crate) fn log_for(
-    ignore_tlog: bool,
-) -> Option<std::sync::Arc<sigstore_verify::Verifier>> {
+pub(crate) fn log_for(ignore_tlog: bool) -> Option<std::sync::Arc<sigstore_verify::Verifier>> {
     if ignore_tlog {
         None
     } else {
