@@ -102,3 +102,67 @@ fn readme_links_stay_inside_the_repository() {
     }
     assert!(!readme.contains("../shared"), "README names ../shared");
 }
+
+/// README's main-job command on a fresh machine, after `cargo install`.
+const MAIN_JOB: &str = "cd examples/hello && export CICD_KEY_PASSWORD= && { [ -f cosign.key ] || cicd keygen --prefix cosign; } && cicd release --version 0.1.0 --to oci:./dist/oci --offline";
+
+/// The README's first command releases the embedded example (`examples/hello`) with no
+/// registry, Docker or GitHub: built for two platforms, an SBOM per platform, signed with the
+/// local key, tagged by the scheme, into an OCI layout that verifies. Run here on a copy in a
+/// fresh git repository, as a clone is.
+#[test]
+fn readme_main_job_releases_the_example_into_a_layout() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README");
+    assert!(readme.contains(MAIN_JOB), "README must show: {MAIN_JOB}");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("examples/hello");
+    std::fs::create_dir_all(dir.join("site")).expect("mkdir");
+    let example = repo_root().join("examples/hello");
+    for file in ["cicd.yaml", "site/index.html", ".gitignore"] {
+        std::fs::copy(example.join(file), dir.join(file)).expect(file);
+    }
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .current_dir(tmp.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .status()
+            .expect("git");
+        assert!(ok.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "feat: the example"]);
+    // The command as the README spells it, with `cicd` being the binary under test.
+    let bin = env!("CARGO_BIN_EXE_cicd");
+    let script = format!("cicd() {{ '{bin}' \"$@\"; }}; {MAIN_JOB}");
+    for run in ["first", "second (idempotent)"] {
+        let out = std::process::Command::new("bash")
+            .current_dir(tmp.path())
+            .args(["-c", &script])
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("GITHUB_ACTIONS")
+            .output()
+            .expect("bash");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{run} run: {stderr}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("signed: yes"), "{run}: {stdout}");
+        assert!(stdout.contains("tags: 0.1.0, 0.1, latest"), "{run}: {stdout}");
+    }
+    for sbom in ["hello.linux-amd64.cdx.json", "hello.linux-arm64.cdx.json"] {
+        assert!(dir.join("dist/sbom").join(sbom).is_file(), "{sbom}");
+    }
+    let verified = cicd()
+        .current_dir(&dir)
+        .args(["verify", "--key", "cosign.pub", "--insecure-ignore-tlog"])
+        .arg("oci:./dist/oci/hello:0.1.0")
+        .output()
+        .expect("verify");
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+}
