@@ -11,9 +11,9 @@ use serde::Serialize;
 use crate::config::environments::{Environment, SignaturePolicy, parse_age};
 use crate::oci::error::OciError;
 use crate::oci::store::{Fetched, Store};
-use crate::sign::keys;
 use crate::sign::store::Subject;
 use crate::sign::verify::{self, Policy};
+use crate::sign::{identity, keys};
 
 use super::PromoteError;
 
@@ -24,6 +24,12 @@ pub enum Signature {
         path: PathBuf,
         key: VerifyingKey,
         ignore_tlog: bool,
+    },
+    /// A keyless signature whose certificate meets an identity policy (`github-workflow:`, or
+    /// `identity:` + `issuer:`), checked against `CICD_TRUST_CONFIG` or the embedded root.
+    Identity {
+        describe: String,
+        policy: identity::Policy,
     },
     /// Parsed, but not checkable by this build: refused before anything is done.
     Unsupported(String),
@@ -75,14 +81,21 @@ impl Requirements {
                             ignore_tlog,
                         }
                     }
-                    SignaturePolicy::GithubWorkflow(w) => Signature::Unsupported(format!(
-                        "signature policy `github-workflow: {w}` (keyless) is not supported yet: this build verifies `key:` signatures only"
-                    )),
-                    SignaturePolicy::Identity { identity, issuer } => {
-                        Signature::Unsupported(format!(
-                            "signature policy `identity: {identity}` / `issuer: {issuer}` (keyless) is not supported yet: this build verifies `key:` signatures only"
-                        ))
-                    }
+                    SignaturePolicy::GithubWorkflow(w) => identity_signature(
+                        identity::Flags {
+                            github_workflow: Some(&w),
+                            ..identity::Flags::default()
+                        },
+                        format!("github-workflow {w}"),
+                    )?,
+                    SignaturePolicy::Identity { identity, issuer } => identity_signature(
+                        identity::Flags {
+                            identity: Some(&identity),
+                            issuer: Some(&issuer),
+                            ..identity::Flags::default()
+                        },
+                        format!("identity {identity} (issuer {issuer})"),
+                    )?,
                 })
             }
         };
@@ -129,6 +142,9 @@ pub async fn check(
             verified: false,
             detail: m.clone(),
         }),
+        Some(Signature::Identity { describe, policy }) => {
+            checks.push(check_identity(store, image, describe, policy).await?);
+        }
         Some(Signature::Key {
             path,
             key,
@@ -179,4 +195,57 @@ pub(crate) fn log_for(ignore_tlog: bool) -> Option<std::sync::Arc<sigstore_verif
     } else {
         crate::sign::keyless::verify::log_verifier_from_env()
     }
+}
+
+/// A keyless requirement from its flags; a malformed one is bad input (exit 2).
+fn identity_signature(
+    flags: identity::Flags<'_>,
+    describe: String,
+) -> Result<Signature, PromoteError> {
+    let policy = identity::Policy::from_flags(&flags)
+        .map_err(|e| PromoteError::Input(format!("require.signature: {e}")))?;
+    Ok(Signature::Identity { describe, policy })
+}
+
+/// Checks the image's keyless signatures against the trust root (`CICD_TRUST_CONFIG`, else
+/// the embedded public-good root) and the identity policy. A trust root that cannot be loaded
+/// is a failed check, never a pass.
+async fn check_identity(
+    store: &Store,
+    image: &Fetched,
+    describe: &str,
+    policy: &identity::Policy,
+) -> Result<Check, OciError> {
+    use crate::sign::keyless::{trust, verify as keyless};
+    let path = std::env::var_os("CICD_TRUST_CONFIG").map(PathBuf::from);
+    let verifier = trust::load(path.as_deref())
+        .and_then(|t| keyless::verifier(&t))
+        .map_err(|e| e.to_string());
+    let verifier = match verifier {
+        Ok(v) => v,
+        Err(e) => {
+            return Ok(Check {
+                evidence: "signature".into(),
+                verified: false,
+                detail: format!("{describe}: {e}"),
+            });
+        }
+    };
+    let verdict = keyless::verify(store, &Subject::of(image), &verifier, policy).await?;
+    let detail = if verdict.verified {
+        let holding: Vec<String> = verdict
+            .signatures
+            .iter()
+            .filter(|c| c.verified)
+            .map(|c| format!("{} {}", c.format, c.location))
+            .collect();
+        format!("{describe} ({})", holding.join(", "))
+    } else {
+        format!("{describe}: {}", verdict.reason())
+    };
+    Ok(Check {
+        evidence: "signature".into(),
+        verified: verdict.verified,
+        detail,
+    })
 }

@@ -148,7 +148,10 @@ fn readme_main_job_releases_the_example_into_a_layout() {
         assert!(out.status.success(), "{run} run: {stderr}");
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(stdout.contains("signed: yes"), "{run}: {stdout}");
-        assert!(stdout.contains("tags: 0.1.0, 0.1, latest"), "{run}: {stdout}");
+        assert!(
+            stdout.contains("tags: 0.1.0, 0.1, latest"),
+            "{run}: {stdout}"
+        );
     }
     for sbom in ["hello.linux-amd64.cdx.json", "hello.linux-arm64.cdx.json"] {
         assert!(dir.join("dist/sbom").join(sbom).is_file(), "{sbom}");

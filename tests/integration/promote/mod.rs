@@ -7,6 +7,7 @@ mod attested;
 mod deployments;
 mod faults;
 mod flow;
+mod keyless;
 mod negative;
 mod rollback;
 

@@ -83,7 +83,7 @@ fn unknown_environment_and_uncheckable_requirements_exit_2() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("github-workflow") && stderr.contains("not supported yet"),
+        stderr.contains("keyless attestation policies are not supported yet"),
         "{stderr}"
     );
     assert!(stderr.contains("require.sbom"), "{stderr}");
