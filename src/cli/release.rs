@@ -34,6 +34,13 @@ pub struct ReleaseArgs {
     #[arg(long, value_name = "REF-OR-oci:LAYOUT")]
     pub to: Option<String>,
 
+    /// Digest records a fan-out build wrote (`cicd build --platform P --record FILE` on each
+    /// runner): a file, or a directory of `*.json` records. Each image whose records are given
+    /// is merged by digest from them instead of built; every platform it declares must have
+    /// exactly one record.
+    #[arg(long = "records", value_name = "FILE-OR-DIR")]
+    pub records: Vec<PathBuf>,
+
     /// A Trivy JSON report the gate reads (`cicd check trivy` semantics); repeat for several.
     #[arg(long = "scan-report", value_name = "FILE")]
     pub scan_reports: Vec<PathBuf>,

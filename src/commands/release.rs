@@ -138,6 +138,7 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
         changelog,
         created: created()?,
         source,
+        records: read_records(&args.records)?,
         plan,
     };
     let record = rt.block_on(pipeline::run(req)).map_err(pipe)?;
@@ -309,4 +310,34 @@ pub fn say_notes(plan: &Plan) {
     for n in &plan.notes {
         step(&format!("note: {n}"));
     }
+}
+
+/// `--records`: files, or directories of `*.json` files, each a `cicd build --record` record.
+fn read_records(
+    paths: &[std::path::PathBuf],
+) -> Result<Vec<(std::path::PathBuf, crate::build::record::Record)>, Error> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let entries = std::fs::read_dir(path).map_err(|e| Error::BadInput {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            let mut found: Vec<_> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let mut out = Vec::new();
+    for file in files {
+        let record = crate::build::record::Record::read(&file)?;
+        out.push((file, record));
+    }
+    Ok(out)
 }

@@ -64,6 +64,8 @@ pub struct Request<'a> {
     pub changelog: String,
     pub created: String,
     pub source: BuildSource,
+    /// Fan-out digest records (`--records`), with the file each came from.
+    pub records: Vec<(PathBuf, crate::build::record::Record)>,
 }
 
 /// The whole release, for `--json` and the outputs.
@@ -203,11 +205,26 @@ async fn image(
         tags: Vec::new(),
         source: req.source.clone(),
     };
-    let outcome = crate::build::job::run(&req.ctx, &job).await?;
-    step(&format!(
-        "built {} -> {} @ {}",
-        spec.name, plan.destination, outcome.digest
-    ));
+    let outcome = if req.records.is_empty() {
+        let outcome = crate::build::job::run(&req.ctx, &job).await?;
+        step(&format!(
+            "built {} -> {} @ {}",
+            spec.name, plan.destination, outcome.digest
+        ));
+        outcome
+    } else {
+        let mine = records_for(&req.records, &plan.destination, &spec.platforms)
+            .map_err(|e| PipelineError::Plan(format!("image {}: {e}", spec.name)))?;
+        let outcome = crate::build::merge::merge(&req.ctx, &mine, &to, &[]).await?;
+        step(&format!(
+            "merged {} from {} fan-out record(s) -> {} @ {}",
+            spec.name,
+            mine.len(),
+            plan.destination,
+            outcome.digest
+        ));
+        outcome
+    };
     let store = req.ctx.store(&to, false)?;
     let root = store
         .resolve(&at_digest(&plan.destination, &outcome.digest)?)
@@ -382,4 +399,30 @@ fn io(path: &Path, e: std::io::Error) -> PipelineError {
 pub fn step(line: &str) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{}", crate::report::escape::plain(line));
+}
+
+/// The fan-out records of the image pushed to `destination`: exactly one per declared
+/// platform, none missing and none extra (a missing runner never turns into a rebuild here).
+fn records_for(
+    records: &[(PathBuf, crate::build::record::Record)],
+    destination: &str,
+    platforms: &[String],
+) -> Result<Vec<(PathBuf, crate::build::record::Record)>, String> {
+    let mine: Vec<_> = records
+        .iter()
+        .filter(|(_, r)| r.repository == destination)
+        .cloned()
+        .collect();
+    let mut have: Vec<&str> = mine.iter().map(|(_, r)| r.platform.as_str()).collect();
+    let mut want: Vec<&str> = platforms.iter().map(String::as_str).collect();
+    have.sort_unstable();
+    want.sort_unstable();
+    if have != want {
+        return Err(format!(
+            "--records hold platforms [{}] for {destination}, the image declares [{}]",
+            have.join(", "),
+            want.join(", ")
+        ));
+    }
+    Ok(mine)
 }

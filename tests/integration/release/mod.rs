@@ -2,6 +2,7 @@
 //! git history and tags, the real registry (read back with skopeo), image layouts, the
 //! cosign key format, and the GitHub REST stand-in (every request OpenAPI-validated).
 
+mod fanout;
 mod github;
 mod layout;
 mod registry;
