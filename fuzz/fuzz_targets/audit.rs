@@ -12,6 +12,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = expr::values(text);
+        let _ = cicd::policy::rules::env_file::parse(text);
     }
     let rules = rules::all();
     let settings = Settings::enabled();

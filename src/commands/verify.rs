@@ -95,6 +95,9 @@ pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
             super::sign::set_digest_output(verdict.digest.as_str())?;
         }
     }
+    // An image that could not be checked leaves stdout empty: a JSON array or lines missing
+    // it would read as every image verified.
+    let worst = worst?;
     if args.json {
         let v = match <[_; 1]>::try_from(json) {
             Ok([one]) if args.references.len() == 1 => one,
@@ -104,7 +107,7 @@ pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
         out = format!("{v:#}\n");
     }
     super::deliver(None, out.as_bytes())?;
-    worst
+    Ok(worst)
 }
 
 async fn one(ctx: &Context, loc: &Location, policy: &dyn Verifier) -> Result<Verdict, OciError> {

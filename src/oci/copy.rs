@@ -58,6 +58,13 @@ pub struct Copier<'a> {
     manifests: std::sync::Mutex<Vec<Digest>>,
     pub(super) blobs: std::sync::Mutex<Vec<Digest>>,
     attachments: std::sync::Mutex<Vec<String>>,
+    /// One transfer per blob at a time: platforms of an index share layers, and a second
+    /// upload of a blob committing while a sibling's manifest is `PUT` makes docker-registry
+    /// re-link the blob under that `PUT` (its link file is rewritten in place), which it then
+    /// answers with `DIGEST_INVALID`. Siblings wait for the first transfer instead.
+    pub(super) in_flight: std::sync::Mutex<
+        std::collections::HashMap<Digest, std::sync::Arc<tokio::sync::OnceCell<()>>>,
+    >,
 }
 
 impl<'a> Copier<'a> {
@@ -70,6 +77,7 @@ impl<'a> Copier<'a> {
             manifests: Default::default(),
             blobs: Default::default(),
             attachments: Default::default(),
+            in_flight: Default::default(),
         }
     }
 

@@ -19,13 +19,25 @@ use super::store::{Store, interrupted};
 use super::upload::Upload;
 
 impl Copier<'_> {
-    /// One blob, retried on broken connections and bad bytes, skipped when present.
+    /// One blob, retried on broken connections and bad bytes, skipped when present; a blob
+    /// another task of this copy is moving is waited for, not moved twice (see `in_flight`).
     pub(super) async fn copy_blob(&self, desc: &Descriptor) -> Result<(), OciError> {
         if let Ok(mut list) = self.blobs.lock()
             && !list.contains(&desc.digest)
         {
             list.push(desc.digest.clone());
         }
+        let cell = match self.in_flight.lock() {
+            Ok(mut map) => map.entry(desc.digest.clone()).or_default().clone(),
+            Err(_) => return self.copy_blob_once(desc).await,
+        };
+        // A failed transfer leaves the cell empty: the next waiter tries itself.
+        cell.get_or_try_init(|| self.copy_blob_once(desc))
+            .await
+            .map(|_| ())
+    }
+
+    async fn copy_blob_once(&self, desc: &Descriptor) -> Result<(), OciError> {
         if self.dst.has_blob(desc).await? {
             self.stats.blobs_skipped.fetch_add(1, Ordering::Relaxed);
             return Ok(());

@@ -2,6 +2,7 @@
 //! placeholder (`admin`, `changeme`, `dev-secret-change-in-production`) in the repository.
 
 use super::compose_optional_secret::references;
+use super::env_file::env_file_vars;
 use super::support::{environment, is_secret_name, services};
 use super::{Context, Rule, RuleMeta};
 use crate::inputs::document::Document;
@@ -95,6 +96,24 @@ impl Rule for ComposeDefaultCredential {
 
     fn check(&self, doc: &Document, cx: &mut Context<'_>) {
         for (service_name, service, base) in services(doc) {
+            for var in env_file_vars(doc, service, &base) {
+                if is_secret_name(&var.name) && is_default(&var.value) {
+                    cx.report(
+                        Severity::High,
+                        &var.location,
+                        &var.name,
+                        format!(
+                            "service `{service_name}`'s env_file sets secret `{}` to `{}`, a known default or placeholder",
+                            var.name,
+                            var.value.trim()
+                        ),
+                        format!(
+                            "leave `{}` out of the committed env file and set it in the environment, required: `${{{}:?set {}}}` (or use Compose `secrets:`)",
+                            var.name, var.name, var.name
+                        ),
+                    );
+                }
+            }
             for var in environment(service, &base) {
                 if !is_secret_name(&var.name) {
                     continue;

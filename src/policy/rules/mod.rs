@@ -8,6 +8,7 @@ mod compose_optional_secret;
 mod compose_privileged;
 mod dockerfile_root_user;
 mod dockerfile_single_stage;
+pub mod env_file;
 mod excessive_permissions;
 mod image_not_scanned;
 mod impostor_commit;

@@ -120,3 +120,38 @@ fn five_thousand_services() {
     assert_eq!(found.len(), 5000);
     assert!(found.iter().all(|(r, _)| r == "compose-exposed-port"));
 }
+
+/// See: issue 8 item 12 (no path escapes the tree it was given), for `env_file:`: a default
+/// credential in an env file reached through a symlink or `..` out of the tree is not read
+/// (and so not reported); the same file inside the tree is.
+#[test]
+fn env_files_outside_the_tree_are_never_read() {
+    let outside = tempfile::tempdir().expect("outside");
+    std::fs::write(outside.path().join("leak.env"), "DB_PASSWORD=admin\n").expect("write");
+    let text = format!(
+        "services:\n  db:\n    image: postgres@sha256:0000000000000000000000000000000000000000000000000000000000000000\n    env_file:\n      - link.env\n      - {}\n      - inside.env\n",
+        outside.path().join("leak.env").display()
+    );
+    let dir = compose(&text);
+    std::os::unix::fs::symlink(outside.path().join("leak.env"), dir.path().join("link.env"))
+        .expect("symlink");
+    std::fs::write(dir.path().join("inside.env"), "\n\nDB_PASSWORD=admin\n").expect("write");
+    let (code, json) = check_json(dir.path(), &["compose.yaml"]);
+    assert_eq!(code, 1, "{json:#}");
+    let files: Vec<&str> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "compose-default-credential")
+        .map(|f| f["file"].as_str().expect("file"))
+        .collect();
+    assert_eq!(files, ["inside.env"], "{json:#}");
+    assert_eq!(
+        hardening(&json)
+            .iter()
+            .filter(|(r, _)| r == "compose-default-credential")
+            .map(|(_, l)| *l)
+            .collect::<Vec<_>>(),
+        [3]
+    );
+}
