@@ -279,3 +279,29 @@ mod tests {
         assert!(load("").expect("loads").config.policy.rules.is_empty());
     }
 }
+
+/// What the section validators' unit tests share: a cicd.yaml written, loaded and checked by
+/// one section's `validate`, and the line and message of the error it gave.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::{ConfigError, Loaded};
+
+    pub fn load(
+        text: &str,
+        validate: fn(&Loaded) -> Result<(), ConfigError>,
+    ) -> Result<Loaded, ConfigError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("cicd.yaml");
+        std::fs::write(&path, text).expect("write");
+        let loaded = Loaded::load(&path)?;
+        validate(&loaded)?;
+        Ok(loaded)
+    }
+
+    pub fn line_of(err: ConfigError) -> (usize, String) {
+        match err {
+            ConfigError::Invalid { line, message, .. } => (line, message),
+            other => panic!("{other}"),
+        }
+    }
+}

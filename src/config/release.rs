@@ -242,20 +242,10 @@ pub fn check_template(t: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn load(text: &str) -> Result<Loaded, ConfigError> {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("cicd.yaml");
-        std::fs::write(&path, text).expect("write");
-        let loaded = Loaded::load(&path)?;
-        validate(&loaded)?;
-        Ok(loaded)
-    }
+    use crate::config::test_support::line_of;
 
-    fn line_of(err: ConfigError) -> (usize, String) {
-        match err {
-            ConfigError::Invalid { line, message, .. } => (line, message),
-            other => panic!("{other}"),
-        }
+    fn load(text: &str) -> Result<Loaded, ConfigError> {
+        crate::config::test_support::load(text, validate)
     }
 
     #[test]
