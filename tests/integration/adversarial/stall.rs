@@ -68,7 +68,7 @@ fn sbom_against_a_registry_that_never_answers_is_exit_3() {
 
 // See: issue 8 item 7
 #[test]
-fn sign_and_verify_against_a_registry_that_never_answers_are_exit_3() {
+fn sign_verify_and_attest_against_a_registry_that_never_answers_are_exit_3() {
     let server = StallServer::silent();
     let dir = tempfile::tempdir().expect("tmp");
     let prefix = dir.path().join("cosign");
@@ -95,6 +95,36 @@ fn sign_and_verify_against_a_registry_that_never_answers_are_exit_3() {
         ],
     );
     assert_external_failure(dir.path(), &out, &server.addr, "verify");
+    std::fs::write(dir.path().join("predicate.json"), "{}").expect("predicate");
+    let out = step(
+        dir.path(),
+        &[
+            "attest",
+            "--key",
+            "cosign.key",
+            "--tlog-upload=false",
+            "--type",
+            "custom",
+            "--predicate",
+            "predicate.json",
+            &image,
+        ],
+    );
+    assert_external_failure(dir.path(), &out, &server.addr, "attest");
+    let out = step(
+        dir.path(),
+        &[
+            "verify-attestation",
+            "--key",
+            "cosign.pub",
+            "--insecure-ignore-tlog",
+            "--type",
+            "custom",
+            "--json",
+            &image,
+        ],
+    );
+    assert_external_failure(dir.path(), &out, &server.addr, "verify-attestation");
 }
 
 // See: issue 8 item 7
