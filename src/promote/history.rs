@@ -7,8 +7,8 @@
 //!   rollback), what a rollback rolled back from and whether `--force` skipped verification.
 //!
 //! Tags are never moved or deleted by cicd, so the record is append-only. Registries have no
-//! compare-and-swap on tags: a slot is claimed by writing the record tag only when absent,
-//! then reading it back; a racer that lost the slot takes the next one.
+//! compare-and-swap on tags: a slot is claimed with a splitter over a scratch `.claim` tag and
+//! the record tag (see `claim`); a racer that lost the slot takes the next one.
 
 use std::collections::BTreeMap;
 
@@ -229,13 +229,8 @@ pub async fn append(
     for n in first..first + SLOTS_MAX {
         let tag = tag_name(&facts.environment, &stamp, n);
         let record_tag = format!("{tag}{RECORD_SUFFIX}");
-        if store.manifest(&record_tag).await?.is_none() {
-            store.put_manifest(&record, Some(&record_tag)).await?;
-            let back = store.manifest(&record_tag).await?;
-            if back.is_some_and(|b| b.digest == record.digest) {
-                store.set_tag(image, Some(&tag)).await?;
-                return Ok(tag);
-            }
+        if claim(store, image, &record, &tag, &record_tag).await? {
+            return Ok(tag);
         }
     }
     Err(OciError::Unsupported(format!(
@@ -243,6 +238,46 @@ pub async fn append(
         store.describe(),
         facts.environment
     )))
+}
+
+/// Suffix of the scratch tag that names who is claiming a slot (see `claim`).
+const CLAIM_SUFFIX: &str = ".claim";
+
+/// Claims one slot with a splitter (no registry has compare-and-swap on tags): the scratch
+/// tag `<tag>.claim` names the claimant, the record tag `<tag>.promotion` is the door. A racer
+/// names itself, closes the door with its record unless it is closed already, and keeps the
+/// slot only if the name is still its own; only then is the image tagged. At most one racer
+/// keeps a slot. A racer that closed the door and lost puts back the record the name holds
+/// (the keeper's), so a late write never leaves another racer's record behind. Under
+/// contention nobody may keep a slot (it stays without a history tag, which readers skip) and
+/// every racer moves on. Uncontended: six requests, no waiting.
+async fn claim(
+    store: &Store,
+    image: &Fetched,
+    record: &Fetched,
+    tag: &str,
+    record_tag: &str,
+) -> Result<bool, OciError> {
+    let name_tag = format!("{tag}{CLAIM_SUFFIX}");
+    if store.manifest(record_tag).await?.is_some() {
+        return Ok(false);
+    }
+    store.put_manifest(record, Some(&name_tag)).await?;
+    if store.manifest(record_tag).await?.is_some() {
+        return Ok(false);
+    }
+    store.put_manifest(record, Some(record_tag)).await?;
+    match store.manifest(&name_tag).await? {
+        Some(name) if name.digest == record.digest => {
+            store.set_tag(image, Some(tag)).await?;
+            Ok(true)
+        }
+        Some(keeper) => {
+            store.put_manifest(&keeper, Some(record_tag)).await?;
+            Ok(false)
+        }
+        None => Ok(false),
+    }
 }
 
 /// The record artifact: empty config, the facts as one JSON layer and as annotations.
