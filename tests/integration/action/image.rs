@@ -9,14 +9,11 @@ use std::path::{Path, PathBuf};
 use crate::harness::{cicd, repo_root};
 
 /// The static x86_64 binary: `CICD_STATIC_BIN`, else what `scripts/test` builds into
-/// `target/static` (`RUSTFLAGS=-Ctarget-feature=+crt-static cargo build --profile static
-/// --target x86_64-unknown-linux-gnu`: glibc linked statically, as no musl target can be
-/// installed on these machines).
+/// `target/static/cicd` (`cargo rustc --bin cicd -- -C target-feature=+crt-static`: glibc
+/// linked statically, as no musl target can be installed on these machines).
 fn static_binary() -> PathBuf {
-    let path = std::env::var_os("CICD_STATIC_BIN").map_or_else(
-        || repo_root().join("target/static/x86_64-unknown-linux-gnu/static/cicd"),
-        PathBuf::from,
-    );
+    let path = std::env::var_os("CICD_STATIC_BIN")
+        .map_or_else(|| repo_root().join("target/static/cicd"), PathBuf::from);
     assert!(
         path.is_file(),
         "{} is missing: run `scripts/test` (it builds the static binary) or set CICD_STATIC_BIN",
