@@ -20,6 +20,7 @@ pub mod login;
 pub mod manifest;
 pub mod progress;
 pub mod reference;
+pub mod referrers;
 pub mod registry;
 pub use crate::http::retry;
 pub mod store;

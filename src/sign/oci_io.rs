@@ -1,11 +1,10 @@
 //! The few `oci::Store` operations signing needs, shaped for small documents: a blob read
 //! whole (digest checked by the store's verified stream, size capped before a byte is read),
-//! blobs and manifests written from memory, and the referrers API where there is one.
+//! blobs and manifests written from memory.
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-use crate::oci::digest::Digest;
 use crate::oci::error::OciError;
 use crate::oci::manifest::Descriptor;
 use crate::oci::store::{Fetched, Store};
@@ -59,13 +58,4 @@ pub async fn put_manifest(
         store.set_tag(&m, None).await?;
     }
     Ok(m)
-}
-
-/// The registry's referrers index for `digest`: `Ok(None)` where there is no referrers API
-/// (every layout, and registries answering 404).
-pub async fn referrers(store: &Store, digest: &Digest) -> Result<Option<Vec<u8>>, OciError> {
-    match store {
-        Store::Layout(_) => Ok(None),
-        Store::Registry { registry, repo } => registry.referrers(repo, digest).await,
-    }
 }

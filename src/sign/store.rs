@@ -9,15 +9,14 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::oci_io as io;
-use crate::oci::attach::{Attachment, referrers_tag};
+use crate::oci::attach::Attachment;
 use crate::oci::digest::Digest;
 use crate::oci::error::OciError;
-use crate::oci::manifest::{
-    DOCKER_LIST, Descriptor, Kind, Manifest, OCI_INDEX, OCI_MANIFEST, Platform,
-};
+use crate::oci::manifest::{DOCKER_LIST, Descriptor, Kind, OCI_INDEX, OCI_MANIFEST, Platform};
+use crate::oci::referrers::{self, Artifact};
 use crate::oci::store::{Fetched, Store};
 
-pub const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
+pub use crate::oci::referrers::EMPTY_MEDIA_TYPE;
 pub const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 const CONTENT: &str = "dev.sigstore.bundle.content";
@@ -52,16 +51,18 @@ impl Subject {
         }
     }
 
-    fn fallback_tag(&self) -> String {
-        referrers_tag(&self.digest)
+    /// The subject as a descriptor (what a referrer's `subject` field holds).
+    pub fn as_descriptor(&self) -> Descriptor {
+        Descriptor {
+            media_type: self.media_type.clone(),
+            digest: self.digest.clone(),
+            size: self.size,
+            ..Descriptor::default()
+        }
     }
 
     pub fn sig_tag(&self) -> String {
         Attachment::Signature.tag(&self.digest)
-    }
-
-    fn descriptor(&self) -> serde_json::Value {
-        json!({"mediaType": self.media_type, "digest": self.digest, "size": self.size})
     }
 }
 
@@ -132,68 +133,21 @@ pub async fn put_bundle(
             });
         }
     }
-    let config = io::put_blob(store, EMPTY_MEDIA_TYPE, b"{}").await?;
-    let layer = io::put_blob(store, super::bundle::MEDIA_TYPE, bundle).await?;
-    let annotations = BTreeMap::from([
-        (CONTENT.to_owned(), "dsse-envelope".to_owned()),
-        (PREDICATE_TYPE.to_owned(), predicate_type.to_owned()),
-        (CREATED.to_owned(), created.to_owned()),
-    ]);
-    let manifest = json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "artifactType": super::bundle::MEDIA_TYPE,
-        "config": config,
-        "layers": [layer],
-        "subject": subject.descriptor(),
-        "annotations": annotations,
-    });
-    let bytes = serde_json::to_vec(&manifest).map_err(|e| OciError::Manifest(e.to_string()))?;
-    let put = io::put_manifest(store, bytes, OCI_MANIFEST, None).await?;
-    if io::referrers(store, &subject.digest).await?.is_none() {
-        let entry = Descriptor {
-            media_type: OCI_MANIFEST.into(),
-            digest: put.digest.clone(),
-            size: put.bytes.len() as u64,
-            artifact_type: Some(super::bundle::MEDIA_TYPE.into()),
-            annotations: Some(annotations),
-            ..Descriptor::default()
-        };
-        append_fallback(store, subject, entry).await?;
-    }
+    let artifact = Artifact {
+        artifact_type: super::bundle::MEDIA_TYPE,
+        layer_media_type: super::bundle::MEDIA_TYPE,
+        layer: bundle,
+        annotations: BTreeMap::from([
+            (CONTENT.to_owned(), "dsse-envelope".to_owned()),
+            (PREDICATE_TYPE.to_owned(), predicate_type.to_owned()),
+            (CREATED.to_owned(), created.to_owned()),
+        ]),
+    };
+    let put = referrers::put(store, &subject.as_descriptor(), &artifact).await?;
     Ok(Stored {
         manifest: put.digest,
         written: true,
     })
-}
-
-/// Adds `entry` to the `sha256-<hex>` index, keeping every entry already listed.
-async fn append_fallback(
-    store: &Store,
-    subject: &Subject,
-    entry: Descriptor,
-) -> Result<(), OciError> {
-    let tag = subject.fallback_tag();
-    let mut entries = match io::manifest(store, &tag).await? {
-        Some(existing) => match existing.parse()?.kind {
-            Kind::Index(list) => list,
-            Kind::Image { .. } => {
-                return Err(OciError::Manifest(format!(
-                    "{tag} in {} is an image, not a referrers index; refusing to replace it",
-                    store.describe()
-                )));
-            }
-        },
-        None => Vec::new(),
-    };
-    if entries.iter().any(|e| e.digest == entry.digest) {
-        return Ok(());
-    }
-    entries.push(entry);
-    let index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries});
-    let bytes = serde_json::to_vec(&index).map_err(|e| OciError::Manifest(e.to_string()))?;
-    io::put_manifest(store, bytes, OCI_INDEX, Some(&tag)).await?;
-    Ok(())
 }
 
 /// A bundle found attached to an image.
@@ -223,17 +177,7 @@ pub async fn bundles_of(
     subject: &Subject,
     predicate_type: Option<&str>,
 ) -> Result<Vec<FoundBundle>, OciError> {
-    let list = match io::referrers(store, &subject.digest).await? {
-        Some(bytes) => bytes,
-        None => match io::manifest(store, &subject.fallback_tag()).await? {
-            Some(m) => m.bytes,
-            None => return Ok(Vec::new()),
-        },
-    };
-    let entries = match Manifest::parse(&list, Some(OCI_INDEX))?.kind {
-        Kind::Index(list) => list,
-        Kind::Image { .. } => return Ok(Vec::new()),
-    };
+    let entries = referrers::list(store, &subject.as_descriptor()).await?;
     let mut found = Vec::new();
     for entry in entries {
         if let (Some(want), Some(said)) = (
