@@ -11,12 +11,15 @@ REF is docker://HOST/REPO[:TAG|@DIGEST], oci:PATH[:TAG] or dir:PATH (a root file
 An index gives one SBOM per platform: with --output FILE they are written to FILE when there is
 one, else to FILE with `.OS-ARCH[-VARIANT]` before its extension.
 
---attach signs each platform's SBOM as an attestation of that platform's digest;
---from-attached reads them back, verified, instead of reading layers.
+--attach signs each platform's SBOM as an attestation of that platform's digest (with --key),
+or attaches it unsigned as an OCI artifact referring to that digest (without --key);
+--from-attached reads them back instead of reading layers: verified with --key, else the
+unsigned artifact.
 
 Exit codes:
   0  ok: every SBOM was written (and attached)
-  1  --from-attached: no verified SBOM attestation on a platform (the reason is printed)
+  1  --from-attached: no verified SBOM attestation (with --key) or no attached SBOM (without)
+     on a platform (the reason is printed)
   2  bad input or usage (unreadable layout or directory, corrupt layer, digest mismatch in a
      layout, no image for --platform)
   3  external failure after retries (registry, writing output)";
@@ -64,14 +67,15 @@ pub struct SbomArgs {
     #[arg(long, requires = "output")]
     pub json: bool,
 
-    /// Attach each platform's SBOM to that platform's manifest as a signed attestation
-    /// (predicate type https://cyclonedx.org/bom, or https://spdx.dev/Document for spdx-json);
-    /// needs --key.
+    /// Attach each platform's SBOM to that platform's manifest: with --key a signed attestation
+    /// (predicate type https://cyclonedx.org/bom, or https://spdx.dev/Document for spdx-json),
+    /// without it an unsigned OCI artifact (artifactType application/vnd.cyclonedx+json or
+    /// application/spdx+json).
     #[arg(long, conflicts_with = "from_attached")]
     pub attach: bool,
 
-    /// Read the SBOM attached to each platform's manifest instead of the layers, verified with
-    /// --key (a public key).
+    /// Read the SBOM attached to each platform's manifest instead of the layers: the attestation
+    /// verified with --key (a public key), or without --key the unsigned artifact.
     #[arg(long)]
     pub from_attached: bool,
 

@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::sbom::{SbomArgs, SbomFormat};
 use crate::error::{Error, Exit};
+use crate::oci::digest::Digest;
 use crate::oci::error::OciError;
 use crate::oci::manifest::Platform;
 use crate::oci::transport::Location;
+use crate::sbom::attached;
 use crate::sign::attest::{self, Request};
 use crate::sign::attest_verify::{self, Verdict};
 use crate::sign::signer::Format;
@@ -33,11 +35,17 @@ pub fn check_attach_args(args: &SbomArgs) -> Result<(), Error> {
         ));
     }
     if args.key.is_none() {
-        return Err(Error::Usage(
-            "--attach needs --key (a cosign private key); keyless signing and unsigned attachments are not supported yet".into(),
-        ));
+        return Ok(()); // Attached unsigned.
     }
     super::sign::refuse_tlog_upload(args.tlog_upload, "sbom --attach")
+}
+
+/// The media type an SBOM of `format` is attached unsigned as.
+fn media_type(format: SbomFormat) -> &'static str {
+    match format {
+        SbomFormat::CyclonedxJson => attached::CYCLONEDX_JSON,
+        SbomFormat::SpdxJson => attached::SPDX_JSON,
+    }
 }
 
 /// Attaches each `(platform manifest digest, rendered SBOM)` as an attestation.
@@ -47,7 +55,7 @@ pub fn attach(
     documents: &[(String, Vec<u8>)],
 ) -> Result<(), Error> {
     let Some(key_path) = &args.key else {
-        return check_attach_args(args);
+        return attach_unsigned(args, rt, documents);
     };
     let key = super::sign::signing_key(key_path)?;
     let loc = Location::parse(&args.reference)?;
@@ -88,21 +96,58 @@ pub fn attach(
     Ok(())
 }
 
-/// `--from-attached`: each platform's verified SBOM, written as `--output` says.
-pub fn from_attached(args: &SbomArgs, offline: bool) -> Result<Exit, Error> {
-    let key = args.key.as_deref().ok_or_else(|| {
-        Error::Usage("--from-attached needs --key (the cosign public key that signed it)".into())
+/// Attaches each `(platform manifest digest, rendered SBOM)` unsigned (no key configured).
+fn attach_unsigned(
+    args: &SbomArgs,
+    rt: &tokio::runtime::Runtime,
+    documents: &[(String, Vec<u8>)],
+) -> Result<(), Error> {
+    let loc = Location::parse(&args.reference)?;
+    let created = super::sign::created()?;
+    let stored = rt.block_on(async {
+        let ctx = super::registry::context(&args.registry)?;
+        let store = ctx.store(&loc, false)?;
+        let mut stored = Vec::new();
+        for (digest, bytes) in documents {
+            let m = store.manifest(digest).await?.ok_or_else(|| {
+                OciError::Manifest(format!("{} has no manifest {digest}", store.describe()))
+            })?;
+            let subject = Subject::of(&m).as_descriptor();
+            let a = attached::attach(&store, &subject, media_type(args.format), bytes, &created)
+                .await?;
+            stored.push((subject.digest, a));
+        }
+        Ok::<_, OciError>(stored)
     })?;
-    let policy = super::verify::key_policy(key, args.insecure_ignore_tlog)?;
+    for (digest, a) in stored {
+        let what = if a.written {
+            "attached"
+        } else {
+            "already attached"
+        };
+        eprintln!(
+            "{what} unsigned SBOM {} to {digest} (no --key: anyone who can push could have attached it)",
+            a.manifest
+        );
+    }
+    Ok(())
+}
+
+/// `--from-attached`: each platform's verified SBOM, written as `--output` says; without
+/// `--key`, the unsigned SBOM artifact attached to each platform.
+pub fn from_attached(args: &SbomArgs, offline: bool) -> Result<Exit, Error> {
+    let policy = match args.key.as_deref() {
+        Some(key) => Some(super::verify::key_policy(key, args.insecure_ignore_tlog)?),
+        None => None,
+    };
     let platform = match &args.platform {
         Some(p) => Some(Platform::parse(p).ok_or_else(|| {
             Error::Usage(format!("--platform `{p}`: expected os/arch[/variant]"))
         })?),
         None => None,
     };
-    let predicate_type = predicate_type(args.format);
     let (loc, rt) = super::sign::target(&args.reference, offline)?;
-    let verdicts = rt.block_on(async {
+    let found = rt.block_on(async {
         let ctx = super::registry::context(&args.registry)?;
         let store = ctx.store(&loc, false)?;
         let image = super::sign::resolve(&store, &loc).await?;
@@ -122,58 +167,99 @@ pub fn from_attached(args: &SbomArgs, offline: bool) -> Result<Exit, Error> {
         };
         let mut out = Vec::new();
         for (subject, p) in platforms {
-            let v = attest_verify::verify_attestations(&store, &subject, predicate_type, &policy)
-                .await?;
-            out.push((p, v));
+            let found = match &policy {
+                Some(policy) => Found::Verified(
+                    attest_verify::verify_attestations(
+                        &store,
+                        &subject,
+                        predicate_type(args.format),
+                        policy,
+                    )
+                    .await?,
+                ),
+                None => Found::Unsigned(
+                    subject.digest.clone(),
+                    attached::read(&store, &subject.as_descriptor(), media_type(args.format))
+                        .await?,
+                ),
+            };
+            out.push((p, found));
         }
         Ok::<_, OciError>(out)
     })?;
-    if verdicts.is_empty() {
+    if found.is_empty() {
         return Err(Error::Usage(format!(
             "{} has no manifest for the platform asked for",
             args.reference
         )));
     }
-    write_verified(args, &verdicts)
+    write_found(args, &found)
 }
 
-fn write_verified(
-    args: &SbomArgs,
-    verdicts: &[(Option<Platform>, Verdict)],
-) -> Result<Exit, Error> {
-    if let Some((_, failed)) = verdicts.iter().find(|(_, v)| !v.holds()) {
-        eprintln!(
-            "error: no verified SBOM attestation on {}: {}",
-            failed.digest,
-            failed.reason()
-        );
-        return Ok(Exit::Violation);
+/// What `--from-attached` found on one platform.
+enum Found {
+    Verified(Verdict),
+    Unsigned(Digest, Vec<attached::Found>),
+}
+
+impl Found {
+    /// `(platform digest, where it came from, the document)`, or why there is none.
+    fn document(&self) -> Result<(String, String, Vec<u8>), String> {
+        match self {
+            Found::Verified(v) if !v.holds() => Err(format!(
+                "no verified SBOM attestation on {}: {}",
+                v.digest,
+                v.reason()
+            )),
+            // Several verified attestations (re-runs, two signers): the first listed is used.
+            Found::Verified(v) => {
+                let chosen = &v.verified[0];
+                let mut bytes =
+                    serde_json::to_vec_pretty(&chosen.predicate).map_err(|e| e.to_string())?;
+                bytes.push(b'\n');
+                let from = format!("verified SBOM attestation {}", chosen.location);
+                Ok((v.digest.to_string(), from, bytes))
+            }
+            Found::Unsigned(digest, found) => match found.first() {
+                None => Err(format!(
+                    "no SBOM attached to {digest} (without --key only unsigned SBOM artifacts are read)"
+                )),
+                Some(f) => Ok((
+                    digest.to_string(),
+                    format!("unsigned SBOM {}", f.manifest),
+                    f.bytes.clone(),
+                )),
+            },
+        }
     }
-    if args.output.is_none() && verdicts.len() > 1 {
+}
+
+fn write_found(args: &SbomArgs, found: &[(Option<Platform>, Found)]) -> Result<Exit, Error> {
+    let mut documents = Vec::new();
+    for (platform, f) in found {
+        match f.document() {
+            Ok(d) => documents.push((platform, d)),
+            Err(why) => {
+                eprintln!("error: {}", crate::report::escape::plain(&why));
+                return Ok(Exit::Violation);
+            }
+        }
+    }
+    if args.output.is_none() && documents.len() > 1 {
         return Err(Error::Usage(format!(
             "{} has {} platforms: pass --output FILE (one file per platform) or --platform",
             args.reference,
-            verdicts.len()
+            documents.len()
         )));
     }
-    for (platform, v) in verdicts {
-        // Several verified attestations (re-runs, two signers): the first listed is used.
-        let chosen = &v.verified[0];
-        let mut bytes = serde_json::to_vec_pretty(&chosen.predicate)
-            .map_err(|e| Error::Runtime(e.to_string()))?;
-        bytes.push(b'\n');
+    for (platform, (digest, from, bytes)) in &documents {
         match &args.output {
             Some(out) => {
-                let path = output_path(out, platform.as_ref(), verdicts.len());
-                super::write_atomically(&path, &bytes)?;
-                eprintln!(
-                    "{}: verified SBOM attestation {} -> {}",
-                    v.digest,
-                    chosen.location,
-                    path.display()
-                );
+                let path = output_path(out, platform.as_ref(), documents.len());
+                super::write_atomically(&path, bytes)?;
+                eprintln!("{digest}: {from} -> {}", path.display());
             }
-            None => super::deliver(None, &bytes)?,
+            None => super::deliver(None, bytes)?,
         }
     }
     Ok(Exit::Ok)

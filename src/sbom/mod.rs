@@ -3,6 +3,7 @@
 //! into a [`tree::Tree`] keeping only what [`catalogers`] ask for, and [`cyclonedx`] writes
 //! the document. Knows nothing of the command line.
 
+pub mod attached;
 pub mod catalogers;
 pub mod cyclonedx;
 pub mod error;

@@ -2,6 +2,7 @@
 //! wheels from PyPI and an npm tree, packed into OCI layouts and a real registry; documents
 //! validated with cyclonedx-python-lib's strict schema validator.
 
+mod attached;
 mod catalogers;
 pub mod support;
 

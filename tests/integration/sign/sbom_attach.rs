@@ -95,7 +95,6 @@ fn attach_refuses_what_it_cannot_do_with_exit_2() {
     images::single(&lay, "v1", 500, 201);
     let reference = format!("oci:{}:v1", s(&lay));
     for (args, reason) in [
-        (vec!["sbom", &reference, "--attach"], "--attach needs --key"),
         (
             vec!["sbom", &reference, "--attach", "--key", s(&key)],
             "--tlog-upload=false",
@@ -110,10 +109,6 @@ fn attach_refuses_what_it_cannot_do_with_exit_2() {
                 "--tlog-upload=false",
             ],
             "not dir:",
-        ),
-        (
-            vec!["sbom", &reference, "--from-attached"],
-            "--from-attached needs --key",
         ),
     ] {
         let out = run(&args);
