@@ -5,6 +5,7 @@
 
 pub mod attached;
 pub mod catalogers;
+pub mod changeset;
 pub mod cyclonedx;
 pub mod error;
 pub mod package;
@@ -26,6 +27,9 @@ pub use error::SbomError;
 use package::Package;
 use source::{Image, Source};
 use tree::Tree;
+
+/// Layers read at the same time (each holds its decoder and its changes until applied).
+const LAYERS_AT_ONCE: usize = 4;
 
 /// One `cicd sbom` run, validated.
 pub struct Request {
@@ -116,21 +120,49 @@ async fn image(req: &Request, loc: &Location) -> Result<Outcome, SbomError> {
     })
 }
 
-/// Applies every layer of `img`, bottom first.
+/// Applies every layer of `img`, bottom first. Layers are fetched, decompressed and read on
+/// their own threads, up to [`LAYERS_AT_ONCE`] at a time, and applied in order as each one
+/// below is done; the first failure stops the others.
 fn squash(handle: &tokio::runtime::Handle, store: &Store, img: &Image) -> Result<Tree, SbomError> {
-    let mut tree = Tree::default();
     let place = store.describe();
-    for (index, desc) in img.layers.iter().enumerate() {
-        let raw = source::open_layer(handle, store, desc)?;
-        let layer = walk::Layer {
-            index,
-            digest: &desc.digest,
-            size: desc.size,
-            image: &place,
-        };
-        walk::apply_layer(&mut tree, &layer, raw, catalogers::WANTS)?;
-    }
-    Ok(tree)
+    let shared = std::sync::Arc::new(changeset::Shared::default());
+    let at_once = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, LAYERS_AT_ONCE);
+    std::thread::scope(|scope| {
+        let mut tree = Tree::default();
+        let mut pending = std::collections::VecDeque::new();
+        let mut next = img.layers.iter().enumerate();
+        loop {
+            while pending.len() < at_once {
+                let Some((index, desc)) = next.next() else {
+                    break;
+                };
+                let (place, shared) = (&place, shared.clone());
+                pending.push_back(scope.spawn(move || {
+                    let raw = source::open_layer(handle, store, desc)?;
+                    let layer = walk::Layer {
+                        index,
+                        digest: &desc.digest,
+                        size: desc.size,
+                        image: place,
+                    };
+                    walk::read_layer(&layer, raw, catalogers::WANTS, shared)
+                }));
+            }
+            let Some(reading) = pending.pop_front() else {
+                return Ok(tree);
+            };
+            let applied = reading
+                .join()
+                .map_err(|_| SbomError::Render("a layer reader panicked".into()))
+                .and_then(|changes| changes?.apply(&mut tree));
+            if let Err(e) = applied {
+                shared.cancel();
+                return Err(e);
+            }
+        }
+    })
 }
 
 /// `pkg:oci/NAME@DIGEST?arch=…&repository_url=…` as the purl spec defines for images.

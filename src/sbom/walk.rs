@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::oci::digest::{Digest, Verifier};
 
+use super::changeset::{Changeset, Shared};
 use super::error::SbomError;
 use super::tree::{Entry, Kind, MAX_FILE, Tree, normalize};
 
@@ -54,6 +55,31 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
+/// Where kept contents are accounted and warnings go: the tree itself (a `dir:` root) or one
+/// layer's changeset.
+pub trait Sink {
+    fn has_room(&mut self, size: u64) -> bool;
+    fn warn(&mut self, message: String);
+}
+
+impl Sink for Tree {
+    fn has_room(&mut self, size: u64) -> bool {
+        Tree::has_room(self, size)
+    }
+    fn warn(&mut self, message: String) {
+        Tree::warn(self, message);
+    }
+}
+
+impl Sink for Changeset {
+    fn has_room(&mut self, size: u64) -> bool {
+        Changeset::has_room(self, size)
+    }
+    fn warn(&mut self, message: String) {
+        Changeset::warn(self, message);
+    }
+}
+
 /// One layer to apply: its digest and size as the manifest says, and its bytes.
 pub struct Layer<'a> {
     pub index: usize,
@@ -75,13 +101,24 @@ impl std::fmt::Display for Remote {
 
 impl std::error::Error for Remote {}
 
-/// Applies one layer blob to `tree`, then checks the blob's digest and size.
+/// Applies one layer blob to `tree`, then checks the blob's digest and size (one layer on its
+/// own: [`read_layer`] then [`Changeset::apply`]).
 pub fn apply_layer(
     tree: &mut Tree,
     layer: &Layer<'_>,
     raw: impl Read,
     wants: Wants,
 ) -> Result<(), SbomError> {
+    read_layer(layer, raw, wants, Arc::default())?.apply(tree)
+}
+
+/// Reads one layer blob into its [`Changeset`], then checks the blob's digest and size.
+pub fn read_layer(
+    layer: &Layer<'_>,
+    raw: impl Read,
+    wants: Wants,
+    shared: Arc<Shared>,
+) -> Result<Changeset, SbomError> {
     let fail = |e: io::Error| SbomError::Layer {
         image: layer.image.to_owned(),
         digest: layer.digest.to_string(),
@@ -106,7 +143,9 @@ pub fn apply_layer(
         ),
         _ => Box::new(prefixed),
     };
-    read_tar(tree, layer.index, decoded, wants).map_err(fail)?;
+    let digest = layer.digest.to_string();
+    let mut changes = Changeset::new(layer.index, layer.image, &digest, shared);
+    read_tar(&mut changes, decoded, wants).map_err(fail)?;
     // The tar may end before the blob does: the digest covers every byte.
     io::copy(&mut hashing, &mut io::sink()).map_err(fail)?;
     let verifier = hashing
@@ -114,7 +153,7 @@ pub fn apply_layer(
         .take()
         .ok_or_else(|| SbomError::Render("layer verifier used twice".into()))?;
     verifier.finish(Some(layer.size), "layer", layer.image)?;
-    Ok(())
+    Ok(changes)
 }
 
 fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -128,46 +167,67 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-fn read_tar(tree: &mut Tree, layer: usize, decoded: impl Read, wants: Wants) -> io::Result<()> {
+fn read_tar(changes: &mut Changeset, decoded: impl Read, wants: Wants) -> io::Result<()> {
+    let full = || {
+        io::Error::other(format!(
+            "more than {} paths: refusing to index this image",
+            super::tree::MAX_ENTRIES
+        ))
+    };
     let mut archive = tar::Archive::new(decoded);
     for entry in archive.entries()? {
+        if changes.cancelled() {
+            return Err(io::Error::other("stopped: another layer failed"));
+        }
         let mut entry = entry?;
         let raw = entry.path()?.to_string_lossy().into_owned();
         let Some(path) = normalize(&raw) else {
-            tree.warn(format!(
+            let layer = changes.layer();
+            changes.warn(format!(
                 "layer {layer}: skipped `{raw}`: it climbs out of the root"
             ));
             continue;
         };
-        if tree.whiteout(&path, layer) {
+        if is_whiteout(&path) {
+            if !changes.whiteout(path) {
+                return Err(full());
+            }
             continue;
         }
         let kind = match entry.header().entry_type() {
             tar::EntryType::Directory => Kind::Dir,
             tar::EntryType::Symlink => Kind::Symlink(link_name(&entry)?),
-            tar::EntryType::Link => hard_link(tree, &link_name(&entry)?),
+            tar::EntryType::Link => {
+                if !changes.link(path, link_name(&entry)?) {
+                    return Err(full());
+                }
+                continue;
+            }
             t if t.is_file() => {
                 let size = entry.size();
                 let exec = entry.header().mode().unwrap_or(0) & 0o111 != 0;
                 if (wants.whole)(&path) {
-                    Kind::File(keep(tree, &path, size, &mut entry)?)
+                    Kind::File(keep(changes, &path, size, &mut entry)?)
                 } else if (exec && size >= MIN_EXECUTABLE) || (wants.scanned)(&path) {
-                    Kind::File(scan(tree, &path, size, &mut entry, wants)?)
+                    Kind::File(scan(changes, &path, size, &mut entry, wants)?)
                 } else {
                     Kind::File(None)
                 }
             }
             _ => Kind::Other,
         };
-        let layer = Some(layer);
-        if !tree.insert(path, Entry { kind, layer }) {
-            return Err(io::Error::other(format!(
-                "more than {} paths: refusing to index this image",
-                super::tree::MAX_ENTRIES
-            )));
+        if !changes.put(path, kind) {
+            return Err(full());
         }
     }
     Ok(())
+}
+
+/// Whether `path` is an OCI whiteout (`.wh.NAME` or the opaque marker `.wh..wh..opq`).
+fn is_whiteout(path: &str) -> bool {
+    path.rsplit('/')
+        .next()
+        .is_some_and(|n| n.starts_with(".wh."))
 }
 
 fn link_name<R: Read>(entry: &tar::Entry<'_, R>) -> io::Result<String> {
@@ -177,21 +237,9 @@ fn link_name<R: Read>(entry: &tar::Entry<'_, R>) -> io::Result<String> {
         .unwrap_or_default())
 }
 
-/// A hard link shares what its target (earlier in the stream) holds; a link to nothing is an
-/// empty file.
-fn hard_link(tree: &mut Tree, target: &str) -> Kind {
-    match normalize(target).and_then(|t| tree.get(&t).map(|e| e.kind.clone())) {
-        Some(kind @ Kind::File(_)) => kind,
-        _ => {
-            tree.warn(format!("hard link to missing `{target}` skipped"));
-            Kind::File(None)
-        }
-    }
-}
-
 /// Streams an executable or archive through the scanners, keeping what they extract.
 fn scan(
-    tree: &mut Tree,
+    tree: &mut impl Sink,
     path: &str,
     size: u64,
     r: &mut dyn Read,
@@ -211,7 +259,7 @@ fn scan(
 
 /// Reads a wanted file's contents when they fit; larger ones are skipped with a warning.
 fn keep(
-    tree: &mut Tree,
+    tree: &mut impl Sink,
     path: &str,
     size: u64,
     r: &mut impl Read,
