@@ -1,23 +1,18 @@
 //! SBOM and vulnerability-scan evidence, verified through `sign::attest_verify` with the
 //! environment's signature policy: a CycloneDX (or SPDX) SBOM attestation on every platform
-//! manifest, and a cosign vuln attestation (on the image, or on every platform) whose signed
-//! `metadata.scanFinishedOn` is no older than `max-age` and whose Trivy report has no
-//! vulnerability of a failing severity (`policy.trivy.fail-on`, default all).
-
-use serde_json::Value;
+//! manifest, and a cosign vuln attestation (on the image, or on every platform) that
+//! [`super::scan::judge`] passes (recent enough, its report through `cicd check trivy`'s gate).
 
 use crate::oci::error::OciError;
 use crate::oci::manifest::Platform;
 use crate::oci::store::{Fetched, Store};
 use crate::sign::attest::{CYCLONEDX, SPDX, VULN};
-use crate::sign::attest_verify::{self, Verified};
+use crate::sign::attest_verify;
 use crate::sign::store::{self as sign_store, Subject};
 use crate::sign::verify::Policy;
 
 use super::evidence::{Check, Requirements, Signature};
-
-/// A scan finished this far in the future is refused (clock skew allowance).
-const SKEW: i64 = 300;
+use super::scan::{ScanGate, judge};
 
 /// Requirements that cannot be checked, said plainly (attestations are verified with the
 /// signature key, so they need `require.signature.key`).
@@ -37,7 +32,7 @@ fn policy(req: &Requirements) -> Option<Policy> {
         }) => Some(Policy {
             key: *key,
             ignore_tlog: *ignore_tlog,
-            log: crate::promote::evidence::log_for(*ignore_tlog),
+            log: req.verifiers.log(*ignore_tlog),
         }),
         _ => None,
     }
@@ -77,7 +72,7 @@ pub async fn check(
             &policy,
             max_age,
             now,
-            &req.scan_fail_on,
+            &req.scan_gate,
         )
         .await?;
         if found || platforms.len() == 1 {
@@ -86,7 +81,7 @@ pub async fn check(
             // No passing scan of the whole image: every platform needs its own.
             for (subject, platform) in &platforms {
                 let (mut c, _) =
-                    scan_one(store, subject, &policy, max_age, now, &req.scan_fail_on).await?;
+                    scan_one(store, subject, &policy, max_age, now, &req.scan_gate).await?;
                 c.evidence = format!("scan {}", name(platform.as_ref()));
                 checks.push(c);
             }
@@ -168,7 +163,7 @@ async fn scan_one(
     policy: &Policy,
     max_age: i64,
     now: i64,
-    fail_on: &[String],
+    gate: &ScanGate,
 ) -> Result<(Check, bool), OciError> {
     let v = attest_verify::verify_attestations(store, subject, VULN, policy).await?;
     let found = !v.verified.is_empty() || !v.rejected.is_empty();
@@ -184,7 +179,7 @@ async fn scan_one(
     let mut judged: Vec<(i64, Result<String, String>)> = v
         .verified
         .iter()
-        .map(|a| judge(a, max_age, now, fail_on))
+        .map(|a| judge(a, max_age, now, gate))
         .collect();
     judged.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
     let pick = judged
@@ -201,100 +196,4 @@ async fn scan_one(
         None => fail("scan", "no scan".into()),
     };
     Ok((check, found))
-}
-
-/// (scan time, Ok(what passed) | Err(why not)) for one verified vuln attestation.
-fn judge(
-    a: &Verified,
-    max_age: i64,
-    now: i64,
-    fail_on: &[String],
-) -> (i64, Result<String, String>) {
-    let finished = a.predicate["metadata"]["scanFinishedOn"]
-        .as_str()
-        .and_then(crate::time::parse);
-    let Some(t) = finished else {
-        return (
-            i64::MIN,
-            Err(format!(
-                "{}: no readable metadata.scanFinishedOn in the signed predicate",
-                a.location
-            )),
-        );
-    };
-    let when = crate::time::rfc3339(t);
-    if t > now + SKEW {
-        return (t, Err(format!("scan finished {when}, in the future")));
-    }
-    if now - t > max_age {
-        return (
-            t,
-            Err(format!(
-                "scan finished {when} is older than max-age ({}s old, {max_age}s allowed)",
-                now - t
-            )),
-        );
-    }
-    match failing(&a.predicate["scanner"]["result"], fail_on) {
-        Ok((0, total)) => (
-            t,
-            Ok(format!(
-                "scan finished {when}: {total} vulnerabilities, none failing"
-            )),
-        ),
-        Ok((n, total)) => (
-            t,
-            Err(format!(
-                "scan finished {when}: {n} failing of {total} vulnerabilities"
-            )),
-        ),
-        Err(e) => (t, Err(e)),
-    }
-}
-
-/// (failing, total) vulnerabilities of a Trivy JSON report.
-fn failing(result: &Value, fail_on: &[String]) -> Result<(usize, usize), String> {
-    let results: &[Value] = match result.get("Results") {
-        Some(Value::Array(a)) => a,
-        // A report with nothing found may omit `Results`.
-        None if result.get("SchemaVersion").is_some() => &[],
-        _ => {
-            return Err(
-                "the scan's result is not a Trivy JSON report: cannot tell whether it passed"
-                    .into(),
-            );
-        }
-    };
-    let (mut bad, mut total) = (0, 0);
-    for r in results {
-        for v in r["Vulnerabilities"].as_array().into_iter().flatten() {
-            total += 1;
-            let sev = v["Severity"]
-                .as_str()
-                .unwrap_or("UNKNOWN")
-                .to_ascii_uppercase();
-            if fail_on.is_empty() || fail_on.iter().any(|f| f.eq_ignore_ascii_case(&sev)) {
-                bad += 1;
-            }
-        }
-    }
-    Ok((bad, total))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn trivy_reports_are_counted_by_severity() {
-        let r = json!({"SchemaVersion": 2, "Results": [{"Vulnerabilities": [
-            {"Severity": "LOW"}, {"Severity": "CRITICAL"}]}, {"Target": "x"}]});
-        assert_eq!(failing(&r, &[]), Ok((2, 2)));
-        assert_eq!(failing(&r, &["critical".into()]), Ok((1, 2)));
-        assert_eq!(failing(&r, &["HIGH".into()]), Ok((0, 2)));
-        assert_eq!(failing(&json!({"SchemaVersion": 2}), &[]), Ok((0, 0)));
-        assert!(failing(&json!("text"), &[]).is_err());
-        assert!(failing(&json!({"Results": "x"}), &[]).is_err());
-    }
 }

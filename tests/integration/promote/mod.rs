@@ -10,6 +10,7 @@ mod flow;
 mod keyless;
 mod negative;
 mod rollback;
+mod scan_policy;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
