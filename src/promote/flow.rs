@@ -95,7 +95,6 @@ pub async fn apply(
             return Ok(());
         }
     }
-    dst.set_tag(image, Some(&req.tag)).await?;
     let facts = Facts {
         environment: req.environment.clone(),
         digest: image.digest.to_string(),
@@ -108,7 +107,8 @@ pub async fn apply(
         previous_digest: out.previous_digest.clone(),
         run: req.stamp.run.clone(),
     };
-    out.history_tag = Some(history::append(dst, image, &facts, req.stamp.now).await?);
+    // The environment tag moves inside `append`, once a history slot is held.
+    out.history_tag = Some(history::append(dst, image, &facts, req.stamp.now, &req.tag).await?);
     Ok(())
 }
 
@@ -126,7 +126,10 @@ async fn copy(
 ) -> Result<Copied, PromoteError> {
     let copier = Copier::new(src, dst);
     let from = at_digest(from, image.digest.as_str());
-    let done = copier.run(&from, &super::repository_of(to), None).await?;
+    // The image was resolved (and its digest checked) by `verify`: not fetched again.
+    let done = copier
+        .run_resolved(image.clone(), &from, &super::repository_of(to), None)
+        .await?;
     let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     Ok(Copied {
         manifests: done.manifests.len(),

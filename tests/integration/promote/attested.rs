@@ -14,7 +14,7 @@ use serde_json::json;
 
 /// Attests `predicate` about the image `reference` names (`platforms`: about each platform
 /// manifest instead, all but those whose architecture is in `skip`).
-pub(super) fn attest_image(
+pub fn attest_image(
     w: &World,
     reference: &str,
     kind: &str,

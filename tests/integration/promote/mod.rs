@@ -3,7 +3,7 @@
 //! skopeo confirms the environment and history tags and the signatures that arrived.
 //! See: issue 15.
 
-mod attested;
+pub mod attested;
 mod deployments;
 mod faults;
 mod flow;
