@@ -1,5 +1,6 @@
 //! SBOM and vulnerability-scan evidence, verified through `sign::attest_verify` with the
-//! environment's signature policy: a CycloneDX (or SPDX) SBOM attestation on every platform
+//! environment's signature policy (a key, or a keyless identity policy against the run's trust
+//! root): a CycloneDX (or SPDX) SBOM attestation on every platform
 //! manifest, and a cosign vuln attestation (on the image, or on every platform) that
 //! [`super::scan::judge`] passes (recent enough, its report through `cicd check trivy`'s gate).
 
@@ -8,33 +9,46 @@ use crate::oci::manifest::Platform;
 use crate::oci::store::{Fetched, Store};
 use crate::sign::attest::{CYCLONEDX, SPDX, VULN};
 use crate::sign::attest_verify;
+use crate::sign::keyless::verify::KeylessPolicy;
 use crate::sign::store::{self as sign_store, Subject};
-use crate::sign::verify::Policy;
+use crate::sign::verify::{Policy, Verifier};
 
 use super::evidence::{Check, Requirements, Signature};
 use super::scan::{ScanGate, judge};
 
 /// Requirements that cannot be checked, said plainly (attestations are verified with the
-/// signature key, so they need `require.signature.key`).
+/// signature policy, so they need one this build checks).
 pub fn unsupported(req: &Requirements) -> Vec<String> {
     let needs = req.sbom || req.scan_max_age.is_some();
     match &req.signature {
-        Some(Signature::Key { .. }) => Vec::new(),
+        Some(Signature::Key { .. } | Signature::Identity { .. }) => Vec::new(),
         _ if !needs => Vec::new(),
-        _ => vec!["`require.sbom` and `require.scan` verify attestations with the signature key: set `require.signature: { key: FILE }` (keyless attestation policies are not supported yet)".to_owned()],
+        _ => vec!["`require.sbom` and `require.scan` verify attestations with the signature policy: set `require.signature` (`key:`, `github-workflow:` or `identity:` + `issuer:`)".to_owned()],
     }
 }
 
-fn policy(req: &Requirements) -> Option<Policy> {
+/// The verifier attestations must pass: the signature key, or the keyless identity policy
+/// over the run's trust root. `Err`: why there is none (every check then fails).
+fn verifier(req: &Requirements) -> Result<Box<dyn Verifier>, String> {
     match &req.signature {
         Some(Signature::Key {
             key, ignore_tlog, ..
-        }) => Some(Policy {
+        }) => Ok(Box::new(Policy {
             key: *key,
             ignore_tlog: *ignore_tlog,
             log: req.verifiers.log(*ignore_tlog),
-        }),
-        _ => None,
+        })),
+        Some(Signature::Identity { describe, policy }) => {
+            let log = req
+                .verifiers
+                .root()
+                .map_err(|e| format!("not checked: {describe}: {e}"))?;
+            Ok(Box::new(KeylessPolicy {
+                log,
+                identity: policy.clone(),
+            }))
+        }
+        _ => Err("not checked: needs `require.signature`".to_owned()),
     }
 }
 
@@ -49,27 +63,30 @@ pub async fn check(
     if !req.sbom && req.scan_max_age.is_none() {
         return Ok(checks);
     }
-    let Some(policy) = policy(req) else {
-        let detail = "not checked: needs `require.signature.key`".to_owned();
-        if req.sbom {
-            checks.push(fail("sbom", detail.clone()));
+    let policy = match verifier(req) {
+        Ok(v) => v,
+        Err(detail) => {
+            if req.sbom {
+                checks.push(fail("sbom", detail.clone()));
+            }
+            if req.scan_max_age.is_some() {
+                checks.push(fail("scan", detail));
+            }
+            return Ok(checks);
         }
-        if req.scan_max_age.is_some() {
-            checks.push(fail("scan", detail));
-        }
-        return Ok(checks);
     };
+    let policy = policy.as_ref();
     let platforms = platforms(store, image).await?;
     if req.sbom {
         for (subject, platform) in &platforms {
-            checks.push(sbom(store, subject, platform.as_ref(), &policy).await?);
+            checks.push(sbom(store, subject, platform.as_ref(), policy).await?);
         }
     }
     if let Some(max_age) = req.scan_max_age {
         let (on_root, found) = scan_one(
             store,
             &Subject::of(image),
-            &policy,
+            policy,
             max_age,
             now,
             &req.scan_gate,
@@ -81,7 +98,7 @@ pub async fn check(
             // No passing scan of the whole image: every platform needs its own.
             for (subject, platform) in &platforms {
                 let (mut c, _) =
-                    scan_one(store, subject, &policy, max_age, now, &req.scan_gate).await?;
+                    scan_one(store, subject, policy, max_age, now, &req.scan_gate).await?;
                 c.evidence = format!("scan {}", name(platform.as_ref()));
                 checks.push(c);
             }
@@ -126,7 +143,7 @@ async fn sbom(
     store: &Store,
     subject: &Subject,
     platform: Option<&Platform>,
-    policy: &Policy,
+    policy: &dyn Verifier,
 ) -> Result<Check, OciError> {
     let evidence = format!("sbom {}", name(platform));
     let mut reasons = Vec::new();
@@ -160,7 +177,7 @@ async fn sbom(
 async fn scan_one(
     store: &Store,
     subject: &Subject,
-    policy: &Policy,
+    policy: &dyn Verifier,
     max_age: i64,
     now: i64,
     gate: &ScanGate,

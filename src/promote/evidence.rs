@@ -206,8 +206,8 @@ fn identity_signature(
 }
 
 /// Checks the image's keyless signatures against the run's trust root (`CICD_TRUST_CONFIG`,
-/// else the embedded public-good root, loaded once) and the identity policy. A trust root that cannot be loaded
-/// is a failed check, never a pass.
+/// else the embedded public-good root, loaded once) and the identity policy. A trust root
+/// that cannot be loaded is a failed check, never a pass.
 async fn check_identity(
     store: &Store,
     image: &Fetched,
@@ -215,9 +215,12 @@ async fn check_identity(
     policy: &identity::Policy,
     verifiers: &Verifiers,
 ) -> Result<Check, OciError> {
-    use crate::sign::keyless::verify as keyless;
-    let verifier = match verifiers.root() {
-        Ok(v) => v,
+    use crate::sign::keyless::verify::KeylessPolicy;
+    let keyless = match verifiers.root() {
+        Ok(log) => KeylessPolicy {
+            log,
+            identity: policy.clone(),
+        },
         Err(e) => {
             return Ok(Check {
                 evidence: "signature".into(),
@@ -226,7 +229,7 @@ async fn check_identity(
             });
         }
     };
-    let verdict = keyless::verify(store, &Subject::of(image), &verifier, policy).await?;
+    let verdict = verify::verify(store, &Subject::of(image), &keyless).await?;
     let detail = if verdict.verified {
         let holding: Vec<String> = verdict
             .signatures
