@@ -145,6 +145,19 @@ fn run_gate(result: &Value, shown: &str, now: i64, gate: &ScanGate) -> Result<St
         })
         .collect();
     let more = g.failing.saturating_sub(named.len());
+    // Why an ignore did not apply (expired), so the refusal explains itself.
+    let expired: Vec<&str> = report
+        .notes
+        .iter()
+        .filter(|n| n.starts_with("ignore ") && n.contains(" expired on "))
+        .map(String::as_str)
+        .collect();
+    let reasons: Vec<&str> = g
+        .reasons
+        .iter()
+        .map(String::as_str)
+        .chain(expired)
+        .collect();
     Err(format!(
         "{} failing of {total} {}{ignored} ({}{}; {})",
         g.failing,
@@ -155,7 +168,7 @@ fn run_gate(result: &Value, shown: &str, now: i64, gate: &ScanGate) -> Result<St
         } else {
             String::new()
         },
-        g.reasons.join("; ")
+        reasons.join("; ")
     ))
 }
 
@@ -197,6 +210,10 @@ mod tests {
             run_gate(&r, "s", 0, &critical),
             Ok("2 findings, none failing, 1 ignored by policy".into())
         );
+        // An expired ignore no longer applies, and the refusal says so.
+        critical.ignores = vec![Ignore::bare("CVE-1", Some(0), "t".into(), Origin::Cicd)];
+        let e = run_gate(&r, "s", 86_400 * 2, &critical).expect_err("expired");
+        assert!(e.contains("ignore CVE-1 (t) expired on 1970-01-01"), "{e}");
         assert_eq!(
             run_gate(&json!({"SchemaVersion": 2}), "s", 0, &all),
             Ok("0 findings, none failing".into())
