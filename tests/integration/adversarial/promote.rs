@@ -1,7 +1,8 @@
 //! `cicd promote` used as a hostile user would: history tags forged by someone with push
 //! access (no record, or a record naming another digest) never satisfy `after:`; values with
-//! a newline and `::` never open a workflow command (on the command line, or as a finding id
-//! in a signed scan report, in every stream and the step summary); a malformed digest for
+//! a newline and `::` never open a workflow command (on the command line, as a finding id in
+//! a signed scan report, or as a version in a history record, in every stream and the step
+//! summary); a malformed digest for
 //! `--rollback --to` is a usage error; a registry that stops answering during the history
 //! claim ends with exit 3 naming it, the environment tag where it was and no success in any
 //! output. See: issue 15.
@@ -281,4 +282,103 @@ fn a_finding_id_with_a_newline_and_workflow_command_stays_inert_when_named() {
         );
     }
     assert!(skopeo_tags(&w.repo("staging")).is_empty());
+}
+
+/// Writes a promotion record for `digest` under `slot` in `repo` with `version`, as someone with
+/// push access could (the record is sound: it names the tagged digest and the environment).
+fn forge_record(repo: &str, slot: &str, digest: &str, version: &str) {
+    use cicd::oci::store::{Context, Fetched};
+    use cicd::oci::transport::Location;
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    rt.block_on(async {
+        let ctx = Context::new(Default::default(), Default::default()).expect("ctx");
+        let loc = Location::parse(&format!("docker://{repo}")).expect("loc");
+        let store = ctx.store(&loc, true).expect("store");
+        let image = store.manifest(digest).await.expect("get").expect("image");
+        let empty = store
+            .put_blob_bytes("application/vnd.oci.empty.v1+json", "{}".into())
+            .await
+            .expect("blob");
+        let p = "dev.cicd.promotion.";
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": "application/vnd.cicd.promotion.v1+json",
+            "config": empty, "layers": [empty],
+            "subject": {"mediaType": image.media_type, "digest": digest, "size": image.bytes.len()},
+            "annotations": {
+                format!("{p}environment"): "staging", format!("{p}digest"): digest,
+                format!("{p}time"): "2026-01-31T11:00:00Z", format!("{p}actor"): "x\n::error::actor",
+                format!("{p}kind"): "promote", format!("{p}forced"): "false",
+                format!("{p}run"): "forged", format!("{p}version"): version,
+            },
+        });
+        let record = Fetched::new(
+            serde_json::to_vec(&manifest).expect("json"),
+            "application/vnd.oci.image.manifest.v1+json",
+        );
+        store
+            .set_tag(&record, Some(&format!("{slot}.promotion")))
+            .await
+            .expect("record");
+    });
+}
+
+#[test]
+fn a_version_with_a_newline_and_workflow_command_from_a_record_stays_inert() {
+    let reg = plain();
+    let w = World::new(&reg.addr, "adv-version");
+    w.config("");
+    let src = w.repo("src");
+    let staging = w.repo("staging");
+    let v1 = w.push(&src, "v1", 3501);
+    w.sign(&format!("docker://{src}:v1"), &w.key);
+    let v2 = w.push(&src, "v2", 3502);
+    w.sign(&format!("docker://{src}:v2"), &w.key);
+    w.ok(&["promote", &format!("{src}@{v2}"), "--to", "staging"], NOW);
+    // v1 entered staging's history earlier, under a record whose version opens a command.
+    let slot = "staging-20260131T110000Z";
+    w.ok(
+        &[
+            "image",
+            "copy",
+            &format!("docker://{src}@{v1}"),
+            &format!("docker://{staging}:{slot}"),
+        ],
+        NOW,
+    );
+    forge_record(&staging, slot, &v1, "1.0.0\n::error::pwned");
+    let dir = w.tmp.path();
+    let step = |args: &[&str]| {
+        cicd()
+            .current_dir(dir)
+            .env("CICD_NOW", NOW)
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_OUTPUT", dir.join("output"))
+            .env("GITHUB_STEP_SUMMARY", dir.join("summary"))
+            .args(args)
+            .output()
+            .expect("run cicd")
+    };
+    let history = step(&["promote", "history", "staging"]);
+    assert_eq!(history.status.code(), Some(0));
+    let listed = String::from_utf8_lossy(&history.stdout);
+    assert!(listed.contains("1.0.0%0A::error::pwned"), "{listed}");
+    let out = step(&["promote", "--rollback", "staging", "--to", &v1]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let summary = std::fs::read_to_string(dir.join("summary")).expect("summary");
+    assert!(summary.contains("1.0.0 ::error::pwned"), "{summary}");
+    for text in [
+        String::from_utf8_lossy(&history.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr.into_owned(),
+        summary,
+        std::fs::read_to_string(dir.join("output")).unwrap_or_default(),
+    ] {
+        assert!(
+            !text.lines().any(|l| l.trim_start().starts_with("::")),
+            "a workflow command escaped: {text}"
+        );
+    }
 }
