@@ -1,6 +1,6 @@
 //! One promotion: resolve the digest, check the evidence, check `after:`, and only then copy
-//! (with every attachment) when the environment lives elsewhere, re-verify there, move the
-//! environment tag and append the history entry. A refusal writes nothing.
+//! (with every attachment) when the environment lives elsewhere, re-verify there, claim a
+//! history slot, move the environment tag and tag the entry. A refusal writes nothing.
 
 use std::sync::atomic::Ordering;
 
@@ -66,8 +66,9 @@ pub async fn verify(
     Ok((out, Some(image)))
 }
 
-/// Copies (when the environment lives elsewhere) and re-verifies there, then moves the
-/// environment tag and appends the history entry. A failed re-verification tags nothing.
+/// Copies (when the environment lives elsewhere) and re-verifies there, then claims a history
+/// slot, moves the environment tag and tags the entry (`history::append`). A failed
+/// re-verification or claim leaves the environment tag where it was.
 pub async fn apply(
     ctx: &Context,
     req: &Request,
