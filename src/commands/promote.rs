@@ -3,9 +3,10 @@
 //! step summary, and records GitHub deployments. Policy is decided in `promote`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::cli::Cli;
 use crate::cli::promote::{HistoryArgs, PromoteArgs, PromoteCommand, StatusArgs};
+use crate::cli::{CheckCommand, Cli, Command};
 use crate::config::Loaded;
 use crate::config::environments::{self, Environment};
 use crate::error::{Error, Exit};
@@ -15,6 +16,8 @@ use crate::github::deployments::{Deployer, Deployment};
 use crate::oci::digest::Digest;
 use crate::oci::transport::Location;
 use crate::promote::evidence::Requirements;
+use crate::promote::scan::ScanGate;
+use crate::promote::trust::Verifiers;
 use crate::promote::{self, Outcome, PromoteError, Stamp, flow, history, rollback, status};
 use crate::report::escape::plain;
 
@@ -101,21 +104,59 @@ fn env_repository(
     }
 }
 
+/// What every environment's checks share within one run: the trust root (loaded at most
+/// once) and `cicd check trivy`'s gate policy (read once, when a scan is required).
+struct Shared {
+    verifiers: Arc<Verifiers>,
+    gate: Option<ScanGate>,
+}
+
+impl Shared {
+    fn new() -> Self {
+        Self {
+            verifiers: Verifiers::from_env(),
+            gate: None,
+        }
+    }
+}
+
 fn requirements(
     loaded: &Loaded,
     env: &Environment,
     ignore_tlog: bool,
+    shared: &mut Shared,
 ) -> Result<Requirements, Error> {
-    let mut req =
-        Requirements::from_config(env, &loaded.base, ignore_tlog).map_err(promote_error)?;
-    req.scan_fail_on = loaded
-        .config
-        .policy
-        .trivy
-        .fail_on
-        .clone()
-        .unwrap_or_default();
+    let mut req = Requirements::from_config(env, &loaded.base, ignore_tlog, &shared.verifiers)
+        .map_err(promote_error)?;
+    if req.scan_max_age.is_some() {
+        if shared.gate.is_none() {
+            shared.gate = Some(scan_gate(loaded)?);
+        }
+        req.scan_gate = shared.gate.clone().unwrap_or_default();
+    }
     Ok(req)
+}
+
+/// `policy.trivy` and the ignore files exactly as `cicd check trivy` reads them (its own
+/// functions, given the flags an unflagged `cicd check trivy` has), so a scan that passes the
+/// gate passes promotion and the other way round.
+fn scan_gate(loaded: &Loaded) -> Result<ScanGate, Error> {
+    let argv = ["cicd", "check", "trivy", "scan-attestation.json"];
+    let parsed = Cli::try_parse_from(argv).map_err(|e| Error::Usage(e.to_string()))?;
+    let Command::Check(check) = &parsed.command else {
+        return Err(Error::Usage("internal: check trivy did not parse".into()));
+    };
+    let Some(CheckCommand::Trivy(args)) = &check.sub else {
+        return Err(Error::Usage("internal: check trivy did not parse".into()));
+    };
+    let policy = super::check_trivy::policy(loaded, args)?;
+    let mut notes = Vec::new();
+    let ignores = super::check_trivy::ignores(loaded, args, &mut notes)?;
+    Ok(ScanGate {
+        policy,
+        ignores,
+        notes,
+    })
 }
 
 fn promote_error(e: PromoteError) -> Error {
@@ -218,7 +259,7 @@ fn run_promote(cli: &Cli, loaded: &Loaded, args: &PromoteArgs) -> Result<Exit, E
         }
         _ => return Err(Error::Usage("give REF or --version X.Y.Z".into())),
     };
-    let requirements = requirements(loaded, env, args.insecure_ignore_tlog)?;
+    let requirements = requirements(loaded, env, args.insecure_ignore_tlog, &mut Shared::new())?;
     refuse_unsupported(&requirements, name)?;
     let fallback = image_repo
         .clone()
@@ -347,7 +388,7 @@ fn run_rollback(cli: &Cli, loaded: &Loaded, args: &PromoteArgs) -> Result<Exit, 
     let env = environment(loaded, name)?;
     let image_repo = image_repository(loaded, args.image.as_deref())?;
     let repository = env_repository(env, name, image_repo.as_ref())?;
-    let requirements = requirements(loaded, env, args.insecure_ignore_tlog)?;
+    let requirements = requirements(loaded, env, args.insecure_ignore_tlog, &mut Shared::new())?;
     if !args.force {
         refuse_unsupported(&requirements, name)?;
     }
@@ -535,12 +576,13 @@ fn run_status(loaded: &Loaded, args: &StatusArgs) -> Result<Exit, Error> {
     let reference = Location::parse(&args.reference)?;
     let fallback = promote::repository_of(&reference);
     let mut envs = Vec::new();
+    let mut shared = Shared::new();
     for (name, env) in &loaded.config.environments {
         envs.push(status::Environment {
             name: name.clone(),
             repository: env_repository(env, name, Some(&fallback))?,
             tag: env.tag_for(name),
-            requirements: requirements(loaded, env, args.insecure_ignore_tlog)?,
+            requirements: requirements(loaded, env, args.insecure_ignore_tlog, &mut shared)?,
         });
     }
     let now = crate::time::now().map_err(Error::Usage)?;

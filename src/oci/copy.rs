@@ -88,7 +88,19 @@ impl<'a> Copier<'a> {
         to: &Location,
         platform: Option<&Platform>,
     ) -> Result<Copied, OciError> {
-        let mut root = self.src.resolve(from).await?;
+        let root = self.src.resolve(from).await?;
+        self.run_resolved(root, from, to, platform).await
+    }
+
+    /// [`Copier::run`] for a root the caller has already resolved from `from` (and checked):
+    /// it is not fetched again.
+    pub async fn run_resolved(
+        &self,
+        mut root: Fetched,
+        from: &Location,
+        to: &Location,
+        platform: Option<&Platform>,
+    ) -> Result<Copied, OciError> {
         if let Some(want) = platform {
             root = self.pick_platform(root, want, from).await?;
         }

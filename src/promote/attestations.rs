@@ -1,45 +1,54 @@
 //! SBOM and vulnerability-scan evidence, verified through `sign::attest_verify` with the
-//! environment's signature policy: a CycloneDX (or SPDX) SBOM attestation on every platform
-//! manifest, and a cosign vuln attestation (on the image, or on every platform) whose signed
-//! `metadata.scanFinishedOn` is no older than `max-age` and whose Trivy report has no
-//! vulnerability of a failing severity (`policy.trivy.fail-on`, default all).
-
-use serde_json::Value;
+//! environment's signature policy (a key, or a keyless identity policy against the run's trust
+//! root): a CycloneDX (or SPDX) SBOM attestation on every platform
+//! manifest, and a cosign vuln attestation (on the image, or on every platform) that
+//! [`super::scan::judge`] passes (recent enough, its report through `cicd check trivy`'s gate).
 
 use crate::oci::error::OciError;
 use crate::oci::manifest::Platform;
 use crate::oci::store::{Fetched, Store};
 use crate::sign::attest::{CYCLONEDX, SPDX, VULN};
-use crate::sign::attest_verify::{self, Verified};
+use crate::sign::attest_verify;
+use crate::sign::keyless::verify::KeylessPolicy;
 use crate::sign::store::{self as sign_store, Subject};
-use crate::sign::verify::Policy;
+use crate::sign::verify::{Policy, Verifier};
 
 use super::evidence::{Check, Requirements, Signature};
-
-/// A scan finished this far in the future is refused (clock skew allowance).
-const SKEW: i64 = 300;
+use super::scan::{ScanGate, judge};
 
 /// Requirements that cannot be checked, said plainly (attestations are verified with the
-/// signature key, so they need `require.signature.key`).
+/// signature policy, so they need one this build checks).
 pub fn unsupported(req: &Requirements) -> Vec<String> {
     let needs = req.sbom || req.scan_max_age.is_some();
     match &req.signature {
-        Some(Signature::Key { .. }) => Vec::new(),
+        Some(Signature::Key { .. } | Signature::Identity { .. }) => Vec::new(),
         _ if !needs => Vec::new(),
-        _ => vec!["`require.sbom` and `require.scan` verify attestations with the signature key: set `require.signature: { key: FILE }` (keyless attestation policies are not supported yet)".to_owned()],
+        _ => vec!["`require.sbom` and `require.scan` verify attestations with the signature policy: set `require.signature` (`key:`, `github-workflow:` or `identity:` + `issuer:`)".to_owned()],
     }
 }
 
-fn policy(req: &Requirements) -> Option<Policy> {
+/// The verifier attestations must pass: the signature key, or the keyless identity policy
+/// over the run's trust root. `Err`: why there is none (every check then fails).
+fn verifier(req: &Requirements) -> Result<Box<dyn Verifier>, String> {
     match &req.signature {
         Some(Signature::Key {
             key, ignore_tlog, ..
-        }) => Some(Policy {
+        }) => Ok(Box::new(Policy {
             key: *key,
             ignore_tlog: *ignore_tlog,
-            log: crate::promote::evidence::log_for(*ignore_tlog),
-        }),
-        _ => None,
+            log: req.verifiers.log(*ignore_tlog),
+        })),
+        Some(Signature::Identity { describe, policy }) => {
+            let log = req
+                .verifiers
+                .root()
+                .map_err(|e| format!("not checked: {describe}: {e}"))?;
+            Ok(Box::new(KeylessPolicy {
+                log,
+                identity: policy.clone(),
+            }))
+        }
+        _ => Err("not checked: needs `require.signature`".to_owned()),
     }
 }
 
@@ -54,30 +63,33 @@ pub async fn check(
     if !req.sbom && req.scan_max_age.is_none() {
         return Ok(checks);
     }
-    let Some(policy) = policy(req) else {
-        let detail = "not checked: needs `require.signature.key`".to_owned();
-        if req.sbom {
-            checks.push(fail("sbom", detail.clone()));
+    let policy = match verifier(req) {
+        Ok(v) => v,
+        Err(detail) => {
+            if req.sbom {
+                checks.push(fail("sbom", detail.clone()));
+            }
+            if req.scan_max_age.is_some() {
+                checks.push(fail("scan", detail));
+            }
+            return Ok(checks);
         }
-        if req.scan_max_age.is_some() {
-            checks.push(fail("scan", detail));
-        }
-        return Ok(checks);
     };
+    let policy = policy.as_ref();
     let platforms = platforms(store, image).await?;
     if req.sbom {
         for (subject, platform) in &platforms {
-            checks.push(sbom(store, subject, platform.as_ref(), &policy).await?);
+            checks.push(sbom(store, subject, platform.as_ref(), policy).await?);
         }
     }
     if let Some(max_age) = req.scan_max_age {
         let (on_root, found) = scan_one(
             store,
             &Subject::of(image),
-            &policy,
+            policy,
             max_age,
             now,
-            &req.scan_fail_on,
+            &req.scan_gate,
         )
         .await?;
         if found || platforms.len() == 1 {
@@ -86,7 +98,7 @@ pub async fn check(
             // No passing scan of the whole image: every platform needs its own.
             for (subject, platform) in &platforms {
                 let (mut c, _) =
-                    scan_one(store, subject, &policy, max_age, now, &req.scan_fail_on).await?;
+                    scan_one(store, subject, policy, max_age, now, &req.scan_gate).await?;
                 c.evidence = format!("scan {}", name(platform.as_ref()));
                 checks.push(c);
             }
@@ -131,7 +143,7 @@ async fn sbom(
     store: &Store,
     subject: &Subject,
     platform: Option<&Platform>,
-    policy: &Policy,
+    policy: &dyn Verifier,
 ) -> Result<Check, OciError> {
     let evidence = format!("sbom {}", name(platform));
     let mut reasons = Vec::new();
@@ -165,10 +177,10 @@ async fn sbom(
 async fn scan_one(
     store: &Store,
     subject: &Subject,
-    policy: &Policy,
+    policy: &dyn Verifier,
     max_age: i64,
     now: i64,
-    fail_on: &[String],
+    gate: &ScanGate,
 ) -> Result<(Check, bool), OciError> {
     let v = attest_verify::verify_attestations(store, subject, VULN, policy).await?;
     let found = !v.verified.is_empty() || !v.rejected.is_empty();
@@ -184,7 +196,7 @@ async fn scan_one(
     let mut judged: Vec<(i64, Result<String, String>)> = v
         .verified
         .iter()
-        .map(|a| judge(a, max_age, now, fail_on))
+        .map(|a| judge(a, max_age, now, gate))
         .collect();
     judged.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
     let pick = judged
@@ -201,100 +213,4 @@ async fn scan_one(
         None => fail("scan", "no scan".into()),
     };
     Ok((check, found))
-}
-
-/// (scan time, Ok(what passed) | Err(why not)) for one verified vuln attestation.
-fn judge(
-    a: &Verified,
-    max_age: i64,
-    now: i64,
-    fail_on: &[String],
-) -> (i64, Result<String, String>) {
-    let finished = a.predicate["metadata"]["scanFinishedOn"]
-        .as_str()
-        .and_then(crate::time::parse);
-    let Some(t) = finished else {
-        return (
-            i64::MIN,
-            Err(format!(
-                "{}: no readable metadata.scanFinishedOn in the signed predicate",
-                a.location
-            )),
-        );
-    };
-    let when = crate::time::rfc3339(t);
-    if t > now + SKEW {
-        return (t, Err(format!("scan finished {when}, in the future")));
-    }
-    if now - t > max_age {
-        return (
-            t,
-            Err(format!(
-                "scan finished {when} is older than max-age ({}s old, {max_age}s allowed)",
-                now - t
-            )),
-        );
-    }
-    match failing(&a.predicate["scanner"]["result"], fail_on) {
-        Ok((0, total)) => (
-            t,
-            Ok(format!(
-                "scan finished {when}: {total} vulnerabilities, none failing"
-            )),
-        ),
-        Ok((n, total)) => (
-            t,
-            Err(format!(
-                "scan finished {when}: {n} failing of {total} vulnerabilities"
-            )),
-        ),
-        Err(e) => (t, Err(e)),
-    }
-}
-
-/// (failing, total) vulnerabilities of a Trivy JSON report.
-fn failing(result: &Value, fail_on: &[String]) -> Result<(usize, usize), String> {
-    let results: &[Value] = match result.get("Results") {
-        Some(Value::Array(a)) => a,
-        // A report with nothing found may omit `Results`.
-        None if result.get("SchemaVersion").is_some() => &[],
-        _ => {
-            return Err(
-                "the scan's result is not a Trivy JSON report: cannot tell whether it passed"
-                    .into(),
-            );
-        }
-    };
-    let (mut bad, mut total) = (0, 0);
-    for r in results {
-        for v in r["Vulnerabilities"].as_array().into_iter().flatten() {
-            total += 1;
-            let sev = v["Severity"]
-                .as_str()
-                .unwrap_or("UNKNOWN")
-                .to_ascii_uppercase();
-            if fail_on.is_empty() || fail_on.iter().any(|f| f.eq_ignore_ascii_case(&sev)) {
-                bad += 1;
-            }
-        }
-    }
-    Ok((bad, total))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn trivy_reports_are_counted_by_severity() {
-        let r = json!({"SchemaVersion": 2, "Results": [{"Vulnerabilities": [
-            {"Severity": "LOW"}, {"Severity": "CRITICAL"}]}, {"Target": "x"}]});
-        assert_eq!(failing(&r, &[]), Ok((2, 2)));
-        assert_eq!(failing(&r, &["critical".into()]), Ok((1, 2)));
-        assert_eq!(failing(&r, &["HIGH".into()]), Ok((0, 2)));
-        assert_eq!(failing(&json!({"SchemaVersion": 2}), &[]), Ok((0, 0)));
-        assert!(failing(&json!("text"), &[]).is_err());
-        assert!(failing(&json!({"Results": "x"}), &[]).is_err());
-    }
 }

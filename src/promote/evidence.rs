@@ -4,6 +4,7 @@
 //! Every check keeps its own reason; a requirement this build cannot check fails closed.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use p256::ecdsa::VerifyingKey;
 use serde::Serialize;
@@ -16,6 +17,8 @@ use crate::sign::verify::{self, Policy};
 use crate::sign::{identity, keys};
 
 use super::PromoteError;
+use super::scan::ScanGate;
+use super::trust::Verifiers;
 
 /// A signature policy ready to check.
 #[derive(Clone, Debug)]
@@ -42,8 +45,10 @@ pub struct Requirements {
     pub sbom: bool,
     /// Seconds.
     pub scan_max_age: Option<i64>,
-    /// Severities that make a scan fail (`policy.trivy.fail-on`); empty: all.
-    pub scan_fail_on: Vec<String>,
+    /// The gate a scan's report must pass (`policy.trivy`, as `cicd check trivy` applies it).
+    pub scan_gate: ScanGate,
+    /// The run's trust root and verifiers, shared by every environment's checks.
+    pub verifiers: Arc<Verifiers>,
 }
 
 /// One piece of evidence and whether it holds.
@@ -58,11 +63,13 @@ pub struct Check {
 
 impl Requirements {
     /// From `require:`; key paths are relative to `base` (the config file's directory).
-    /// `ignore_tlog` is the command line's `--insecure-ignore-tlog`.
+    /// `ignore_tlog` is the command line's `--insecure-ignore-tlog`; `verifiers` are the
+    /// run's (one per run, whatever the number of environments).
     pub fn from_config(
         env: &Environment,
         base: &Path,
         ignore_tlog: bool,
+        verifiers: &Arc<Verifiers>,
     ) -> Result<Self, PromoteError> {
         let signature = match &env.require.signature {
             None => None,
@@ -107,7 +114,8 @@ impl Requirements {
             signature,
             sbom: env.require.sbom,
             scan_max_age,
-            scan_fail_on: Vec::new(),
+            scan_gate: ScanGate::default(),
+            verifiers: Arc::clone(verifiers),
         })
     }
 
@@ -143,7 +151,7 @@ pub async fn check(
             detail: m.clone(),
         }),
         Some(Signature::Identity { describe, policy }) => {
-            checks.push(check_identity(store, image, describe, policy).await?);
+            checks.push(check_identity(store, image, describe, policy, &req.verifiers).await?);
         }
         Some(Signature::Key {
             path,
@@ -153,7 +161,7 @@ pub async fn check(
             let policy = Policy {
                 key: *key,
                 ignore_tlog: *ignore_tlog,
-                log: log_for(*ignore_tlog),
+                log: req.verifiers.log(*ignore_tlog),
             };
             let verdict = verify::verify(store, &Subject::of(image), &policy).await?;
             let detail = if verdict.verified {
@@ -187,16 +195,6 @@ pub fn failures(checks: &[Check]) -> Vec<String> {
         .collect()
 }
 
-/// The Rekor check for a key policy that does not ignore the log (see
-/// `sign::keyless::verify::log_verifier_from_env`).
-pub(crate) fn log_for(ignore_tlog: bool) -> Option<std::sync::Arc<sigstore_verify::Verifier>> {
-    if ignore_tlog {
-        None
-    } else {
-        crate::sign::keyless::verify::log_verifier_from_env()
-    }
-}
-
 /// A keyless requirement from its flags; a malformed one is bad input (exit 2).
 fn identity_signature(
     flags: identity::Flags<'_>,
@@ -207,22 +205,22 @@ fn identity_signature(
     Ok(Signature::Identity { describe, policy })
 }
 
-/// Checks the image's keyless signatures against the trust root (`CICD_TRUST_CONFIG`, else
-/// the embedded public-good root) and the identity policy. A trust root that cannot be loaded
-/// is a failed check, never a pass.
+/// Checks the image's keyless signatures against the run's trust root (`CICD_TRUST_CONFIG`,
+/// else the embedded public-good root, loaded once) and the identity policy. A trust root
+/// that cannot be loaded is a failed check, never a pass.
 async fn check_identity(
     store: &Store,
     image: &Fetched,
     describe: &str,
     policy: &identity::Policy,
+    verifiers: &Verifiers,
 ) -> Result<Check, OciError> {
-    use crate::sign::keyless::{trust, verify as keyless};
-    let path = std::env::var_os("CICD_TRUST_CONFIG").map(PathBuf::from);
-    let verifier = trust::load(path.as_deref())
-        .and_then(|t| keyless::verifier(&t))
-        .map_err(|e| e.to_string());
-    let verifier = match verifier {
-        Ok(v) => v,
+    use crate::sign::keyless::verify::KeylessPolicy;
+    let keyless = match verifiers.root() {
+        Ok(log) => KeylessPolicy {
+            log,
+            identity: policy.clone(),
+        },
         Err(e) => {
             return Ok(Check {
                 evidence: "signature".into(),
@@ -231,7 +229,7 @@ async fn check_identity(
             });
         }
     };
-    let verdict = keyless::verify(store, &Subject::of(image), &verifier, policy).await?;
+    let verdict = verify::verify(store, &Subject::of(image), &keyless).await?;
     let detail = if verdict.verified {
         let holding: Vec<String> = verdict
             .signatures

@@ -1,6 +1,6 @@
 //! One promotion: resolve the digest, check the evidence, check `after:`, and only then copy
-//! (with every attachment) when the environment lives elsewhere, re-verify there, move the
-//! environment tag and append the history entry. A refusal writes nothing.
+//! (with every attachment) when the environment lives elsewhere, re-verify there, claim a
+//! history slot, move the environment tag and tag the entry. A refusal writes nothing.
 
 use std::sync::atomic::Ordering;
 
@@ -66,8 +66,9 @@ pub async fn verify(
     Ok((out, Some(image)))
 }
 
-/// Copies (when the environment lives elsewhere) and re-verifies there, then moves the
-/// environment tag and appends the history entry. A failed re-verification tags nothing.
+/// Copies (when the environment lives elsewhere) and re-verifies there, then claims a history
+/// slot, moves the environment tag and tags the entry (`history::append`). A failed
+/// re-verification or claim leaves the environment tag where it was.
 pub async fn apply(
     ctx: &Context,
     req: &Request,
@@ -95,7 +96,6 @@ pub async fn apply(
             return Ok(());
         }
     }
-    dst.set_tag(image, Some(&req.tag)).await?;
     let facts = Facts {
         environment: req.environment.clone(),
         digest: image.digest.to_string(),
@@ -108,7 +108,8 @@ pub async fn apply(
         previous_digest: out.previous_digest.clone(),
         run: req.stamp.run.clone(),
     };
-    out.history_tag = Some(history::append(dst, image, &facts, req.stamp.now).await?);
+    // The environment tag moves inside `append`, once a history slot is held.
+    out.history_tag = Some(history::append(dst, image, &facts, req.stamp.now, &req.tag).await?);
     Ok(())
 }
 
@@ -126,7 +127,10 @@ async fn copy(
 ) -> Result<Copied, PromoteError> {
     let copier = Copier::new(src, dst);
     let from = at_digest(from, image.digest.as_str());
-    let done = copier.run(&from, &super::repository_of(to), None).await?;
+    // The image was resolved (and its digest checked) by `verify`: not fetched again.
+    let done = copier
+        .run_resolved(image.clone(), &from, &super::repository_of(to), None)
+        .await?;
     let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     Ok(Copied {
         manifests: done.manifests.len(),

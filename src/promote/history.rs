@@ -2,9 +2,11 @@
 //! needs no database:
 //! - `ENV-<yyyymmddThhmmssZ>` (then `-2`, `-3`… for more promotions in the same second) is
 //!   tagged to the promoted image itself, so any registry client sees what was deployed when;
-//! - `ENV-<stamp>.promotion` is a small OCI artifact (empty config, one JSON layer, the same
-//!   facts as annotations, `subject` = the image) recording version, actor, kind (promote or
-//!   rollback), what a rollback rolled back from and whether `--force` skipped verification.
+//! - `ENV-<stamp>.promotion` is a small OCI artifact (the facts as annotations, the empty
+//!   descriptor as config and layer, `subject` = the image) recording version, actor, kind
+//!   (promote or rollback), what a rollback rolled back from and whether `--force` skipped
+//!   verification. Records written before kept the facts in a JSON layer too; `read` never
+//!   used it.
 //!
 //! Tags are never moved or deleted by cicd, so the record is append-only. Registries have no
 //! compare-and-swap on tags: a slot is claimed with a splitter over a scratch `.claim` tag and
@@ -208,28 +210,29 @@ fn mark_rollbacks(entries: &mut [Entry]) {
     }
 }
 
-/// Appends an entry for `image` at `now`: claims the first free slot of that second (record
-/// tag written only when absent, then read back), then tags the image. Returns the tag.
+/// Moves the environment tag `env_tag` to `image` and appends the entry for it at `now`:
+/// claims the first free slot of that second (record tag written only when absent, then read
+/// back), moves the environment tag, and only then tags the image with the slot's history
+/// tag, which makes the entry. A registry that fails during the claim leaves the environment
+/// tag where it was; one that fails after it moved leaves no entry claiming it did (a slot
+/// without a history tag is skipped by readers). Returns the history tag.
+/// Slots are probed from the first: `claim` reads the record tag anyway, so listing the
+/// repository's tags first would only add a request to the usual, uncontended case.
 pub async fn append(
     store: &Store,
     image: &Fetched,
     facts: &Facts,
     now: i64,
+    env_tag: &str,
 ) -> Result<String, OciError> {
     let stamp = stamp(now);
     let record = record_manifest(store, image, facts).await?;
-    let tags = super::tags::list(store).await?;
-    let first = tags
-        .iter()
-        .filter_map(|t| parse_tag(&facts.environment, t))
-        .filter(|(s, _)| *s == stamp)
-        .map(|(_, n)| n + 1)
-        .max()
-        .unwrap_or(1);
-    for n in first..first + SLOTS_MAX {
+    for n in 1..=SLOTS_MAX {
         let tag = tag_name(&facts.environment, &stamp, n);
         let record_tag = format!("{tag}{RECORD_SUFFIX}");
-        if claim(store, image, &record, &tag, &record_tag).await? {
+        if claim(store, &record, &tag, &record_tag).await? {
+            store.set_tag(image, Some(env_tag)).await?;
+            store.set_tag(image, Some(&tag)).await?;
             return Ok(tag);
         }
     }
@@ -246,14 +249,14 @@ const CLAIM_SUFFIX: &str = ".claim";
 /// Claims one slot with a splitter (no registry has compare-and-swap on tags): the scratch
 /// tag `<tag>.claim` names the claimant, the record tag `<tag>.promotion` is the door. A racer
 /// names itself, closes the door with its record unless it is closed already, and keeps the
-/// slot only if the name is still its own; only then is the image tagged. At most one racer
-/// keeps a slot. A racer that closed the door and lost puts back the record the name holds
-/// (the keeper's), so a late write never leaves another racer's record behind. Under
-/// contention nobody may keep a slot (it stays without a history tag, which readers skip) and
-/// every racer moves on. Uncontended: six requests, no waiting.
+/// slot only if the name is still its own; only then may it tag the image (`append`). At most
+/// one racer keeps a slot. A racer that closed the door and lost puts back the record the
+/// name holds (the keeper's), so a late write never leaves another racer's record behind.
+/// Under contention nobody may keep a slot (it stays without a history tag, which readers
+/// skip) and every racer moves on. Uncontended: five requests, no waiting (a `PUT` by tag
+/// stores the manifest too, so none is also put by digest).
 async fn claim(
     store: &Store,
-    image: &Fetched,
     record: &Fetched,
     tag: &str,
     record_tag: &str,
@@ -262,39 +265,37 @@ async fn claim(
     if store.manifest(record_tag).await?.is_some() {
         return Ok(false);
     }
-    store.put_manifest(record, Some(&name_tag)).await?;
+    store.set_tag(record, Some(&name_tag)).await?;
     if store.manifest(record_tag).await?.is_some() {
         return Ok(false);
     }
-    store.put_manifest(record, Some(record_tag)).await?;
+    store.set_tag(record, Some(record_tag)).await?;
     match store.manifest(&name_tag).await? {
-        Some(name) if name.digest == record.digest => {
-            store.set_tag(image, Some(tag)).await?;
-            Ok(true)
-        }
+        Some(name) if name.digest == record.digest => Ok(true),
         Some(keeper) => {
-            store.put_manifest(&keeper, Some(record_tag)).await?;
+            store.set_tag(&keeper, Some(record_tag)).await?;
             Ok(false)
         }
         None => Ok(false),
     }
 }
 
-/// The record artifact: empty config, the facts as one JSON layer and as annotations.
+/// The record artifact: the facts as annotations, empty config and layer.
 async fn record_manifest(
     store: &Store,
     image: &Fetched,
     facts: &Facts,
 ) -> Result<Fetched, OciError> {
-    let config = store.put_blob_bytes(EMPTY, "{}".into()).await?;
-    let body = serde_json::to_vec(facts).map_err(|e| OciError::Manifest(e.to_string()))?;
-    let layer = store.put_blob_bytes(ARTIFACT_TYPE, body.into()).await?;
+    // The facts live in the annotations (what `read` trusts); config and the one layer are
+    // the OCI empty descriptor, as image-spec 1.1 advises for annotation-only artifacts, so
+    // recording costs one `HEAD` for a blob that is usually there, not an upload.
+    let empty = store.put_blob_bytes(EMPTY, "{}".into()).await?;
     let manifest = json!({
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
         "artifactType": ARTIFACT_TYPE,
-        "config": config,
-        "layers": [layer],
+        "config": empty,
+        "layers": [empty],
         "subject": {"mediaType": image.media_type, "digest": image.digest, "size": image.bytes.len()},
         "annotations": facts.annotations(),
     });

@@ -1,6 +1,7 @@
 //! `cicd promote`: moves one digest into an environment only when the environment's evidence
-//! verifies (`evidence`, `attestations`), copying it with every attachment when the
-//! environment lives in another repository and re-verifying there (`flow`), keeps the
+//! verifies (`evidence`, `attestations`, `scan`, with the run's `trust`), copying it with
+//! every attachment when the environment lives in another repository and re-verifying there
+//! (`flow`), keeps the
 //! environment's append-only history in its repository (`history`, `tags`), rolls back to an
 //! earlier entry (`rollback`), answers where a digest is (`status`), and renders the step
 //! summary (`summary`). Knows nothing of the command line or GitHub.
@@ -10,9 +11,11 @@ pub mod evidence;
 pub mod flow;
 pub mod history;
 pub mod rollback;
+pub mod scan;
 pub mod status;
 pub mod summary;
 pub mod tags;
+pub mod trust;
 
 use serde::Serialize;
 use thiserror::Error;

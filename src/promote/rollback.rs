@@ -74,7 +74,6 @@ pub async fn rollback(ctx: &Context, req: &Request) -> Result<Outcome, PromoteEr
     } else if req.dry_run {
         return Ok(out);
     }
-    store.set_tag(&image, Some(&req.tag)).await?;
     let facts = Facts {
         environment: req.environment.clone(),
         digest: target.digest.clone(),
@@ -87,7 +86,8 @@ pub async fn rollback(ctx: &Context, req: &Request) -> Result<Outcome, PromoteEr
         previous_digest: current,
         run: req.stamp.run.clone(),
     };
-    out.history_tag = Some(history::append(&store, &image, &facts, req.stamp.now).await?);
+    // The environment tag moves inside `append`, once a history slot is held.
+    out.history_tag = Some(history::append(&store, &image, &facts, req.stamp.now, &req.tag).await?);
     Ok(out)
 }
 

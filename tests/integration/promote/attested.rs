@@ -14,7 +14,7 @@ use serde_json::json;
 
 /// Attests `predicate` about the image `reference` names (`platforms`: about each platform
 /// manifest instead, all but those whose architecture is in `skip`).
-fn attest_image(
+pub fn attest_image(
     w: &World,
     reference: &str,
     kind: &str,
@@ -141,7 +141,7 @@ fn sbom_per_platform_and_a_recent_passing_scan_are_required() {
     w.sign(&r, &w.key);
     attest_image(&w, &r, CYCLONEDX, &sbom, true, &[]);
     attest_image(&w, &r, VULN, &scan(fresh, &["CRITICAL", "LOW"]), false, &[]);
-    refused(&w, &r, "1 failing of 2 vulnerabilities");
+    refused(&w, &r, "1 failing of 2 findings (CVE-2026-0000 CRITICAL");
     let stale = w.push(&src, "stale", 2304);
     let r = format!("docker://{src}@{stale}");
     w.sign(&r, &w.key);

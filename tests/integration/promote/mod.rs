@@ -3,13 +3,14 @@
 //! skopeo confirms the environment and history tags and the signatures that arrived.
 //! See: issue 15.
 
-mod attested;
+pub mod attested;
 mod deployments;
 mod faults;
 mod flow;
 mod keyless;
 mod negative;
 mod rollback;
+mod scan_policy;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
