@@ -43,6 +43,7 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
     let destinations = destinations(&loaded, args.to.as_deref(), cli.offline)?;
     let github = github_target(cli, args, &mut notes_out)?;
     let (key_path, key) = signing_key(&loaded, args.dry_run, &mut notes_out)?;
+    let promotion = first_environment(cli, &loaded, github.is_some())?;
     let gate = super::release_gate::evaluate(cli, &args.scan_reports, &mut notes_out)?;
     let extra_assets =
         assets::from_globs(&loaded.base, &rcfg.assets).map_err(|e| Error::Usage(e.0))?;
@@ -103,6 +104,7 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
             .as_ref()
             .map_or("unsigned".into(), |path| format!("key {}", path.display())),
         scan_reports: args.scan_reports.clone(),
+        environment: promotion.as_ref().map(|t| t.name.clone()),
         notes: notes_out,
     };
     if args.dry_run {
@@ -139,6 +141,8 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
         created: created()?,
         source,
         records: read_records(&args.records)?,
+        promotion,
+        stamp: crate::release::promote::stamp().map_err(Error::Usage)?,
         plan,
     };
     let record = rt.block_on(pipeline::run(req)).map_err(pipe)?;
@@ -195,6 +199,27 @@ fn destinations(loaded: &Loaded, to: Option<&str>, offline: bool) -> Result<Vec<
         out.push(d);
     }
     Ok(out)
+}
+
+/// The first environment when `environments:` is configured (checked before anything runs);
+/// GitHub deployments are recorded for it when the GitHub release is made.
+fn first_environment(
+    cli: &Cli,
+    loaded: &Loaded,
+    github: bool,
+) -> Result<Option<crate::release::promote::Target>, Error> {
+    if loaded.config.environments.is_empty() {
+        return Ok(None);
+    }
+    crate::config::environments::validate(loaded)?;
+    let deployer = if github {
+        crate::github::deployments::Deployer::from_env(&cli.api_url, &cli.server_url)
+            .map_err(|e| Error::Usage(format!("GitHub deployments: {e}")))?
+    } else {
+        None
+    };
+    crate::release::promote::first(loaded, loaded.config.images.len(), deployer)
+        .map_err(Error::Usage)
 }
 
 /// The GitHub release target when `GITHUB_TOKEN` and `GITHUB_REPOSITORY` are both set.

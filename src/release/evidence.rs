@@ -1,6 +1,7 @@
 //! The evidence a release attaches to an image digest: the key-based signature of the index
 //! and of each platform manifest (`--recursive`, as cosign), a CycloneDX SBOM attestation per
-//! platform, and the vulnerability gate's result as a `vuln` attestation, all as DSSE bundles
+//! platform, and the vulnerability gate's result as a `vuln` attestation (predicate from
+//! `sign::attest_vuln`, as `cicd check trivy --attest`), all as DSSE bundles
 //! stored as referrers by `crate::sign::attest` (idempotent: the same statement is never
 //! stored twice). Without a key nothing is attached; the caller says so once.
 
@@ -50,20 +51,4 @@ pub async fn attest(
         created: created.to_owned(),
     };
     crate::sign::attest::attest(store, subject, predicate_type, predicate, &req).await
-}
-
-/// The `vuln/v1` predicate for a gate result: the scanner, the reports read and the verdict.
-/// Its `metadata` times are the release's clock, so a re-run at another time writes a new
-/// attestation only if the result changed (the statement is otherwise identical).
-pub fn vuln_predicate(result: &str, reports: &[String], failing: usize) -> serde_json::Value {
-    serde_json::json!({
-        "invocation": {"parameters": reports, "uri": "", "event_id": "", "builder.id": "cicd release"},
-        "scanner": {
-            "uri": "pkg:github/aquasecurity/trivy",
-            "version": "",
-            "db": {"uri": "", "version": ""},
-            "result": {"gate": result, "failing": failing}
-        },
-        "metadata": {"scanStartedOn": "", "scanFinishedOn": ""}
-    })
 }

@@ -15,6 +15,7 @@ pub mod github;
 pub mod notes;
 pub mod pipeline;
 pub mod plan;
+pub mod promote;
 
 use thiserror::Error;
 

@@ -32,6 +32,9 @@ pub struct Gate {
     pub reports: Vec<String>,
     pub failing: usize,
     pub reasons: Vec<String>,
+    /// The vuln attestation's predicate (`sign::attest_vuln`), when reports were given.
+    #[serde(skip)]
+    pub predicate: Option<serde_json::Value>,
 }
 
 impl Gate {
@@ -66,6 +69,9 @@ pub struct Request<'a> {
     pub source: BuildSource,
     /// Fan-out digest records (`--records`), with the file each came from.
     pub records: Vec<(PathBuf, crate::build::record::Record)>,
+    /// The first environment, promoted to after the GitHub release.
+    pub promotion: Option<super::promote::Target>,
+    pub stamp: crate::promote::Stamp,
 }
 
 /// The whole release, for `--json` and the outputs.
@@ -81,6 +87,8 @@ pub struct Record {
     pub assets: Vec<AssetFile>,
     pub notes_file: PathBuf,
     pub release: Option<Published>,
+    /// The first environment's promotion (none when `environments:` is not configured).
+    pub promotion: Option<super::promote::Promotion>,
     pub notes: Vec<String>,
 }
 
@@ -126,6 +134,7 @@ pub async fn run(req: Request<'_>) -> Result<Record, PipelineError> {
         assets: Vec::new(),
         notes_file: dist.join("release-notes.md"),
         release: None,
+        promotion: None,
         notes: req.plan.notes.clone(),
     };
     if req.gate.failed() {
@@ -154,8 +163,6 @@ pub async fn run(req: Request<'_>) -> Result<Record, PipelineError> {
         }
         step(&format!("tagged {}: {}", rec.name, rec.tags.join(", ")));
     }
-    // Promotion to the first environment (issue 15) runs here, after tags and before the
-    // GitHub release, once `crate::release::promote` exists; there is no call until then.
     let body = notes::body(&record, &req.changelog);
     crate::fs::write_atomically(&record.notes_file, body.as_bytes())
         .map_err(|e| io(&record.notes_file, e))?;
@@ -179,7 +186,51 @@ pub async fn run(req: Request<'_>) -> Result<Record, PipelineError> {
         ));
         record.release = Some(published);
     }
+    if let Some(target) = &req.promotion {
+        record.promotion = Some(promote_first(&req, target, &record).await);
+    }
     Ok(record)
+}
+
+/// The first environment, with the evidence just attached; said on stderr.
+async fn promote_first(
+    req: &Request<'_>,
+    target: &super::promote::Target,
+    record: &Record,
+) -> super::promote::Promotion {
+    let released: Vec<_> = record
+        .images
+        .iter()
+        .map(|i| super::promote::Released {
+            name: &i.name,
+            destination: &i.destination,
+            digest: &i.digest,
+        })
+        .collect();
+    let p = super::promote::run(
+        &req.ctx,
+        target,
+        &released,
+        &record.version,
+        &record.git_tag,
+        &req.stamp,
+    )
+    .await;
+    for (image, o) in released.iter().zip(&p.images) {
+        if o.promoted() {
+            step(&format!(
+                "promoted {} {} to {} ({})",
+                image.name, o.digest, p.environment, o.tag
+            ));
+        }
+        for r in &o.refused {
+            step(&format!("{} refused {}: {r}", p.environment, image.name));
+        }
+    }
+    if let Some(e) = &p.error {
+        step(&format!("promotion to {} failed: {e}", p.environment));
+    }
+    p
 }
 
 /// Build, SBOMs, signatures and the gate attestation for one image.
@@ -255,16 +306,14 @@ async fn image(
             root.digest,
             rec.platforms.len()
         ));
-        if req.gate.result != "not-gated" {
-            let predicate =
-                evidence::vuln_predicate(&req.gate.result, &req.gate.reports, req.gate.failing);
+        if let Some(predicate) = &req.gate.predicate {
             let subject = Subject::of(&root);
             evidence::attest(
                 &store,
                 &subject,
                 key,
                 evidence::VULN_PREDICATE,
-                &predicate,
+                predicate,
                 &req.created,
             )
             .await?;

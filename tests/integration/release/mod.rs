@@ -5,6 +5,7 @@
 mod fanout;
 mod github;
 mod layout;
+mod promote;
 mod registry;
 mod stand_in;
 
