@@ -38,7 +38,7 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
         &prefix,
     )
     .map_err(|e| Error::Usage(e.0))?;
-    let released = plan::released_versions(&loaded.base, &prefix);
+    let mut released = plan::released_versions(&loaded.base, &prefix);
     let mut notes_out = Vec::new();
     let destinations = destinations(&loaded, args.to.as_deref(), cli.offline)?;
     let github = github_target(cli, args, &mut notes_out)?;
@@ -54,6 +54,9 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
     };
     let ctx = super::registry::context(&args.registry)?;
     let rt = runtime()?;
+    if let Some(gh) = &github {
+        released.extend(github_versions(&rt, gh, &prefix)?);
+    }
     let mut images = Vec::new();
     for (spec, destination) in loaded.config.images.iter().zip(&destinations) {
         let existing = if cli.offline && !destination.starts_with("oci:") {
@@ -252,6 +255,24 @@ fn github_target(
     )
     .map_err(|e| Error::Runtime(e.to_string()))?;
     Ok(Some(GithubTarget { client, repository }))
+}
+
+/// The versions of the releases already on GitHub (drafts and prereleases left out), so
+/// `make_latest` is never set on a version below one GitHub already shows as released.
+fn github_versions(
+    rt: &tokio::runtime::Runtime,
+    gh: &GithubTarget,
+    prefix: &str,
+) -> Result<Vec<semver::Version>, Error> {
+    let list = rt
+        .block_on(gh.client.list())
+        .map_err(|e| Error::External(format!("GitHub releases: {e}")))?;
+    Ok(list
+        .iter()
+        .filter(|r| !r.draft && !r.prerelease)
+        .filter_map(|r| r.tag_name.strip_prefix(prefix))
+        .filter_map(|v| semver::Version::parse(v).ok())
+        .collect())
 }
 
 /// The key `release.signing.key` names, decrypted with `CICD_KEY_PASSWORD`/`COSIGN_PASSWORD`

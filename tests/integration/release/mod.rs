@@ -4,6 +4,7 @@
 
 mod fanout;
 mod github;
+mod github_pages;
 mod layout;
 mod promote;
 mod registry;
