@@ -148,11 +148,11 @@ pub enum Command {
     #[command(after_help = sign::VERIFY_EXIT_CODES)]
     Verify(sign::VerifyArgs),
     /// Attest a predicate (SBOM, provenance, scan result, any JSON) about an image digest with
-    /// a cosign key (bundle referrer, or `--format legacy` for `.att`).
+    /// a cosign key or keylessly (bundle referrer, or `--format legacy` for `.att`).
     #[command(after_help = sign::ATTEST_EXIT_CODES)]
     Attest(sign::AttestArgs),
-    /// Verify an image's attestations of one predicate type with a cosign public key and print
-    /// the verified predicate; exit 1 with the reason when none holds.
+    /// Verify an image's attestations of one predicate type with a cosign public key or an
+    /// identity policy and print the verified predicate; exit 1 with the reason when none holds.
     #[command(after_help = sign::VERIFY_ATTESTATION_EXIT_CODES)]
     VerifyAttestation(sign::VerifyAttestationArgs),
     /// Write a CycloneDX SBOM read from an image's layers (each platform) or a root directory.

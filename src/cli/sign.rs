@@ -117,14 +117,16 @@ pub(super) const ATTEST_EXIT_CODES: &str = "\
 Exit codes:
   0  ok: the predicate is attested (or already was, with this key)
   2  bad input or usage (malformed reference, predicate file or --type, unreadable key)
-  3  external failure after retries (registry, network, a digest that does not match)";
+  3  external failure after retries (registry, network, a digest that does not match,
+     the OIDC token endpoint, Fulcio, Rekor or the TSA)";
 
 pub(super) const VERIFY_ATTESTATION_EXIT_CODES: &str = "\
 Exit codes:
-  0  ok: an attestation of this type by this key about this digest holds
-  1  none holds (no attestation of the type, wrong key, another digest, tampered; each reason
-     is printed)
-  2  bad input or usage (malformed reference or --type, unreadable key)
+  0  ok: an attestation of this type by this key (or identity) about this digest holds
+  1  none holds (no attestation of the type, wrong key or identity, another digest, tampered;
+     each reason is printed)
+  2  bad input or usage (malformed reference or --type, unreadable key or trust config, no
+     policy)
   3  external failure after retries (registry, network)";
 
 /// `--type`: cosign's shorthands or a predicate type URI.
@@ -145,8 +147,12 @@ pub struct AttestArgs {
     pub predicate_type: String,
 
     /// cosign private key file (password from CICD_KEY_PASSWORD or COSIGN_PASSWORD).
+    /// Without it, attests keylessly with the OIDC identity (GitHub Actions' token).
     #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub keyless: super::keyless::TrustArgs,
 
     /// Attestation layout.
     #[arg(long, value_enum, default_value_t = SignatureFormat::Bundle)]
@@ -179,9 +185,12 @@ pub struct VerifyAttestationArgs {
     #[arg(long = "type", value_name = "TYPE", default_value = "custom", help = TYPE_HELP)]
     pub predicate_type: String,
 
-    /// cosign public key file (PEM `PUBLIC KEY`).
+    /// cosign public key file (PEM `PUBLIC KEY`). Without it, an identity policy below.
     #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub identity: super::keyless::IdentityArgs,
 
     /// Accept attestations that have no transparency-log entry (`--tlog-upload=false`).
     #[arg(long, action = ArgAction::Set, default_value_t = false, num_args = 0..=1,

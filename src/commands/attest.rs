@@ -1,6 +1,7 @@
 //! `cicd attest` and `cicd verify-attestation`: a predicate file → a signed attestation of
 //! the image digest (and, with `--recursive`, of each platform manifest); the attestations of
-//! one predicate type verified with a cosign public key, their predicates printed.
+//! one predicate type verified with a cosign public key or an identity policy (keyless),
+//! their predicates printed. Without `--key`, attesting is keyless (`keyless::attest`).
 
 use std::path::Path;
 
@@ -16,11 +17,14 @@ use crate::sign::store::Subject;
 const MAX_PREDICATE: u64 = 64 << 20;
 
 pub fn run(args: &AttestArgs, offline: bool) -> Result<Exit, Error> {
-    super::sign::refuse_tlog_upload(args.tlog_upload, "attest")?;
     let predicate_type = predicate_type(&args.predicate_type)?;
     let created = super::sign::created()?;
     let predicate = read_predicate(&args.predicate, &args.predicate_type, &created)?;
-    let key = super::sign::signing_key(&args.key)?;
+    let Some(key_path) = &args.key else {
+        return super::keyless::attest(args, &predicate_type, &predicate, created, offline);
+    };
+    super::sign::refuse_tlog_upload(args.tlog_upload, "attest")?;
+    let key = super::sign::signing_key(key_path)?;
     let (loc, rt) = super::sign::target(&args.reference, offline)?;
     let req = Request {
         key: &key,
@@ -70,7 +74,11 @@ pub fn run(args: &AttestArgs, offline: bool) -> Result<Exit, Error> {
 
 pub fn verify(args: &VerifyAttestationArgs, offline: bool) -> Result<Exit, Error> {
     let predicate_type = predicate_type(&args.predicate_type)?;
-    let policy = super::verify::key_policy(&args.key, args.insecure_ignore_tlog)?;
+    let policy = super::verify::policy(
+        args.key.as_deref(),
+        &args.identity,
+        args.insecure_ignore_tlog,
+    )?;
     let (loc, rt) = super::sign::target(&args.reference, offline)?;
     let verdict = rt
         .block_on(async {
@@ -81,7 +89,7 @@ pub fn verify(args: &VerifyAttestationArgs, offline: bool) -> Result<Exit, Error
                 &store,
                 &Subject::of(&image),
                 &predicate_type,
-                &policy,
+                policy.as_ref(),
             )
             .await
         })
@@ -102,8 +110,18 @@ pub fn verify(args: &VerifyAttestationArgs, offline: bool) -> Result<Exit, Error
         return Ok(Exit::Violation);
     }
     for v in &verdict.verified {
+        let issuer = v
+            .signer
+            .issuer
+            .as_deref()
+            .map(|i| format!(" issued by {i}"))
+            .unwrap_or_default();
+        let log = match v.signer.log_index {
+            Some(i) => format!("transparency-log entry {i} checked"),
+            None => "no transparency-log entry checked".to_owned(),
+        };
         eprintln!(
-            "verified {} attestation {} {} about {} (signed by {} {}, no transparency-log entry checked)",
+            "verified {} attestation {} {} about {} (signed by {} {}{issuer}, {log})",
             v.format,
             v.location,
             v.predicate_type,

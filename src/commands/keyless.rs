@@ -1,13 +1,13 @@
-//! `cicd sign` without `--key` and `cicd verify` with an identity policy: the keyless paths
-//! of the two commands (the key-based ones stay in sign.rs and verify.rs, which call here).
+//! `cicd sign` and `cicd attest` without `--key` (a Fulcio certificate and a Rekor entry), and
+//! key-based signing with a Rekor entry. Verification of both kinds is one path
+//! (`verify::policy`, `sign::verify::Verifier`).
 
-use crate::cli::sign::{SignArgs, SignatureFormat, VerifyArgs};
+use crate::cli::sign::{AttestArgs, SignArgs, SignatureFormat};
 use crate::error::{Error, Exit};
 use crate::http::{Client, Purpose};
 use crate::oci::error::OciError;
-use crate::sign::identity::Policy;
 use crate::sign::keyless::sign::{self as keyless_sign, SignError};
-use crate::sign::keyless::{KeylessError, oidc, rekor, trust, verify};
+use crate::sign::keyless::{oidc, rekor, trust};
 use crate::sign::store::Subject;
 
 fn http_client() -> Result<reqwest::Client, Error> {
@@ -84,68 +84,88 @@ pub fn sign(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
     Ok(Exit::Ok)
 }
 
-/// Verifies the image's keyless signatures against the trust root and identity policy.
-pub fn verify(args: &VerifyArgs, reference: &str, offline: bool) -> Result<Exit, Error> {
-    let policy = Policy::from_flags(&args.identity.flags()).map_err(Error::Usage)?;
-    let trust = trust::load(args.identity.trust.trust_config.as_deref())?;
-    if args.insecure_ignore_tlog {
-        return Err(Error::Keyless(KeylessError::Usage(
-            "--insecure-ignore-tlog applies to key-based signatures only: a keyless certificate is checked at the log's (or TSA's) time".into(),
-        )));
+/// Attests `predicate` about the image (and, with `--recursive`, each platform manifest)
+/// with a Fulcio certificate for the OIDC identity and a Rekor entry.
+pub fn attest(
+    args: &AttestArgs,
+    predicate_type: &str,
+    predicate: &serde_json::Value,
+    created: String,
+    offline: bool,
+) -> Result<Exit, Error> {
+    if !args.tlog_upload {
+        return Err(Error::Usage(
+            "keyless attestations are always logged (the certificate lives only minutes, the log proves when it signed); --tlog-upload=false needs --key".into(),
+        ));
     }
-    let verifier = verify::verifier(&trust)?;
-    let (loc, rt) = super::sign::target(reference, offline)?;
-    let verdict = rt
+    if args.format == SignatureFormat::Legacy {
+        return Err(Error::Usage(
+            "keyless attestation writes the bundle format only; drop --format legacy or attest with --key".into(),
+        ));
+    }
+    if offline {
+        return Err(Error::NeedsNetwork("keyless attest (Fulcio, Rekor)"));
+    }
+    let trust = trust::load(args.keyless.trust_config.as_deref())?;
+    let services = trust.services()?;
+    let (loc, rt) = super::sign::target(&args.reference, offline)?;
+    let client = http_client()?;
+    let annotations = std::collections::BTreeMap::new();
+    let (image, done) = rt
         .block_on(async {
-            let ctx = super::registry::context(&args.registry)?;
-            let store = ctx.store(&loc, false)?;
+            let token = oidc::token(&client).await?;
+            let ctx = super::registry::context(&args.registry).map_err(SignError::Oci)?;
+            let store = ctx.store(&loc, false).map_err(SignError::Oci)?;
             let image = super::sign::resolve(&store, &loc).await?;
-            verify::verify(&store, &Subject::of(&image), &verifier, &policy).await
+            let req = keyless_sign::Request {
+                services,
+                token: &token,
+                annotations: &annotations,
+                created,
+                client,
+            };
+            let mut done = Vec::new();
+            for (subject, _) in super::sign::subjects(&store, &image, args.recursive).await? {
+                let (stored, signed) =
+                    keyless_sign::attest(&store, &subject, predicate_type, predicate, &req).await?;
+                done.push((subject.digest, stored, signed));
+            }
+            Ok::<_, SignError>((image, done))
         })
-        .map_err(Error::Image)?;
+        .map_err(|e| match e {
+            SignError::Keyless(k) => Error::Keyless(k),
+            SignError::Oci(o) => Error::Image(o),
+        })?;
     let out = if args.json {
-        let v = serde_json::to_value(&verdict).map_err(|e| Error::Usage(e.to_string()))?;
+        let list: Vec<_> = done
+            .iter()
+            .map(|(d, s, k)| {
+                serde_json::json!({"digest": d, "manifest": s.manifest,
+                "written": s.written, "identity": k.identity, "issuer": k.issuer,
+                "log_index": k.log_index})
+            })
+            .collect();
+        let v = serde_json::json!({
+            "digest": image.digest, "predicate_type": predicate_type,
+            "format": "bundle", "attested": list,
+        });
         format!("{v:#}\n")
-    } else if verdict.verified {
-        let mut s = format!("verified {}\n", verdict.digest);
-        for c in verdict.signatures.iter().filter(|c| c.verified) {
-            s.push_str(&format!(
-                "  {} {}\n    identity {}\n    issuer {}\n    log index {}, integrated {}\n",
-                c.format,
-                c.location,
-                c.identity.as_deref().unwrap_or("?"),
-                c.issuer.as_deref().unwrap_or("?"),
-                c.log_index.map_or("?".into(), |i| i.to_string()),
-                c.integrated_time.as_deref().unwrap_or("?"),
+    } else {
+        let mut out = String::new();
+        for (digest, stored, signed) in &done {
+            out.push_str(&format!(
+                "attested {digest} ({predicate_type}) keylessly\n  identity {}\n  issuer {}\n  log index {}\n  attestation {}\n",
+                signed.identity.as_deref().unwrap_or("?"),
+                signed.issuer.as_deref().unwrap_or("?"),
+                signed.log_index.map_or("?".into(), |i| i.to_string()),
+                stored.manifest
             ));
         }
-        s
-    } else {
-        String::new()
+        out
     };
+    super::sign::set_digest_output(image.digest.as_str())?;
     super::deliver(None, out.as_bytes())?;
-    if verdict.verified {
-        super::sign::set_digest_output(verdict.digest.as_str())?;
-        Ok(Exit::Ok)
-    } else {
-        eprintln!(
-            "error: verification failed for {}: {}",
-            verdict.digest,
-            verdict.reason()
-        );
-        Ok(Exit::Violation)
-    }
-}
-
-/// Key-based verify's log check: a verifier over the trusted root, unless the log is ignored.
-pub fn log_verifier(
-    args: &VerifyArgs,
-) -> Result<Option<std::sync::Arc<sigstore_verify::Verifier>>, Error> {
-    if args.insecure_ignore_tlog {
-        return Ok(None);
-    }
-    let trust = trust::load(args.identity.trust.trust_config.as_deref())?;
-    Ok(Some(std::sync::Arc::new(verify::verifier(&trust)?)))
+    Ok(Exit::Ok)
 }
 
 /// Key-based signing with the entry in Rekor (cosign's default): the bundle the key signs,

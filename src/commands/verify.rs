@@ -1,5 +1,5 @@
-//! `cicd verify`: checks the signatures of one or many images with a cosign public key and
-//! prints what holds; exit 1 with every signature's reason when none does. Many references
+//! `cicd verify`: checks the signatures of one or many images with a cosign public key or an
+//! identity policy (keyless) and prints what holds; exit 1 with every signature's reason when none does. Many references
 //! are verified concurrently through one registry context (connections and tokens shared).
 
 use std::path::Path;
@@ -7,11 +7,15 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 
+use crate::cli::keyless::IdentityArgs;
 use crate::cli::sign::VerifyArgs;
 use crate::error::{Error, Exit};
 use crate::oci::error::OciError;
 use crate::oci::store::Context;
 use crate::oci::transport::Location;
+use crate::sign::identity;
+use crate::sign::keyless::verify::{self as keyless_verify, KeylessPolicy};
+use crate::sign::keyless::{KeylessError, trust};
 use crate::sign::keys;
 use crate::sign::store::Subject;
 use crate::sign::verify::{self, Policy, Verdict, Verifier};
@@ -20,16 +24,11 @@ use crate::sign::verify::{self, Policy, Verdict, Verifier};
 const CONCURRENCY: usize = 16;
 
 pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
-    let Some(key_path) = &args.key else {
-        let [reference] = args.references.as_slice() else {
-            return Err(Error::Usage(
-                "keyless verification (an identity policy) takes one image per invocation for now; pass one REF, or --key".into(),
-            ));
-        };
-        return super::keyless::verify(args, reference, offline);
-    };
-    let mut policy = key_policy(key_path, args.insecure_ignore_tlog)?;
-    policy.log = super::keyless::log_verifier(args)?;
+    let policy = policy(
+        args.key.as_deref(),
+        &args.identity,
+        args.insecure_ignore_tlog,
+    )?;
     let mut locations = Vec::new();
     for reference in &args.references {
         let loc = Location::parse(reference)?;
@@ -44,13 +43,12 @@ pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
         .build()
         .map_err(|e| Error::Runtime(e.to_string()))?;
     let ctx = Arc::new(super::registry::context(&args.registry).map_err(Error::Image)?);
-    let policy = Arc::new(policy);
     // Each image is its own task, so both worker threads check signatures while others wait
     // on the registry; at most CONCURRENCY at once, results in the order given.
     let results: Vec<Result<Verdict, OciError>> = rt.block_on(
         futures_util::stream::iter(locations.into_iter().map(|loc| {
             let (ctx, policy) = (ctx.clone(), policy.clone());
-            tokio::spawn(async move { one(&ctx, &loc, &*policy).await })
+            tokio::spawn(async move { one(&ctx, &loc, policy.as_ref()).await })
         }))
         .buffered(CONCURRENCY)
         .map(|joined| {
@@ -80,7 +78,11 @@ pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
         if args.json {
             json.push(serde_json::to_value(&verdict).map_err(|e| Error::Usage(e.to_string()))?);
         } else if verdict.verified {
-            out.push_str(&render(&verdict, args.insecure_ignore_tlog));
+            out.push_str(&render(
+                &verdict,
+                args.key.is_some(),
+                args.insecure_ignore_tlog,
+            ));
         }
         if !verdict.verified {
             eprintln!(
@@ -116,7 +118,7 @@ async fn one(ctx: &Context, loc: &Location, policy: &dyn Verifier) -> Result<Ver
     verify::verify(&store, &Subject::of(&image), policy).await
 }
 
-fn render(verdict: &Verdict, ignore_tlog: bool) -> String {
+fn render(verdict: &Verdict, key: bool, ignore_tlog: bool) -> String {
     let log = if ignore_tlog {
         "no transparency-log entry checked"
     } else {
@@ -124,9 +126,48 @@ fn render(verdict: &Verdict, ignore_tlog: bool) -> String {
     };
     let mut s = format!("verified {}\n", verdict.digest);
     for c in verdict.signatures.iter().filter(|c| c.verified) {
-        s.push_str(&format!("  {} {} ({log})\n", c.format, c.location));
+        if key {
+            s.push_str(&format!("  {} {} ({log})\n", c.format, c.location));
+        } else {
+            s.push_str(&format!(
+                "  {} {}\n    identity {}\n    issuer {}\n    log index {}, integrated {}\n",
+                c.format,
+                c.location,
+                c.identity.as_deref().unwrap_or("?"),
+                c.issuer.as_deref().unwrap_or("?"),
+                c.log_index.map_or("?".into(), |i| i.to_string()),
+                c.integrated_time.as_deref().unwrap_or("?"),
+            ));
+        }
     }
     s
+}
+
+/// The policy the flags name: a cosign public key (its Rekor entry checked against the trust
+/// config unless `ignore_tlog`), else an identity policy over the trust config's root. Shared
+/// by `cicd verify` and `cicd verify-attestation`.
+pub fn policy(
+    key: Option<&Path>,
+    identity: &IdentityArgs,
+    ignore_tlog: bool,
+) -> Result<Arc<dyn Verifier>, Error> {
+    let trust_path = identity.trust.trust_config.as_deref();
+    if let Some(key) = key {
+        let mut policy = key_policy(key, ignore_tlog)?;
+        if !ignore_tlog {
+            let trust = trust::load(trust_path)?;
+            policy.log = Some(Arc::new(keyless_verify::verifier(&trust)?));
+        }
+        return Ok(Arc::new(policy));
+    }
+    let wanted = identity::Policy::from_flags(&identity.flags()).map_err(Error::Usage)?;
+    let policy = KeylessPolicy::load(trust_path, wanted)?;
+    if ignore_tlog {
+        return Err(Error::Keyless(KeylessError::Usage(
+            "--insecure-ignore-tlog applies to key-based signatures only: a keyless certificate is checked at the log's (or TSA's) time".into(),
+        )));
+    }
+    Ok(Arc::new(policy))
 }
 
 /// The key-based policy: the cosign public key at `path`.

@@ -216,12 +216,8 @@ async fn check_identity(
     describe: &str,
     policy: &identity::Policy,
 ) -> Result<Check, OciError> {
-    use crate::sign::keyless::{trust, verify as keyless};
-    let path = std::env::var_os("CICD_TRUST_CONFIG").map(PathBuf::from);
-    let verifier = trust::load(path.as_deref())
-        .and_then(|t| keyless::verifier(&t))
-        .map_err(|e| e.to_string());
-    let verifier = match verifier {
+    use crate::sign::keyless::verify::KeylessPolicy;
+    let keyless = match KeylessPolicy::from_env(policy.clone()) {
         Ok(v) => v,
         Err(e) => {
             return Ok(Check {
@@ -231,7 +227,7 @@ async fn check_identity(
             });
         }
     };
-    let verdict = keyless::verify(store, &Subject::of(image), &verifier, policy).await?;
+    let verdict = verify::verify(store, &Subject::of(image), &keyless).await?;
     let detail = if verdict.verified {
         let holding: Vec<String> = verdict
             .signatures

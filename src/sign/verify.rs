@@ -1,8 +1,8 @@
 //! The verification policy for signatures: bundle referrers first, then legacy `.sig`
 //! layers, as cosign v3 reads them. A signature counts only when the policy's `Verifier`
 //! accepts its signature (over the exact DSSE PAE or simple-signing payload) and evidence, and
-//! it names this image's digest. The key-based `Policy` is today's verifier; an identity
-//! policy plugs in through the same trait. Every signature that does not hold keeps its own
+//! it names this image's digest. The key-based `Policy` is here; the keyless one
+//! (`keyless::verify::KeylessPolicy`) implements the same trait. Every signature that does not hold keeps its own
 //! reason.
 
 use std::collections::BTreeMap;
@@ -116,6 +116,7 @@ impl Verifier for Policy {
             }
             Material::Annotations(_) => None,
         };
+        let mut signer = self.signer();
         if !self.ignore_tlog {
             let Some(bundle) = bundle else {
                 return Err("not in log: a legacy attestation carries no log entry cicd checks; pass --insecure-ignore-tlog".into());
@@ -125,6 +126,7 @@ impl Verifier for Policy {
                 .as_deref()
                 .ok_or("not in log: no trusted root was loaded to check the log entry")?;
             crate::sign::keyless::rekor::check(verifier, bundle, &self.key, subject.hex())?;
+            signer.log_index = crate::sign::keyless::sign::log_index(bundle);
         }
         // sigstore-verify refuses a bundle with neither log entry nor timestamp (exactly what
         // `--tlog-upload=false` makes), so the signature is checked here over the same PAE.
@@ -140,7 +142,7 @@ impl Verifier for Policy {
             }
             .into());
         }
-        Ok(self.signer())
+        Ok(signer)
     }
 
     fn check_payload(
@@ -169,6 +171,11 @@ pub struct Checked {
     /// Why it does not hold (absent when verified).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// A keyless certificate's SAN and issuer (absent for a key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
     /// Present only when a log entry was checked; never invented.
     pub log_index: Option<u64>,
     pub integrated_time: Option<String>,
@@ -235,6 +242,11 @@ fn checked(format: &'static str, location: String, result: Result<Signer, String
         location,
         verified: reason.is_none(),
         reason,
+        identity: signer
+            .as_ref()
+            .filter(|s| s.kind == "certificate")
+            .map(|s| s.identity.clone()),
+        issuer: signer.as_ref().and_then(|s| s.issuer.clone()),
         log_index: signer.as_ref().and_then(|s| s.log_index),
         integrated_time: signer.and_then(|s| s.integrated_time),
     }

@@ -1,4 +1,5 @@
-//! Keyless signing of one image digest: the in-toto statement cicd always signs, a
+//! Keyless signing of one image digest: the in-toto statement cicd always signs (or an
+//! attestation's statement of any predicate), a
 //! certificate from Fulcio for an ephemeral key, the DSSE entry in Rekor and a TSA stamp
 //! (all sigstore-sign's `sign_raw_statement`, over our HTTP client and its timeouts), then
 //! the bundle stored as a referrer like a key-based one.
@@ -48,13 +49,38 @@ pub async fn sign(
     subject: &Subject,
     req: &Request<'_>,
 ) -> Result<(Stored, Signed), SignError> {
-    super::provider::install();
     let payload = statement::statement(
         subject.digest.hex(),
         req.annotations,
         statement::SIGN_PREDICATE,
         &serde_json::json!({}),
     );
+    sign_statement(store, subject, payload, statement::SIGN_PREDICATE, req).await
+}
+
+/// Attests `predicate` of `predicate_type` about `subject` keylessly (Fulcio certificate,
+/// Rekor entry) and stores the bundle as a referrer, as cosign v3 does. `req.annotations`
+/// are not used: an attestation's statement carries only the predicate.
+pub async fn attest(
+    store: &Store,
+    subject: &Subject,
+    predicate_type: &str,
+    predicate: &serde_json::Value,
+    req: &Request<'_>,
+) -> Result<(Stored, Signed), SignError> {
+    let payload = crate::sign::attest::statement_for(subject, predicate_type, predicate);
+    sign_statement(store, subject, payload, predicate_type, req).await
+}
+
+/// Signs the in-toto statement `payload` (of `predicate_type`) and stores its bundle.
+async fn sign_statement(
+    store: &Store,
+    subject: &Subject,
+    payload: Vec<u8>,
+    predicate_type: &str,
+    req: &Request<'_>,
+) -> Result<(Stored, Signed), SignError> {
+    super::provider::install();
     let token =
         sigstore_oidc::IdentityToken::from_jwt(req.token.expose_secret()).map_err(|_| {
             KeylessError::Usage(
@@ -75,14 +101,7 @@ pub async fn sign(
             reason: scrub(&e.to_string(), req.token),
         })?;
     let bytes = bundle::to_bytes(&signed).map_err(OciError::Manifest)?;
-    let stored = store::put_bundle(
-        store,
-        subject,
-        &bytes,
-        statement::SIGN_PREDICATE,
-        &req.created,
-    )
-    .await?;
+    let stored = store::put_bundle(store, subject, &bytes, predicate_type, &req.created).await?;
     Ok((
         stored,
         Signed {

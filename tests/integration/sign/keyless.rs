@@ -122,7 +122,7 @@ fn verify(mock: &Mock, trust: &Path, reference: &str, policy: &[&str]) -> Output
 
 /// sigstore-python verifies `bundle` for the image `digest` (see sigstore_verify.py for why
 /// its library, not its CLI, reads the statement).
-fn sigstore_python(dir: &Path, trust: &Path, bundle: &Value, digest: &str) -> (bool, String) {
+pub fn sigstore_python(dir: &Path, trust: &Path, bundle: &Value, digest: &str) -> (bool, String) {
     let sigstore = require_tool("sigstore", "pip install sigstore==4.5.1");
     let python = sigstore.with_file_name("python3");
     let b = dir.join("image.sigstore.json");
@@ -255,7 +255,7 @@ fn keyless_signature_verifies_with_sigstore_python_and_github_workflow() {
 
 /// Rewrites the first bundle referrer of `image` through `edit` (new blob, new manifest,
 /// new fallback index), as someone with write access to the repository could.
-fn rewrite_bundle(lay: &Path, image: &str, edit: impl FnOnce(&mut Value)) {
+pub fn rewrite_bundle(lay: &Path, image: &str, edit: impl FnOnce(&mut Value)) {
     let place = Place::Layout(lay);
     let (mut manifest, mut bundle) = place.fallback_bundles(image).remove(0);
     edit(&mut bundle);
@@ -275,7 +275,7 @@ fn rewrite_bundle(lay: &Path, image: &str, edit: impl FnOnce(&mut Value)) {
     );
 }
 
-fn refused(out: &Output, reason: &str) {
+pub fn refused(out: &Output, reason: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(out.stdout.is_empty(), "nothing verified is printed");

@@ -7,6 +7,7 @@ pub mod attest;
 mod attest_negative;
 mod interop;
 pub mod keyless;
+mod keyless_attest;
 mod layout;
 mod negative;
 mod recursive;
