@@ -8,7 +8,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use p256::ecdsa::SigningKey;
 use serde::Serialize;
 
 use super::assets::{self, AssetFile};
@@ -58,7 +57,8 @@ pub struct Request<'a> {
     pub opts: crate::oci::registry::Options,
     pub sources: crate::oci::auth::Sources,
     pub tags: crate::config::release::TagsConfig,
-    pub key: Option<SigningKey>,
+    /// `release.signing`: a key, keyless, or none (unsigned).
+    pub signing: Option<evidence::Signing>,
     pub gate: Gate,
     pub github: Option<GithubTarget>,
     pub replace: bool,
@@ -116,10 +116,32 @@ pub struct PlatformRecord {
 pub async fn run(req: Request<'_>) -> Result<Record, PipelineError> {
     let dist = req.plan.dist.clone();
     std::fs::create_dir_all(dist.join("sbom")).map_err(|e| io(&dist, e))?;
+    let token;
+    let annotations = std::collections::BTreeMap::new();
+    let signer = match &req.signing {
+        None => None,
+        Some(evidence::Signing::Key(key)) => Some(evidence::Signer::Key(key)),
+        Some(evidence::Signing::Keyless(services)) => {
+            let client = crate::http::Client::new(crate::http::Purpose::Api)
+                .map_err(|e| PipelineError::Plan(format!("HTTP client: {e}")))?
+                .into_reqwest();
+            token = crate::sign::keyless::oidc::token(&client).await?;
+            step("keyless signing: OIDC token obtained");
+            Some(evidence::Signer::Keyless(
+                crate::sign::keyless::sign::Request {
+                    services: services.clone(),
+                    token: &token,
+                    annotations: &annotations,
+                    created: req.created.clone(),
+                    client,
+                },
+            ))
+        }
+    };
     let mut images = Vec::new();
     let mut built = Vec::new();
     for (image_plan, spec) in req.plan.images.iter().zip(&req.specs) {
-        let (record, root, store) = image(&req, image_plan, spec).await?;
+        let (record, root, store) = image(&req, signer.as_ref(), image_plan, spec).await?;
         images.push(record);
         built.push((root, store));
     }
@@ -128,7 +150,7 @@ pub async fn run(req: Request<'_>) -> Result<Record, PipelineError> {
         git_tag: req.plan.git_tag.clone(),
         prerelease: req.plan.prerelease,
         make_latest: req.plan.make_latest,
-        signed: req.key.is_some(),
+        signed: signer.is_some(),
         gate: req.gate.clone(),
         images,
         assets: Vec::new(),
@@ -236,6 +258,7 @@ async fn promote_first(
 /// Build, SBOMs, signatures and the gate attestation for one image.
 async fn image(
     req: &Request<'_>,
+    signer: Option<&evidence::Signer<'_>>,
     plan: &ImagePlan,
     spec: &ImageSpec,
 ) -> Result<(ImageRecord, Fetched, Store), PipelineError> {
@@ -288,8 +311,8 @@ async fn image(
         tags: Vec::new(),
         signatures: Vec::new(),
     };
-    sboms(req, plan, &store, &outcome.digest, &mut rec).await?;
-    if let Some(key) = &req.key {
+    sboms(req, signer, plan, &store, &outcome.digest, &mut rec).await?;
+    if let Some(signer) = signer {
         let mut subjects = vec![Subject::of(&root)];
         for p in &rec.platforms {
             let m = store
@@ -298,7 +321,7 @@ async fn image(
             subjects.push(Subject::of(&m));
         }
         for s in &subjects {
-            let stored = evidence::sign(&store, s, key, &req.created).await?;
+            let stored = evidence::sign(&store, s, signer, &req.created).await?;
             rec.signatures.push(stored.manifest.to_string());
         }
         step(&format!(
@@ -311,7 +334,7 @@ async fn image(
             evidence::attest(
                 &store,
                 &subject,
-                key,
+                signer,
                 evidence::VULN_PREDICATE,
                 predicate,
                 &req.created,
@@ -326,9 +349,10 @@ async fn image(
     Ok((rec, root, store))
 }
 
-/// One CycloneDX SBOM per platform into `dist/sbom`, attested when there is a key.
+/// One CycloneDX SBOM per platform into `dist/sbom`, attested when the release signs.
 async fn sboms(
     req: &Request<'_>,
+    signer: Option<&evidence::Signer<'_>>,
     plan: &ImagePlan,
     store: &Store,
     digest: &str,
@@ -358,7 +382,7 @@ async fn sboms(
         crate::fs::write_atomically(&path, &bytes).map_err(|e| io(&path, e))?;
         let pdigest = doc.subject.digest.clone().unwrap_or_default();
         let mut attestation = None;
-        if let Some(key) = &req.key {
+        if let Some(signer) = signer {
             let m = store
                 .resolve(&at_digest(&plan.destination, &pdigest)?)
                 .await?;
@@ -367,7 +391,7 @@ async fn sboms(
             let stored = evidence::attest(
                 store,
                 &Subject::of(&m),
-                key,
+                signer,
                 evidence::SBOM_PREDICATE,
                 &predicate,
                 &req.created,

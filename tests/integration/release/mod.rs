@@ -5,6 +5,7 @@
 mod fanout;
 mod github;
 mod github_pages;
+mod keyless;
 mod layout;
 mod promote;
 mod registry;
