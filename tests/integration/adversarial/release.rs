@@ -246,3 +246,36 @@ fn a_release_url_with_a_newline_and_a_workflow_command_is_escaped_everywhere() {
         );
     }
 }
+
+#[test]
+fn environments_a_release_cannot_promote_to_are_refused_before_anything_is_built() {
+    // See: issue 14 (one first environment; one `repository:` cannot hold two images).
+    let cases = [
+        ("environments:\n  a: {}\n  b: {}\n", "have no `after:`"),
+        (
+            "environments:\n  staging:\n    repository: 127.0.0.1:9/one\n",
+            "has one `repository:` and cicd.yaml has 2 images",
+        ),
+        (
+            "environments:\n  staging:\n    require:\n      sbom: true\n      signature: { github-workflow: acme/app/.github/workflows/release.yml }\n",
+            "cannot check",
+        ),
+    ];
+    for (extra, reason) in cases {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path();
+        plain_project(dir, "v1.0.0");
+        let mut yaml = std::fs::read_to_string(dir.join("cicd.yaml")).expect("yaml");
+        yaml.push_str(extra);
+        std::fs::write(dir.join("cicd.yaml"), yaml).expect("yaml");
+        let run = release(dir, &[], &["--to", "oci:./out", "--offline", "--json"]);
+        assert_eq!(run.code, 2, "{extra}: {}", run.stderr);
+        assert!(run.stderr.contains(reason), "{extra}: {}", run.stderr);
+        assert!(
+            run.stdout.is_empty() && run.output.is_empty(),
+            "{}",
+            run.stdout
+        );
+        assert!(!dir.join("out").exists(), "{extra}: built before refusing");
+    }
+}
