@@ -239,7 +239,12 @@ async fn promote_first(
     )
     .await;
     for (image, o) in released.iter().zip(&p.images) {
-        if o.promoted() {
+        if p.unchanged.contains(&o.digest) {
+            step(&format!(
+                "{} {} is already at {} ({}): evidence verified, nothing to move",
+                image.name, o.digest, p.environment, o.tag
+            ));
+        } else if o.promoted() && p.error.is_none() {
             step(&format!(
                 "promoted {} {} to {} ({})",
                 image.name, o.digest, p.environment, o.tag

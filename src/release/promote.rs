@@ -30,6 +30,8 @@ pub struct Promotion {
     /// `promoted`, `refused` (evidence missing: exit 1) or `failed` (exit 3, or 2).
     pub result: String,
     pub images: Vec<Outcome>,
+    /// Digests the environment already pointed at (a re-run): verified, not tagged again.
+    pub unchanged: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(skip)]
@@ -112,6 +114,7 @@ pub async fn run(
         environment: target.name.clone(),
         result: "failed".into(),
         images: Vec::new(),
+        unchanged: Vec::new(),
         error: None,
         exit: Exit::External,
     };
@@ -170,6 +173,12 @@ async fn promote_all(
     }
     for ((req, fetched), outcome) in ready.iter().zip(out.images.iter_mut()) {
         let Some(image) = fetched else { continue };
+        // A re-run of the same release: the environment already has this digest, and a
+        // second history entry or deployment would record a promotion that did not happen.
+        if outcome.previous_digest.as_deref() == Some(outcome.digest.as_str()) {
+            out.unchanged.push(outcome.digest.clone());
+            continue;
+        }
         let deployment = match &target.deployer {
             Some(d) => Some(
                 d.start(&deployment(target, outcome, git_tag))

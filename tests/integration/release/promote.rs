@@ -182,6 +182,35 @@ fn a_release_promotes_each_image_to_the_first_environment_with_the_evidence_it_m
     );
     gh.assert_openapi_valid();
 
+    // A re-run verifies again and moves nothing: no second history entry or deployment.
+    let history = |repo: &str| {
+        skopeo(&[
+            "list-tags",
+            "--tls-verify=false",
+            &format!("docker://{repo}"),
+        ])
+        .matches("\"staging-")
+        .count()
+    };
+    let before = history(&repos[0]);
+    assert!(before >= 1, "no staging history entry");
+    let again = release(
+        dir,
+        &env,
+        &["--json", "--scan-report", report.to_str().expect("utf8")],
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let p = &again.json()["promotion"];
+    assert_eq!(p["result"], "promoted");
+    assert_eq!(p["unchanged"].as_array().map(Vec::len), Some(2), "{p:#}");
+    assert_eq!(history(&repos[0]), before);
+    assert_eq!(gh.state().deployments.len(), 2);
+    assert!(
+        again.stderr.contains("already at staging"),
+        "{}",
+        again.stderr
+    );
+
     // The vuln attestation carries the report's scanner version and scan time (item 4).
     let tags = skopeo(&[
         "list-tags",
