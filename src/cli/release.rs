@@ -8,12 +8,13 @@ use super::RegistryArgs;
 
 pub(super) const RELEASE_EXIT_CODES: &str = "\
 Exit codes:
-  0  released (or, with --dry-run, planned)
-  1  the vulnerability gate failed: nothing was tagged and no GitHub release was made
+  0  released (and promoted to the first environment, when `environments:` has one)
+  1  the vulnerability gate failed: nothing was tagged and no GitHub release was made; or the
+     first environment refused the release (its evidence is missing): released, not promoted
   2  bad input or usage (no version tag on HEAD, a tag that is not semver, invalid cicd.yaml,
      an asset glob that matches nothing, a changed asset without --replace)
-  3  external failure after retries (registry, GitHub, network, a build tool); re-running
-     completes the release";
+  3  external failure after retries (registry, GitHub, network, a build tool, Fulcio/Rekor),
+     also during the promotion (the record says `promotion: failed`); re-running completes it";
 
 #[derive(Debug, Args)]
 pub struct ReleaseArgs {

@@ -71,7 +71,8 @@ pub fn attach(args: &TrivyArgs, key: &SigningKey, gate: &Gate, offline: bool) ->
     Ok(())
 }
 
-fn read_report(path: &PathBuf) -> Result<serde_json::Value, Error> {
+/// One Trivy report as JSON, size-capped (shared with `cicd release`'s gate attestation).
+pub fn read_report(path: &PathBuf) -> Result<serde_json::Value, Error> {
     let bad = |reason: String| Error::BadInput {
         path: path.clone(),
         reason,

@@ -10,9 +10,10 @@ use secrecy::SecretString;
 use crate::cli::Cli;
 use crate::cli::release::ReleaseArgs;
 use crate::config::Loaded;
-use crate::config::release::Signing;
+use crate::config::release::Signing as ConfigSigning;
 use crate::error::{Error, Exit};
 use crate::release::PipelineError;
+use crate::release::evidence::Signing;
 use crate::release::pipeline::{self, GithubTarget, step};
 use crate::release::plan::{self, ImagePlan, Plan};
 use crate::release::{assets, existing, tags};
@@ -38,11 +39,12 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
         &prefix,
     )
     .map_err(|e| Error::Usage(e.0))?;
-    let released = plan::released_versions(&loaded.base, &prefix);
+    let mut released = plan::released_versions(&loaded.base, &prefix);
     let mut notes_out = Vec::new();
     let destinations = destinations(&loaded, args.to.as_deref(), cli.offline)?;
     let github = github_target(cli, args, &mut notes_out)?;
-    let (key_path, key) = signing_key(&loaded, args.dry_run, &mut notes_out)?;
+    let (signing_label, signing) = signing(&loaded, args.dry_run, cli.offline, &mut notes_out)?;
+    let promotion = first_environment(cli, &loaded, github.is_some())?;
     let gate = super::release_gate::evaluate(cli, &args.scan_reports, &mut notes_out)?;
     let extra_assets =
         assets::from_globs(&loaded.base, &rcfg.assets).map_err(|e| Error::Usage(e.0))?;
@@ -53,6 +55,9 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
     };
     let ctx = super::registry::context(&args.registry)?;
     let rt = runtime()?;
+    if let Some(gh) = &github {
+        released.extend(github_versions(&rt, gh, &prefix)?);
+    }
     let mut images = Vec::new();
     for (spec, destination) in loaded.config.images.iter().zip(&destinations) {
         let existing = if cli.offline && !destination.starts_with("oci:") {
@@ -99,10 +104,9 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
         dist,
         assets: asset_names,
         github: github.as_ref().map(|g| g.repository.clone()),
-        signing: key_path
-            .as_ref()
-            .map_or("unsigned".into(), |path| format!("key {}", path.display())),
+        signing: signing_label,
         scan_reports: args.scan_reports.clone(),
+        environment: promotion.as_ref().map(|t| t.name.clone()),
         notes: notes_out,
     };
     if args.dry_run {
@@ -130,7 +134,7 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
         opts: super::registry::options(&args.registry),
         sources: super::registry::credential_sources(),
         tags: rcfg.tags.clone(),
-        key,
+        signing,
         gate,
         github,
         replace: args.replace,
@@ -139,6 +143,8 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
         created: created()?,
         source,
         records: read_records(&args.records)?,
+        promotion,
+        stamp: crate::release::promote::stamp().map_err(Error::Usage)?,
         plan,
     };
     let record = rt.block_on(pipeline::run(req)).map_err(pipe)?;
@@ -197,6 +203,27 @@ fn destinations(loaded: &Loaded, to: Option<&str>, offline: bool) -> Result<Vec<
     Ok(out)
 }
 
+/// The first environment when `environments:` is configured (checked before anything runs);
+/// GitHub deployments are recorded for it when the GitHub release is made.
+fn first_environment(
+    cli: &Cli,
+    loaded: &Loaded,
+    github: bool,
+) -> Result<Option<crate::release::promote::Target>, Error> {
+    if loaded.config.environments.is_empty() {
+        return Ok(None);
+    }
+    crate::config::environments::validate(loaded)?;
+    let deployer = if github {
+        crate::github::deployments::Deployer::from_env(&cli.api_url, &cli.server_url)
+            .map_err(|e| Error::Usage(format!("GitHub deployments: {e}")))?
+    } else {
+        None
+    };
+    crate::release::promote::first(loaded, loaded.config.images.len(), deployer)
+        .map_err(Error::Usage)
+}
+
 /// The GitHub release target when `GITHUB_TOKEN` and `GITHUB_REPOSITORY` are both set.
 fn github_target(
     cli: &Cli,
@@ -229,13 +256,34 @@ fn github_target(
     Ok(Some(GithubTarget { client, repository }))
 }
 
-/// The key `release.signing.key` names, decrypted with `CICD_KEY_PASSWORD`/`COSIGN_PASSWORD`
-/// (not read for a dry run); none configured → a note, and the release goes on unsigned.
-fn signing_key(
+/// The versions of the releases already on GitHub (drafts and prereleases left out), so
+/// `make_latest` is never set on a version below one GitHub already shows as released.
+fn github_versions(
+    rt: &tokio::runtime::Runtime,
+    gh: &GithubTarget,
+    prefix: &str,
+) -> Result<Vec<semver::Version>, Error> {
+    let list = rt
+        .block_on(gh.client.list())
+        .map_err(|e| Error::External(format!("GitHub releases: {e}")))?;
+    Ok(list
+        .iter()
+        .filter(|r| !r.draft && !r.prerelease)
+        .filter_map(|r| r.tag_name.strip_prefix(prefix))
+        .filter_map(|v| semver::Version::parse(v).ok())
+        .collect())
+}
+
+/// `release.signing`: the key it names, decrypted with `CICD_KEY_PASSWORD`/`COSIGN_PASSWORD`
+/// (not read for a dry run), or keyless with the trust config `CICD_TRUST_CONFIG` names
+/// (Sigstore's public-good instance without one); none configured → a note, and the
+/// release goes on unsigned. Returns what the plan says, and the signing to use.
+fn signing(
     loaded: &Loaded,
     dry_run: bool,
+    offline: bool,
     notes: &mut Vec<String>,
-) -> Result<(Option<PathBuf>, Option<p256::ecdsa::SigningKey>), Error> {
+) -> Result<(String, Option<Signing>), Error> {
     let Some(mode) = loaded
         .config
         .release
@@ -246,29 +294,41 @@ fn signing_key(
         notes.push(
             "release.signing is not set in cicd.yaml: the images are released unsigned".into(),
         );
-        return Ok((None, None));
+        return Ok(("unsigned".into(), None));
     };
     let path = match mode {
-        Signing::Keyless => {
-            return Err(Error::Usage(
-                "release.signing.keyless: keyless signing is not available in cicd release yet; use release.signing.key".into(),
+        ConfigSigning::Keyless => {
+            if offline && !dry_run {
+                return Err(Error::NeedsNetwork(
+                    "keyless release signing (Fulcio, Rekor)",
+                ));
+            }
+            let config = std::env::var_os("CICD_TRUST_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from);
+            let trust = crate::sign::keyless::trust::load(config.as_deref())?;
+            let services = trust.services()?;
+            return Ok((
+                format!("keyless ({})", trust.source),
+                Some(Signing::Keyless(services)),
             ));
         }
-        Signing::Key(k) => resolve(&loaded.base, k),
+        ConfigSigning::Key(k) => resolve(&loaded.base, k),
     };
+    let label = format!("key {}", path.display());
     let pem = std::fs::read_to_string(&path).map_err(|e| Error::BadInput {
         path: path.clone(),
         reason: e.to_string(),
     })?;
     if dry_run {
         // The plan names the key; a dry run needs no password.
-        return Ok((Some(path), None));
+        return Ok((label, None));
     }
     let password = crate::sign::keys::password_from_env()
         .ok_or_else(|| super::keygen::key_error(&path, crate::sign::keys::KeyError::NoPassword))?;
     let key = crate::sign::keys::decrypt(&pem, &password)
         .map_err(|e| super::keygen::key_error(&path, e))?;
-    Ok((Some(path), Some(key)))
+    Ok((label, Some(Signing::Key(key))))
 }
 
 fn resolve(base: &Path, p: &str) -> PathBuf {

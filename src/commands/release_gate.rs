@@ -21,6 +21,7 @@ pub fn evaluate(cli: &Cli, reports: &[PathBuf], notes: &mut Vec<String>) -> Resu
             reports: Vec::new(),
             failing: 0,
             reasons: Vec::new(),
+            predicate: None,
         });
     }
     // The same flags `cicd check trivy REPORT…` would get, so the two can never disagree.
@@ -68,10 +69,34 @@ pub fn evaluate(cli: &Cli, reports: &[PathBuf], notes: &mut Vec<String>) -> Resu
             )));
         }
     };
+    let predicate = predicate(reports, &gate, now)?;
     Ok(Gate {
         result: result.into(),
         reports: reports.iter().map(|p| p.display().to_string()).collect(),
         failing: gate.failing,
         reasons: gate.reasons,
+        predicate: Some(predicate),
     })
+}
+
+/// The vuln attestation's predicate, made exactly as `cicd check trivy --attest` makes it:
+/// scanner version and scan times from the reports themselves.
+fn predicate(
+    reports: &[PathBuf],
+    gate: &crate::report::Gate,
+    now: i64,
+) -> Result<serde_json::Value, Error> {
+    let read = reports
+        .iter()
+        .map(super::check_trivy_attest::read_report)
+        .collect::<Result<Vec<_>, _>>()?;
+    let gate = serde_json::to_value(gate).map_err(|e| Error::Runtime(e.to_string()))?;
+    Ok(crate::sign::attest_vuln::predicate(
+        &crate::sign::attest_vuln::Scan {
+            reports: &read,
+            gate,
+            now: &crate::time::rfc3339(now),
+            parameters: std::env::args().skip(1).collect(),
+        },
+    ))
 }

@@ -77,6 +77,13 @@ fn plan_text(plan: &Plan) -> String {
         "GitHub release: {}",
         plan.github.as_deref().map_or("none".to_owned(), plain)
     );
+    let _ = writeln!(
+        s,
+        "promote to: {}",
+        plan.environment
+            .as_deref()
+            .map_or("none (no `environments:`)".to_owned(), plain)
+    );
     for n in &plan.notes {
         let _ = writeln!(s, "note: {}", plain(n));
     }
@@ -124,10 +131,56 @@ pub fn report(record: &Record, json: bool) -> Result<Exit, Error> {
         if let Some(r) = &record.release {
             write(rt.set_output("release-url", &r.url))?;
         }
+        promotion_outputs(record, &rt).map_err(|source| Error::Write {
+            path: PathBuf::from("$GITHUB_OUTPUT"),
+            source,
+        })?;
     }
     write(rt.append_summary(&summary(record)))?;
     super::deliver(None, out.as_bytes())?;
-    Ok(if failed { Exit::Violation } else { Exit::Ok })
+    Ok(exit(record))
+}
+
+/// The gate's verdict first, then the promotion's.
+fn exit(record: &Record) -> Exit {
+    if record.gate.failed() {
+        return Exit::Violation;
+    }
+    match &record.promotion {
+        Some(p) => {
+            if let Some(e) = &p.error {
+                eprintln!(
+                    "error: {}",
+                    plain(&format!("promotion to {}: {e}", p.environment))
+                );
+            }
+            p.exit
+        }
+        None => Exit::Ok,
+    }
+}
+
+/// `promotion-result` always; `environment` and `promoted-digest` only once promoted.
+fn promotion_outputs(record: &Record, rt: &Runtime) -> std::io::Result<()> {
+    let Some(p) = &record.promotion else {
+        return Ok(());
+    };
+    rt.set_output("promotion-result", &p.result)?;
+    if p.result != "promoted" {
+        return Ok(());
+    }
+    rt.set_output("environment", &p.environment)?;
+    let digests: BTreeMap<&str, &str> = record
+        .images
+        .iter()
+        .zip(&p.images)
+        .map(|(i, o)| (i.name.as_str(), o.digest.as_str()))
+        .collect();
+    if let [only] = p.images.as_slice() {
+        rt.set_output("promoted-digest", &only.digest)?;
+    }
+    let map = serde_json::to_string(&digests).map_err(std::io::Error::other)?;
+    rt.set_output("promoted-digests", &map)
 }
 
 fn text(r: &Record) -> String {
@@ -158,6 +211,18 @@ fn text(r: &Record) -> String {
     let _ = writeln!(s, "  notes: {}", plain(&r.notes_file.display().to_string()));
     if let Some(rel) = &r.release {
         let _ = writeln!(s, "  GitHub release: {} ({})", plain(&rel.url), rel.release);
+    }
+    if let Some(p) = &r.promotion {
+        let _ = writeln!(s, "  promotion to {}: {}", plain(&p.environment), p.result);
+        for o in &p.images {
+            for c in &o.evidence {
+                let mark = if c.verified { "ok  " } else { "FAIL" };
+                let _ = writeln!(s, "    {mark} {}: {}", plain(&c.evidence), plain(&c.detail));
+            }
+        }
+        if let Some(e) = &p.error {
+            let _ = writeln!(s, "    error: {}", plain(e));
+        }
     }
     s
 }
@@ -199,6 +264,17 @@ fn summary(r: &Record) -> String {
     }
     if let Some(rel) = &r.release {
         let _ = writeln!(s, "\nGitHub release: {}", markdown(&rel.url));
+    }
+    if let Some(p) = &r.promotion {
+        let _ = writeln!(
+            s,
+            "\nPromotion to {}: **{}**",
+            markdown_code(&p.environment),
+            p.result
+        );
+        for reason in p.images.iter().flat_map(|o| &o.refused).chain(&p.error) {
+            let _ = writeln!(s, "- {}", markdown(reason));
+        }
     }
     s
 }

@@ -1,5 +1,6 @@
 //! GitHub releases and their assets over the REST API: get a release by tag, create and update
-//! one, list, upload and delete assets. Uploads go to the host the release's `upload_url`
+//! one, list releases and assets (every page, `Link: rel="next"` on the API's origin only),
+//! upload and delete assets. Uploads go to the host the release's `upload_url`
 //! names (uploads.github.com, or GHES's own), never to an address built here. Every request
 //! goes through [`crate::http`] (timeouts, retries on 5xx/429/broken connections); the token
 //! is a [`SecretString`] sent only as the `Authorization` header.
@@ -113,20 +114,53 @@ impl Releases {
         read(response, &url, 200).await
     }
 
-    /// `GET /repos/{owner}/{repo}/releases/{id}/assets` (up to 100; a release with more is
-    /// refused rather than half-read).
+    /// `GET /repos/{owner}/{repo}/releases/{id}/assets`, every page.
     pub async fn assets(&self, id: u64) -> Result<Vec<Asset>, ApiError> {
-        let url = self.url(&format!("/{id}/assets"));
-        let page = format!("{url}?per_page=100");
-        let response = self.http.send(|c| self.authorized(c.get(&page))).await?;
-        let assets: Vec<Asset> = read(response, &url, 200).await?;
-        if assets.len() >= 100 {
-            return Err(ApiError::Body {
-                url,
-                reason: "the release has 100 or more assets; cicd reads one page".into(),
-            });
+        self.paged(&self.url(&format!("/{id}/assets"))).await
+    }
+
+    /// `GET /repos/{owner}/{repo}/releases`, every page (drafts included).
+    pub async fn list(&self) -> Result<Vec<Release>, ApiError> {
+        self.paged(&self.url("")).await
+    }
+
+    /// `url?per_page=100`, then each `Link: <…>; rel="next"` page GitHub names, which must be
+    /// on the API's own origin (the token goes with it); at most [`MAX_PAGES`] pages.
+    async fn paged<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<Vec<T>, ApiError> {
+        let mut out = Vec::new();
+        let mut next = Some(format!("{url}?per_page=100"));
+        let mut pages = 0;
+        while let Some(page) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                return Err(ApiError::Body {
+                    url: url.to_owned(),
+                    reason: format!("more than {MAX_PAGES} pages of 100"),
+                });
+            }
+            let response = self.http.send(|c| self.authorized(c.get(&page))).await?;
+            let link = response
+                .headers()
+                .get("link")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let items: Vec<T> = read(response, &page, 200).await?;
+            out.extend(items);
+            next = match link.as_deref().and_then(next_link) {
+                Some(n) if n.starts_with(&format!("{}/", self.base)) => Some(n),
+                Some(n) => {
+                    return Err(ApiError::Body {
+                        url: page,
+                        reason: format!(
+                            "the next page `{n}` is not on {}: not followed",
+                            self.base
+                        ),
+                    });
+                }
+                None => None,
+            };
         }
-        Ok(assets)
+        Ok(out)
     }
 
     /// `DELETE /repos/{owner}/{repo}/releases/assets/{id}`.
@@ -177,6 +211,24 @@ impl Releases {
             .header("X-GitHub-Api-Version", "2022-11-28")
             .bearer_auth(self.token.expose_secret())
     }
+}
+
+/// The most pages one listing reads (10 000 entries).
+pub const MAX_PAGES: usize = 100;
+
+/// The target of `rel="next"` in a `Link` header (RFC 8288), if any.
+pub fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.trim().split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        params
+            .split(';')
+            .any(|p| {
+                let p = p.trim().replace(' ', "");
+                p == "rel=\"next\"" || p == "rel=next"
+            })
+            .then(|| target.to_owned())
+    })
 }
 
 fn json(request: reqwest::RequestBuilder, fields: &ReleaseFields) -> reqwest::RequestBuilder {
@@ -273,6 +325,14 @@ mod tests {
         )
         .expect("client");
         assert!(!format!("{r:?}").contains("ghs_secret"));
+        let link = "<http://h/repos/o/r/releases?per_page=100&page=2>; rel=\"next\", <http://h/repos/o/r/releases?per_page=100&page=9>; rel=\"last\"";
+        assert_eq!(
+            next_link(link).as_deref(),
+            Some("http://h/repos/o/r/releases?per_page=100&page=2")
+        );
+        assert_eq!(next_link("<http://h/x?page=1>; rel=\"prev\""), None);
+        assert_eq!(next_link("garbage, <unclosed; rel=next"), None);
+        assert_eq!(next_link(""), None);
         assert_eq!(
             r.url("/tags/x"),
             "http://127.0.0.1:9/repos/o/r/releases/tags/x"

@@ -1,17 +1,34 @@
 //! The evidence a release attaches to an image digest: the key-based signature of the index
 //! and of each platform manifest (`--recursive`, as cosign), a CycloneDX SBOM attestation per
-//! platform, and the vulnerability gate's result as a `vuln` attestation, all as DSSE bundles
+//! platform, and the vulnerability gate's result as a `vuln` attestation (predicate from
+//! `sign::attest_vuln`, as `cicd check trivy --attest`), all as DSSE bundles
 //! stored as referrers by `crate::sign::attest` (idempotent: the same statement is never
-//! stored twice). Without a key nothing is attached; the caller says so once.
+//! stored twice). Signing is with a cosign key or keyless (a Fulcio certificate per subject
+//! and a Rekor entry, through `sign::keyless`). Without either nothing is attached; the
+//! caller says so once.
 
 use std::collections::BTreeMap;
 
 use p256::ecdsa::SigningKey;
 
-use crate::oci::error::OciError;
+use super::PipelineError;
 use crate::oci::store::Store;
+use crate::sign::keyless::sign::{self as keyless_sign, SignError};
 use crate::sign::signer::{self, Format};
 use crate::sign::store::{Stored, Subject};
+
+/// How the release signs, as configured in `release.signing`.
+pub enum Signing {
+    Key(SigningKey),
+    /// The Fulcio, Rekor and TSA endpoints of the trust config (`CICD_TRUST_CONFIG`).
+    Keyless(sigstore_sign::SigningServices),
+}
+
+/// What signs while the pipeline runs (the keyless request holds this run's OIDC token).
+pub enum Signer<'a> {
+    Key(&'a SigningKey),
+    Keyless(keyless_sign::Request<'a>),
+}
 
 /// cosign's predicate type for a CycloneDX SBOM attestation.
 pub const SBOM_PREDICATE: &str = crate::sign::attest::CYCLONEDX;
@@ -22,48 +39,62 @@ pub const VULN_PREDICATE: &str = crate::sign::attest::VULN;
 pub async fn sign(
     store: &Store,
     subject: &Subject,
-    key: &SigningKey,
+    signer: &Signer<'_>,
     created: &str,
-) -> Result<Stored, OciError> {
-    let req = signer::Request {
-        key,
-        format: Format::Bundle,
-        annotations: BTreeMap::new(),
-        docker_reference: String::new(),
-        created: created.to_owned(),
-    };
-    signer::sign(store, subject, &req).await
+) -> Result<Stored, PipelineError> {
+    match signer {
+        Signer::Key(key) => {
+            let req = signer::Request {
+                key,
+                format: Format::Bundle,
+                annotations: BTreeMap::new(),
+                docker_reference: String::new(),
+                created: created.to_owned(),
+            };
+            Ok(signer::sign(store, subject, &req).await?)
+        }
+        Signer::Keyless(req) => Ok(keyless_sign::sign(store, subject, req)
+            .await
+            .map_err(keyless)?
+            .0),
+    }
 }
 
 /// Attests `predicate` of `predicate_type` about `subject` (a bundle referrer).
 pub async fn attest(
     store: &Store,
     subject: &Subject,
-    key: &SigningKey,
+    signer: &Signer<'_>,
     predicate_type: &str,
     predicate: &serde_json::Value,
     created: &str,
-) -> Result<Stored, OciError> {
-    let req = crate::sign::attest::Request {
-        key,
-        format: Format::Bundle,
-        created: created.to_owned(),
-    };
-    crate::sign::attest::attest(store, subject, predicate_type, predicate, &req).await
+) -> Result<Stored, PipelineError> {
+    match signer {
+        Signer::Key(key) => {
+            let req = crate::sign::attest::Request {
+                key,
+                format: Format::Bundle,
+                created: created.to_owned(),
+            };
+            Ok(
+                crate::sign::attest::attest(store, subject, predicate_type, predicate, &req)
+                    .await?,
+            )
+        }
+        Signer::Keyless(req) => {
+            Ok(
+                keyless_sign::attest(store, subject, predicate_type, predicate, req)
+                    .await
+                    .map_err(keyless)?
+                    .0,
+            )
+        }
+    }
 }
 
-/// The `vuln/v1` predicate for a gate result: the scanner, the reports read and the verdict.
-/// Its `metadata` times are the release's clock, so a re-run at another time writes a new
-/// attestation only if the result changed (the statement is otherwise identical).
-pub fn vuln_predicate(result: &str, reports: &[String], failing: usize) -> serde_json::Value {
-    serde_json::json!({
-        "invocation": {"parameters": reports, "uri": "", "event_id": "", "builder.id": "cicd release"},
-        "scanner": {
-            "uri": "pkg:github/aquasecurity/trivy",
-            "version": "",
-            "db": {"uri": "", "version": ""},
-            "result": {"gate": result, "failing": failing}
-        },
-        "metadata": {"scanStartedOn": "", "scanFinishedOn": ""}
-    })
+fn keyless(e: SignError) -> PipelineError {
+    match e {
+        SignError::Keyless(k) => PipelineError::Keyless(k),
+        SignError::Oci(o) => PipelineError::Oci(o),
+    }
 }

@@ -15,6 +15,7 @@ pub mod github;
 pub mod notes;
 pub mod pipeline;
 pub mod plan;
+pub mod promote;
 
 use thiserror::Error;
 
@@ -36,6 +37,8 @@ pub enum PipelineError {
     Sbom(#[from] crate::sbom::SbomError),
     #[error(transparent)]
     Publish(#[from] github::PublishError),
+    #[error(transparent)]
+    Keyless(#[from] crate::sign::keyless::KeylessError),
     #[error("could not write {0}: {1}")]
     Write(std::path::PathBuf, std::io::Error),
 }
@@ -53,6 +56,7 @@ impl PipelineError {
             PipelineError::Publish(github::PublishError::Changed { .. }) => Exit::BadInput,
             PipelineError::Oci(e) if e.is_bad_input() => Exit::BadInput,
             PipelineError::Build(e) => e.exit(),
+            PipelineError::Keyless(e) => e.exit(),
             PipelineError::Oci(_)
             | PipelineError::Sbom(_)
             | PipelineError::Publish(_)

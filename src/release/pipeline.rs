@@ -8,7 +8,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use p256::ecdsa::SigningKey;
 use serde::Serialize;
 
 use super::assets::{self, AssetFile};
@@ -32,6 +31,9 @@ pub struct Gate {
     pub reports: Vec<String>,
     pub failing: usize,
     pub reasons: Vec<String>,
+    /// The vuln attestation's predicate (`sign::attest_vuln`), when reports were given.
+    #[serde(skip)]
+    pub predicate: Option<serde_json::Value>,
 }
 
 impl Gate {
@@ -55,7 +57,8 @@ pub struct Request<'a> {
     pub opts: crate::oci::registry::Options,
     pub sources: crate::oci::auth::Sources,
     pub tags: crate::config::release::TagsConfig,
-    pub key: Option<SigningKey>,
+    /// `release.signing`: a key, keyless, or none (unsigned).
+    pub signing: Option<evidence::Signing>,
     pub gate: Gate,
     pub github: Option<GithubTarget>,
     pub replace: bool,
@@ -66,6 +69,9 @@ pub struct Request<'a> {
     pub source: BuildSource,
     /// Fan-out digest records (`--records`), with the file each came from.
     pub records: Vec<(PathBuf, crate::build::record::Record)>,
+    /// The first environment, promoted to after the GitHub release.
+    pub promotion: Option<super::promote::Target>,
+    pub stamp: crate::promote::Stamp,
 }
 
 /// The whole release, for `--json` and the outputs.
@@ -81,6 +87,8 @@ pub struct Record {
     pub assets: Vec<AssetFile>,
     pub notes_file: PathBuf,
     pub release: Option<Published>,
+    /// The first environment's promotion (none when `environments:` is not configured).
+    pub promotion: Option<super::promote::Promotion>,
     pub notes: Vec<String>,
 }
 
@@ -108,10 +116,32 @@ pub struct PlatformRecord {
 pub async fn run(req: Request<'_>) -> Result<Record, PipelineError> {
     let dist = req.plan.dist.clone();
     std::fs::create_dir_all(dist.join("sbom")).map_err(|e| io(&dist, e))?;
+    let token;
+    let annotations = std::collections::BTreeMap::new();
+    let signer = match &req.signing {
+        None => None,
+        Some(evidence::Signing::Key(key)) => Some(evidence::Signer::Key(key)),
+        Some(evidence::Signing::Keyless(services)) => {
+            let client = crate::http::Client::new(crate::http::Purpose::Api)
+                .map_err(|e| PipelineError::Plan(format!("HTTP client: {e}")))?
+                .into_reqwest();
+            token = crate::sign::keyless::oidc::token(&client).await?;
+            step("keyless signing: OIDC token obtained");
+            Some(evidence::Signer::Keyless(
+                crate::sign::keyless::sign::Request {
+                    services: services.clone(),
+                    token: &token,
+                    annotations: &annotations,
+                    created: req.created.clone(),
+                    client,
+                },
+            ))
+        }
+    };
     let mut images = Vec::new();
     let mut built = Vec::new();
     for (image_plan, spec) in req.plan.images.iter().zip(&req.specs) {
-        let (record, root, store) = image(&req, image_plan, spec).await?;
+        let (record, root, store) = image(&req, signer.as_ref(), image_plan, spec).await?;
         images.push(record);
         built.push((root, store));
     }
@@ -120,12 +150,13 @@ pub async fn run(req: Request<'_>) -> Result<Record, PipelineError> {
         git_tag: req.plan.git_tag.clone(),
         prerelease: req.plan.prerelease,
         make_latest: req.plan.make_latest,
-        signed: req.key.is_some(),
+        signed: signer.is_some(),
         gate: req.gate.clone(),
         images,
         assets: Vec::new(),
         notes_file: dist.join("release-notes.md"),
         release: None,
+        promotion: None,
         notes: req.plan.notes.clone(),
     };
     if req.gate.failed() {
@@ -154,8 +185,6 @@ pub async fn run(req: Request<'_>) -> Result<Record, PipelineError> {
         }
         step(&format!("tagged {}: {}", rec.name, rec.tags.join(", ")));
     }
-    // Promotion to the first environment (issue 15) runs here, after tags and before the
-    // GitHub release, once `crate::release::promote` exists; there is no call until then.
     let body = notes::body(&record, &req.changelog);
     crate::fs::write_atomically(&record.notes_file, body.as_bytes())
         .map_err(|e| io(&record.notes_file, e))?;
@@ -179,12 +208,62 @@ pub async fn run(req: Request<'_>) -> Result<Record, PipelineError> {
         ));
         record.release = Some(published);
     }
+    if let Some(target) = &req.promotion {
+        record.promotion = Some(promote_first(&req, target, &record).await);
+    }
     Ok(record)
+}
+
+/// The first environment, with the evidence just attached; said on stderr.
+async fn promote_first(
+    req: &Request<'_>,
+    target: &super::promote::Target,
+    record: &Record,
+) -> super::promote::Promotion {
+    let released: Vec<_> = record
+        .images
+        .iter()
+        .map(|i| super::promote::Released {
+            name: &i.name,
+            destination: &i.destination,
+            digest: &i.digest,
+        })
+        .collect();
+    let p = super::promote::run(
+        &req.ctx,
+        target,
+        &released,
+        &record.version,
+        &record.git_tag,
+        &req.stamp,
+    )
+    .await;
+    for (image, o) in released.iter().zip(&p.images) {
+        if p.unchanged.contains(&o.digest) {
+            step(&format!(
+                "{} {} is already at {} ({}): evidence verified, nothing to move",
+                image.name, o.digest, p.environment, o.tag
+            ));
+        } else if o.promoted() && p.error.is_none() {
+            step(&format!(
+                "promoted {} {} to {} ({})",
+                image.name, o.digest, p.environment, o.tag
+            ));
+        }
+        for r in &o.refused {
+            step(&format!("{} refused {}: {r}", p.environment, image.name));
+        }
+    }
+    if let Some(e) = &p.error {
+        step(&format!("promotion to {} failed: {e}", p.environment));
+    }
+    p
 }
 
 /// Build, SBOMs, signatures and the gate attestation for one image.
 async fn image(
     req: &Request<'_>,
+    signer: Option<&evidence::Signer<'_>>,
     plan: &ImagePlan,
     spec: &ImageSpec,
 ) -> Result<(ImageRecord, Fetched, Store), PipelineError> {
@@ -237,8 +316,8 @@ async fn image(
         tags: Vec::new(),
         signatures: Vec::new(),
     };
-    sboms(req, plan, &store, &outcome.digest, &mut rec).await?;
-    if let Some(key) = &req.key {
+    sboms(req, signer, plan, &store, &outcome.digest, &mut rec).await?;
+    if let Some(signer) = signer {
         let mut subjects = vec![Subject::of(&root)];
         for p in &rec.platforms {
             let m = store
@@ -247,7 +326,7 @@ async fn image(
             subjects.push(Subject::of(&m));
         }
         for s in &subjects {
-            let stored = evidence::sign(&store, s, key, &req.created).await?;
+            let stored = evidence::sign(&store, s, signer, &req.created).await?;
             rec.signatures.push(stored.manifest.to_string());
         }
         step(&format!(
@@ -255,16 +334,14 @@ async fn image(
             root.digest,
             rec.platforms.len()
         ));
-        if req.gate.result != "not-gated" {
-            let predicate =
-                evidence::vuln_predicate(&req.gate.result, &req.gate.reports, req.gate.failing);
+        if let Some(predicate) = &req.gate.predicate {
             let subject = Subject::of(&root);
             evidence::attest(
                 &store,
                 &subject,
-                key,
+                signer,
                 evidence::VULN_PREDICATE,
-                &predicate,
+                predicate,
                 &req.created,
             )
             .await?;
@@ -277,9 +354,10 @@ async fn image(
     Ok((rec, root, store))
 }
 
-/// One CycloneDX SBOM per platform into `dist/sbom`, attested when there is a key.
+/// One CycloneDX SBOM per platform into `dist/sbom`, attested when the release signs.
 async fn sboms(
     req: &Request<'_>,
+    signer: Option<&evidence::Signer<'_>>,
     plan: &ImagePlan,
     store: &Store,
     digest: &str,
@@ -309,7 +387,7 @@ async fn sboms(
         crate::fs::write_atomically(&path, &bytes).map_err(|e| io(&path, e))?;
         let pdigest = doc.subject.digest.clone().unwrap_or_default();
         let mut attestation = None;
-        if let Some(key) = &req.key {
+        if let Some(signer) = signer {
             let m = store
                 .resolve(&at_digest(&plan.destination, &pdigest)?)
                 .await?;
@@ -318,7 +396,7 @@ async fn sboms(
             let stored = evidence::attest(
                 store,
                 &Subject::of(&m),
-                key,
+                signer,
                 evidence::SBOM_PREDICATE,
                 &predicate,
                 &req.created,

@@ -151,6 +151,8 @@ pub struct Plan {
     pub github: Option<String>,
     pub signing: String,
     pub scan_reports: Vec<PathBuf>,
+    /// The first environment, promoted to once the release is made.
+    pub environment: Option<String>,
     pub notes: Vec<String>,
 }
 

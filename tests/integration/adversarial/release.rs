@@ -1,10 +1,13 @@
 //! `cicd release` with hostile or broken input (issue 14 items 5–7): no tag on HEAD, a tag
 //! that is not semver, an image without platforms, an asset symlink leaving the tree, a
-//! `GITHUB_REPOSITORY` holding a newline and `::`, a GitHub API that never answers. Each is
-//! refused with the right exit code before anything is written, and no secret prints.
+//! `GITHUB_REPOSITORY` holding a newline and `::`, a GitHub API that never answers (while
+//! listing releases, or during the promotion that ends a release), a release URL from GitHub
+//! holding a newline and `::`. Each ends with the right exit code, nothing reported as passed,
+//! user-controlled text escaped, and no secret printed.
 
+use crate::harness::github_rest::GithubRest;
 use crate::harness::http::StallServer;
-use crate::release::{TOKEN, git, project, release};
+use crate::release::{TOKEN, git, layout_tags, project, release};
 
 fn plain_project(dir: &std::path::Path, tag: &str) {
     project(dir, [None, None], false, tag);
@@ -130,4 +133,149 @@ fn a_hostile_repository_name_and_a_silent_api_fail_closed_without_printing_the_t
         "a failed release set outputs: {}",
         run.output
     );
+}
+
+#[test]
+fn a_github_that_never_answers_the_release_listing_is_exit_3_naming_the_host() {
+    // See: issue 14 (make_latest reads GitHub's releases before anything is built).
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    plain_project(dir, "v1.0.0");
+    let silent = StallServer::silent();
+    let api = format!("http://{}", silent.addr);
+    let env = [
+        ("GITHUB_TOKEN", TOKEN),
+        ("GITHUB_REPOSITORY", "octo/app"),
+        ("GITHUB_API_URL", api.as_str()),
+    ];
+    let run = release(dir, &env, &["--to", "oci:./out", "--json"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains(&silent.addr), "{}", run.stderr);
+    assert!(
+        run.stdout.is_empty(),
+        "a failed release printed: {}",
+        run.stdout
+    );
+    assert!(run.output.is_empty(), "outputs: {}", run.output);
+    assert!(!dir.join("out").exists(), "built before GitHub answered");
+}
+
+#[test]
+fn a_github_that_never_answers_during_promotion_is_exit_3_and_nothing_reads_as_promoted() {
+    // See: issue 14 (promotion failure is exit 3, the record says which step failed).
+    let gh = GithubRest::start();
+    gh.route("POST", "/repos/{owner}/{repo}/deployments", |_| {
+        // Holds the answer well past the client's timeout and retries.
+        std::thread::sleep(std::time::Duration::from_secs(40));
+        None
+    });
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    plain_project(dir, "v1.0.0");
+    let mut yaml = std::fs::read_to_string(dir.join("cicd.yaml")).expect("yaml");
+    yaml.push_str("environments:\n  staging: {}\n");
+    std::fs::write(dir.join("cicd.yaml"), yaml).expect("yaml");
+    git(dir, &["commit", "-q", "-am", "chore: environments"]);
+    git(dir, &["tag", "-f", "-a", "v1.0.0", "-m", "v1.0.0"]);
+    let env = [
+        ("GITHUB_TOKEN", TOKEN),
+        ("GITHUB_REPOSITORY", "octo/app"),
+        ("GITHUB_API_URL", gh.api_url.as_str()),
+    ];
+    let run = release(dir, &env, &["--to", "oci:./out", "--json"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let host = gh.api_url.trim_start_matches("http://");
+    assert!(run.stderr.contains(host), "{}", run.stderr);
+    let v = run.json();
+    assert_eq!(v["promotion"]["result"], "failed", "{:#}", v["promotion"]);
+    assert!(
+        v["promotion"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains(host)),
+        "{:#}",
+        v["promotion"]
+    );
+    assert!(
+        run.output.contains("promotion-result=failed"),
+        "{}",
+        run.output
+    );
+    assert!(!run.output.contains("environment="), "{}", run.output);
+    assert!(!run.output.contains("promoted-digest"), "{}", run.output);
+    assert!(run.summary.contains("**failed**"), "{}", run.summary);
+    assert!(!run.summary.contains("promoted**"), "{}", run.summary);
+    for image in ["bb", "motd"] {
+        let tags = layout_tags(&dir.join("out").join(image));
+        assert!(
+            tags.iter().all(|(t, _)| !t.starts_with("staging")),
+            "{image}: {tags:?}"
+        );
+    }
+}
+
+#[test]
+fn a_release_url_with_a_newline_and_a_workflow_command_is_escaped_everywhere() {
+    // See: issue 14 (GitHub's answer is text cicd did not write).
+    let gh = GithubRest::start();
+    let id = gh.seed_release(
+        "octo",
+        "app",
+        serde_json::json!({"tag_name": "v1.0.0", "name": "v1.0.0\n::error::forged name", "body": "", "prerelease": false, "draft": false}),
+    );
+    gh.state().releases.get_mut(&id).expect("seeded")["html_url"] =
+        "https://github.com/octo/app/releases/tag/v1.0.0\n::error::forged url".into();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    plain_project(dir, "v1.0.0");
+    let env = [
+        ("GITHUB_TOKEN", TOKEN),
+        ("GITHUB_REPOSITORY", "octo/app"),
+        ("GITHUB_API_URL", gh.api_url.as_str()),
+    ];
+    let run = release(dir, &env, &["--to", "oci:./out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.summary.contains("GitHub release:"), "{}", run.summary);
+    for (what, text) in [
+        ("summary", &run.summary),
+        ("stdout", &run.stdout),
+        ("stderr", &run.stderr),
+    ] {
+        assert!(
+            !text.lines().any(|l| l.trim_start().starts_with("::")),
+            "{what} carries a workflow command: {text}"
+        );
+    }
+}
+
+#[test]
+fn environments_a_release_cannot_promote_to_are_refused_before_anything_is_built() {
+    // See: issue 14 (one first environment; one `repository:` cannot hold two images).
+    let cases = [
+        ("environments:\n  a: {}\n  b: {}\n", "have no `after:`"),
+        (
+            "environments:\n  staging:\n    repository: 127.0.0.1:9/one\n",
+            "has one `repository:` and cicd.yaml has 2 images",
+        ),
+        (
+            "environments:\n  staging:\n    require:\n      sbom: true\n      signature: { github-workflow: acme/app/.github/workflows/release.yml }\n",
+            "cannot check",
+        ),
+    ];
+    for (extra, reason) in cases {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path();
+        plain_project(dir, "v1.0.0");
+        let mut yaml = std::fs::read_to_string(dir.join("cicd.yaml")).expect("yaml");
+        yaml.push_str(extra);
+        std::fs::write(dir.join("cicd.yaml"), yaml).expect("yaml");
+        let run = release(dir, &[], &["--to", "oci:./out", "--offline", "--json"]);
+        assert_eq!(run.code, 2, "{extra}: {}", run.stderr);
+        assert!(run.stderr.contains(reason), "{extra}: {}", run.stderr);
+        assert!(
+            run.stdout.is_empty() && run.output.is_empty(),
+            "{}",
+            run.stdout
+        );
+        assert!(!dir.join("out").exists(), "{extra}: built before refusing");
+    }
 }

@@ -302,6 +302,10 @@ fn serve(mut conn: TcpStream, ctx: &Ctx, state: &Mutex<State>) -> std::io::Resul
             (status, body, false)
         }
     };
+    let (body, link) = match (request.method.as_str(), status) {
+        ("GET", 200) => paging::page(ctx.api, &path, &query, body),
+        _ => (body, String::new()),
+    };
     let content_type = request.header("content-type").unwrap_or("").to_owned();
     let request_body = if content_type.starts_with("application/json") || ctx.on == Host::Api {
         serde_json::from_slice(&request.body).unwrap_or(Value::Null)
@@ -334,7 +338,7 @@ fn serve(mut conn: TcpStream, ctx: &Ctx, state: &Mutex<State>) -> std::io::Resul
     };
     write!(
         conn,
-        "HTTP/1.1 {status} X\r\nContent-Type: application/json; charset=utf-8\r\nX-RateLimit-Remaining: 4999\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+        "HTTP/1.1 {status} X\r\nContent-Type: application/json; charset=utf-8\r\nX-RateLimit-Remaining: 4999\r\n{link}Content-Length: {}\r\nConnection: close\r\n\r\n{text}",
         text.len()
     )?;
     conn.flush()
@@ -447,6 +451,7 @@ fn merge_release(r: &mut Value, fields: &Value) {
 }
 
 mod defaults;
+mod paging;
 
 pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();

@@ -150,6 +150,7 @@ fn unsigned_release_says_so_once_and_dry_run_writes_nothing() {
     signing: unsigned
     gate: not gated (no --scan-report)
     GitHub release: none
+    promote to: none (no `environments:`)
     note: no GitHub release: GITHUB_TOKEN and GITHUB_REPOSITORY are not both set; notes and assets are written to dist
     note: release.signing is not set in cicd.yaml: the images are released unsigned
     note: no --scan-report given: the images are released without a vulnerability gate

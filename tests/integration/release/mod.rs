@@ -4,7 +4,10 @@
 
 mod fanout;
 mod github;
+mod github_pages;
+mod keyless;
 mod layout;
+mod promote;
 mod registry;
 mod stand_in;
 

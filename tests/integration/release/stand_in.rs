@@ -10,7 +10,13 @@ use serde_json::{Value, json};
 use crate::harness::github_rest::GithubRest;
 
 /// One HTTP/1.1 request over a fresh connection; returns (status, JSON body or null).
-fn call(origin: &str, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
+pub fn call(
+    origin: &str,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, Value) {
     let addr = origin.trim_start_matches("http://");
     let mut conn = TcpStream::connect(addr).expect("connect");
     let head = format!(

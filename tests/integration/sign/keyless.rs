@@ -13,7 +13,7 @@ use crate::harness::images;
 pub const ISSUER: &str = "https://token.actions.githubusercontent.com";
 /// Fulcio's SAN for the token: `https://github.com/` + its `job_workflow_ref`.
 pub const SAN: &str = "https://github.com/acme/ci/.github/workflows/sign.yml@refs/heads/main";
-const REQUEST_TOKEN: &str = "runtime-request-token-7f3e";
+pub const REQUEST_TOKEN: &str = "runtime-request-token-7f3e";
 
 /// The mock services: killed when dropped.
 pub struct Mock {
