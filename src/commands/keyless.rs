@@ -16,6 +16,26 @@ fn http_client() -> Result<reqwest::Client, Error> {
         .map_err(|e| Error::Runtime(format!("HTTP client: {e}")))
 }
 
+/// The Rekor the trust config at `trust_config` names (else public-good's), reached with
+/// cicd's HTTP client.
+pub fn rekor_log(trust_config: Option<&std::path::Path>) -> Result<rekor::Log, Error> {
+    let trust = trust::load(trust_config)?;
+    Ok(rekor::Log::new(&trust, http_client()?)?)
+}
+
+/// The trust config `CICD_TRUST_CONFIG` names, for commands without `--trust-config`.
+pub fn trust_config_from_env() -> Option<std::path::PathBuf> {
+    std::env::var_os("CICD_TRUST_CONFIG").map(std::path::PathBuf::from)
+}
+
+/// A signing failure as the command's error (services: exit 2/3; the store: exit 3).
+pub fn sign_error(e: SignError) -> Error {
+    match e {
+        SignError::Keyless(k) => Error::Keyless(k),
+        SignError::Oci(o) => Error::Image(o),
+    }
+}
+
 /// Signs with a Fulcio certificate for the OIDC identity and a Rekor entry.
 pub fn sign(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
     if !args.tlog_upload {
@@ -180,11 +200,9 @@ pub fn sign_key_logged(
         return Err(Error::NeedsNetwork("sign with a Rekor entry"));
     }
     let annotations = super::sign::parse_annotations(&args.annotations)?;
-    let trust = trust::load(args.keyless.trust_config.as_deref())?;
-    let url = rekor::url(&trust)?;
+    let log = rekor_log(args.keyless.trust_config.as_deref())?;
     let (loc, rt) = super::sign::target(&args.reference, offline)?;
     let created = super::sign::created()?;
-    let client = http_client()?;
     let (image, stored, log_index) = rt
         .block_on(async {
             let ctx = super::registry::context(&args.registry).map_err(SignError::Oci)?;
@@ -198,7 +216,7 @@ pub fn sign_key_logged(
                 &serde_json::json!({}),
             );
             let envelope = dsse::sign(key, statement::PAYLOAD_TYPE, payload);
-            let entry = rekor::upload(&client, &url, &envelope, key.verifying_key()).await?;
+            let entry = log.upload(&envelope, key.verifying_key()).await?;
             let log_index = Some(u64::from(entry.log_index));
             let b = bundle::key_based(key.verifying_key(), envelope, vec![entry]);
             let bytes = bundle::to_bytes(&b).map_err(|e| SignError::Oci(OciError::Manifest(e)))?;
@@ -223,8 +241,13 @@ pub fn sign_key_logged(
         });
         format!("{v:#}\n")
     } else {
+        let what = if stored.written {
+            "signed"
+        } else {
+            "already signed (nothing written)"
+        };
         format!(
-            "signed {}\n  log index {}\n  signature {}\n",
+            "{what} {}\n  log index {}\n  signature {}\n",
             image.digest,
             log_index.map_or("?".into(), |i| i.to_string()),
             stored.manifest

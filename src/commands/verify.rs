@@ -153,12 +153,7 @@ pub fn policy(
 ) -> Result<Arc<dyn Verifier>, Error> {
     let trust_path = identity.trust.trust_config.as_deref();
     if let Some(key) = key {
-        let mut policy = key_policy(key, ignore_tlog)?;
-        if !ignore_tlog {
-            let trust = trust::load(trust_path)?;
-            policy.log = Some(Arc::new(keyless_verify::verifier(&trust)?));
-        }
-        return Ok(Arc::new(policy));
+        return Ok(Arc::new(key_policy_logged(key, ignore_tlog, trust_path)?));
     }
     let wanted = identity::Policy::from_flags(&identity.flags()).map_err(Error::Usage)?;
     let policy = KeylessPolicy::load(trust_path, wanted)?;
@@ -168,6 +163,21 @@ pub fn policy(
         )));
     }
     Ok(Arc::new(policy))
+}
+
+/// The key-based policy with its Rekor check: the trust config at `trust_config` (else
+/// public-good's root) verifies log entries, unless `ignore_tlog`.
+pub fn key_policy_logged(
+    path: &Path,
+    ignore_tlog: bool,
+    trust_config: Option<&Path>,
+) -> Result<Policy, Error> {
+    let mut policy = key_policy(path, ignore_tlog)?;
+    if !ignore_tlog {
+        let trust = trust::load(trust_config)?;
+        policy.log = Some(Arc::new(keyless_verify::verifier(&trust)?));
+    }
+    Ok(policy)
 }
 
 /// The key-based policy: the cosign public key at `path`.
