@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::cli::sign::{AttestArgs, SignatureFormat, VerifyAttestationArgs};
 use crate::error::{Error, Exit};
+use crate::report::escape::{self, plain};
 use crate::sign::attest::{self, Request};
 use crate::sign::attest_verify::{self, Verdict};
 use crate::sign::keyless::rekor::Log;
@@ -125,12 +126,13 @@ pub fn verify(args: &VerifyAttestationArgs, offline: bool) -> Result<Exit, Error
     } else {
         render(&verdict)
     };
-    super::deliver(None, out.as_bytes())?;
+    // The predicate is the attester's text: inert to the Actions runner however it reads.
+    super::deliver(None, &escape::json(out.into_bytes()))?;
     if !verdict.holds() {
         eprintln!(
             "error: attestation verification failed for {}: {}",
             verdict.digest,
-            verdict.reason()
+            plain(&verdict.reason())
         );
         return Ok(Exit::Violation);
     }
@@ -139,7 +141,7 @@ pub fn verify(args: &VerifyAttestationArgs, offline: bool) -> Result<Exit, Error
             .signer
             .issuer
             .as_deref()
-            .map(|i| format!(" issued by {i}"))
+            .map(|i| format!(" issued by {}", plain(i)))
             .unwrap_or_default();
         let log = match v.signer.log_index {
             Some(i) => format!("transparency-log entry {i} checked"),
@@ -152,7 +154,7 @@ pub fn verify(args: &VerifyAttestationArgs, offline: bool) -> Result<Exit, Error
             v.predicate_type,
             verdict.digest,
             v.signer.kind,
-            v.signer.identity
+            plain(&v.signer.identity)
         );
     }
     super::sign::set_digest_output(verdict.digest.as_str())?;

@@ -6,6 +6,7 @@ use crate::cli::sign::{AttestArgs, SignArgs, SignatureFormat};
 use crate::error::{Error, Exit};
 use crate::http::{Client, Purpose};
 use crate::oci::error::OciError;
+use crate::report::escape::plain;
 use crate::sign::keyless::sign::{self as keyless_sign, SignError};
 use crate::sign::keyless::{oidc, rekor, trust};
 use crate::sign::store::Subject;
@@ -93,14 +94,14 @@ pub fn sign(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
         format!(
             "signed {} keylessly\n  identity {}\n  issuer {}\n  log index {}\n  signature {}\n",
             image.digest,
-            signed.identity.as_deref().unwrap_or("?"),
-            signed.issuer.as_deref().unwrap_or("?"),
+            plain(signed.identity.as_deref().unwrap_or("?")),
+            plain(signed.issuer.as_deref().unwrap_or("?")),
             signed.log_index.map_or("?".into(), |i| i.to_string()),
             stored.manifest
         )
     };
     super::sign::set_digest_output(image.digest.as_str())?;
-    super::deliver(None, out.as_bytes())?;
+    super::deliver(None, &crate::report::escape::json(out.into_bytes()))?;
     Ok(Exit::Ok)
 }
 
@@ -175,8 +176,8 @@ pub fn attest(
         for (digest, stored, signed) in &done {
             out.push_str(&format!(
                 "attested {digest} ({predicate_type}) keylessly\n  identity {}\n  issuer {}\n  log index {}\n  attestation {}\n",
-                signed.identity.as_deref().unwrap_or("?"),
-                signed.issuer.as_deref().unwrap_or("?"),
+                plain(signed.identity.as_deref().unwrap_or("?")),
+                plain(signed.issuer.as_deref().unwrap_or("?")),
                 signed.log_index.map_or("?".into(), |i| i.to_string()),
                 stored.manifest
             ));
@@ -184,7 +185,7 @@ pub fn attest(
         out
     };
     super::sign::set_digest_output(image.digest.as_str())?;
-    super::deliver(None, out.as_bytes())?;
+    super::deliver(None, &crate::report::escape::json(out.into_bytes()))?;
     Ok(Exit::Ok)
 }
 
@@ -254,6 +255,6 @@ pub fn sign_key_logged(
         )
     };
     super::sign::set_digest_output(image.digest.as_str())?;
-    super::deliver(None, out.as_bytes())?;
+    super::deliver(None, &crate::report::escape::json(out.into_bytes()))?;
     Ok(Exit::Ok)
 }
