@@ -5,11 +5,13 @@
 
 use std::path::Path;
 
-use crate::cli::sign::{AttestArgs, VerifyAttestationArgs};
+use crate::cli::sign::{AttestArgs, SignatureFormat, VerifyAttestationArgs};
 use crate::error::{Error, Exit};
-use crate::oci::error::OciError;
+use crate::report::escape::{self, plain};
 use crate::sign::attest::{self, Request};
 use crate::sign::attest_verify::{self, Verdict};
+use crate::sign::keyless::rekor::Log;
+use crate::sign::keyless::sign::SignError;
 use crate::sign::statement::SIGN_PREDICATE;
 use crate::sign::store::Subject;
 
@@ -23,25 +25,49 @@ pub fn run(args: &AttestArgs, offline: bool) -> Result<Exit, Error> {
     let Some(key_path) = &args.key else {
         return super::keyless::attest(args, &predicate_type, &predicate, created, offline);
     };
-    super::sign::refuse_tlog_upload(args.tlog_upload, "attest")?;
+    let log = logged(
+        args.tlog_upload,
+        args.format,
+        args.keyless.trust_config.as_deref(),
+    )?;
     let key = super::sign::signing_key(key_path)?;
     let (loc, rt) = super::sign::target(&args.reference, offline)?;
+    if log.is_some() && offline {
+        return Err(Error::NeedsNetwork("attest with a Rekor entry"));
+    }
     let req = Request {
         key: &key,
         format: super::sign::format(args.format),
         created,
     };
-    let (image, stored) = rt.block_on(async {
-        let ctx = super::registry::context(&args.registry)?;
-        let store = ctx.store(&loc, false)?;
-        let image = super::sign::resolve(&store, &loc).await?;
-        let mut stored = Vec::new();
-        for (subject, _) in super::sign::subjects(&store, &image, args.recursive).await? {
-            let s = attest::attest(&store, &subject, &predicate_type, &predicate, &req).await?;
-            stored.push((subject.digest, s));
-        }
-        Ok::<_, OciError>((image, stored))
-    })?;
+    let (image, stored) = rt
+        .block_on(async {
+            let ctx = super::registry::context(&args.registry)?;
+            let store = ctx.store(&loc, false)?;
+            let image = super::sign::resolve(&store, &loc).await?;
+            let mut stored = Vec::new();
+            for (subject, _) in super::sign::subjects(&store, &image, args.recursive).await? {
+                let s = match &log {
+                    Some(log) => {
+                        attest::attest_logged(
+                            &store,
+                            &subject,
+                            &predicate_type,
+                            &predicate,
+                            &req,
+                            log,
+                        )
+                        .await?
+                    }
+                    None => {
+                        attest::attest(&store, &subject, &predicate_type, &predicate, &req).await?
+                    }
+                };
+                stored.push((subject.digest, s));
+            }
+            Ok::<_, SignError>((image, stored))
+        })
+        .map_err(super::keyless::sign_error)?;
     let out = if args.json {
         let list: Vec<_> = stored
             .iter()
@@ -100,12 +126,13 @@ pub fn verify(args: &VerifyAttestationArgs, offline: bool) -> Result<Exit, Error
     } else {
         render(&verdict)
     };
-    super::deliver(None, out.as_bytes())?;
+    // The predicate is the attester's text: inert to the Actions runner however it reads.
+    super::deliver(None, &escape::json(out.into_bytes()))?;
     if !verdict.holds() {
         eprintln!(
             "error: attestation verification failed for {}: {}",
             verdict.digest,
-            verdict.reason()
+            plain(&verdict.reason())
         );
         return Ok(Exit::Violation);
     }
@@ -114,7 +141,7 @@ pub fn verify(args: &VerifyAttestationArgs, offline: bool) -> Result<Exit, Error
             .signer
             .issuer
             .as_deref()
-            .map(|i| format!(" issued by {i}"))
+            .map(|i| format!(" issued by {}", plain(i)))
             .unwrap_or_default();
         let log = match v.signer.log_index {
             Some(i) => format!("transparency-log entry {i} checked"),
@@ -127,11 +154,29 @@ pub fn verify(args: &VerifyAttestationArgs, offline: bool) -> Result<Exit, Error
             v.predicate_type,
             verdict.digest,
             v.signer.kind,
-            v.signer.identity
+            plain(&v.signer.identity)
         );
     }
     super::sign::set_digest_output(verdict.digest.as_str())?;
     Ok(Exit::Ok)
+}
+
+/// The Rekor a key-based attestation is logged in, unless `--tlog-upload=false` (the legacy
+/// `.att` layout is not logged yet: refused). `trust_config` names it (else public-good).
+pub fn logged(
+    tlog_upload: bool,
+    format: SignatureFormat,
+    trust_config: Option<&Path>,
+) -> Result<Option<Log>, Error> {
+    if !tlog_upload {
+        return Ok(None);
+    }
+    if format == SignatureFormat::Legacy {
+        return Err(Error::Usage(
+            "uploading a legacy attestation to Rekor is not supported yet; attest in the bundle format, or pass --tlog-upload=false (and verify with --insecure-ignore-tlog)".into(),
+        ));
+    }
+    super::keyless::rekor_log(trust_config).map(Some)
 }
 
 /// Each verified predicate as pretty JSON, one document after another.

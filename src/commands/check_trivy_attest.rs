@@ -1,34 +1,52 @@
 //! `cicd check trivy … --attest REF --key K` (issue 14 item 5): after the gate, its result is
 //! attached to the image as a signed cosign vuln attestation — the Trivy reports, their scan
-//! times and the verdict — whatever the verdict; the exit code stays the gate's.
+//! times and the verdict — whatever the verdict, logged in Rekor (`CICD_TRUST_CONFIG`'s) unless
+//! `--tlog-upload=false`; the exit code stays the gate's.
 
 use std::path::PathBuf;
 
 use p256::ecdsa::SigningKey;
 
 use crate::cli::TrivyArgs;
+use crate::cli::sign::SignatureFormat;
 use crate::error::Error;
-use crate::oci::error::OciError;
 use crate::report::Gate;
 use crate::sign::attest::{self, Request};
 use crate::sign::attest_vuln::{self, Scan};
+use crate::sign::keyless::rekor::Log;
+use crate::sign::keyless::sign::SignError;
 use crate::sign::signer::Format;
 
 /// The most bytes of a report re-read for the predicate (the gate has read it already).
 const MAX_REPORT: u64 = 256 << 20;
 
 /// Checks `--attest`'s flags and loads the key before the gate runs, so a bad key or a
-/// missing `--tlog-upload=false` stops the command before anything is reported.
-pub fn prepare(args: &TrivyArgs) -> Result<Option<SigningKey>, Error> {
+/// trust config without a Rekor stops the command before anything is reported.
+pub fn prepare(args: &TrivyArgs) -> Result<Option<Prepared>, Error> {
     let (Some(_), Some(key)) = (&args.attest, &args.key) else {
         return Ok(None);
     };
-    super::sign::refuse_tlog_upload(args.tlog_upload, "check trivy --attest")?;
-    super::sign::signing_key(key).map(Some)
+    let trust = super::keyless::trust_config_from_env();
+    let log = super::attest::logged(args.tlog_upload, SignatureFormat::Bundle, trust.as_deref())?;
+    Ok(Some(Prepared {
+        key: super::sign::signing_key(key)?,
+        log,
+    }))
+}
+
+/// The key, and the Rekor (`CICD_TRUST_CONFIG`'s) unless `--tlog-upload=false`.
+pub struct Prepared {
+    pub key: SigningKey,
+    pub log: Option<Log>,
 }
 
 /// Attaches the gate's result to `--attest`'s image; prints where on stderr.
-pub fn attach(args: &TrivyArgs, key: &SigningKey, gate: &Gate, offline: bool) -> Result<(), Error> {
+pub fn attach(
+    args: &TrivyArgs,
+    prepared: &Prepared,
+    gate: &Gate,
+    offline: bool,
+) -> Result<(), Error> {
     let Some(reference) = &args.attest else {
         return Ok(());
     };
@@ -47,18 +65,26 @@ pub fn attach(args: &TrivyArgs, key: &SigningKey, gate: &Gate, offline: bool) ->
     });
     let (loc, rt) = super::sign::target(reference, offline)?;
     let req = Request {
-        key,
+        key: &prepared.key,
         format: Format::Bundle,
         created: now,
     };
-    let (digest, stored) = rt.block_on(async {
-        let ctx = super::registry::context(&args.registry)?;
-        let store = ctx.store(&loc, false)?;
-        let image = super::sign::resolve(&store, &loc).await?;
-        let subject = crate::sign::store::Subject::of(&image);
-        let s = attest::attest(&store, &subject, attest::VULN, &predicate, &req).await?;
-        Ok::<_, OciError>((subject.digest, s))
-    })?;
+    let (digest, stored) = rt
+        .block_on(async {
+            let ctx = super::registry::context(&args.registry)?;
+            let store = ctx.store(&loc, false)?;
+            let image = super::sign::resolve(&store, &loc).await?;
+            let subject = crate::sign::store::Subject::of(&image);
+            let s = match &prepared.log {
+                Some(log) => {
+                    attest::attest_logged(&store, &subject, attest::VULN, &predicate, &req, log)
+                        .await?
+                }
+                None => attest::attest(&store, &subject, attest::VULN, &predicate, &req).await?,
+            };
+            Ok::<_, SignError>((subject.digest, s))
+        })
+        .map_err(super::keyless::sign_error)?;
     eprintln!(
         "{} vuln attestation {} to {digest}",
         if stored.written {

@@ -6,6 +6,7 @@ use crate::cli::sign::{AttestArgs, SignArgs, SignatureFormat};
 use crate::error::{Error, Exit};
 use crate::http::{Client, Purpose};
 use crate::oci::error::OciError;
+use crate::report::escape::plain;
 use crate::sign::keyless::sign::{self as keyless_sign, SignError};
 use crate::sign::keyless::{oidc, rekor, trust};
 use crate::sign::store::Subject;
@@ -14,6 +15,26 @@ fn http_client() -> Result<reqwest::Client, Error> {
     Client::new(Purpose::Api)
         .map(Client::into_reqwest)
         .map_err(|e| Error::Runtime(format!("HTTP client: {e}")))
+}
+
+/// The Rekor the trust config at `trust_config` names (else public-good's), reached with
+/// cicd's HTTP client.
+pub fn rekor_log(trust_config: Option<&std::path::Path>) -> Result<rekor::Log, Error> {
+    let trust = trust::load(trust_config)?;
+    Ok(rekor::Log::new(&trust, http_client()?)?)
+}
+
+/// The trust config `CICD_TRUST_CONFIG` names, for commands without `--trust-config`.
+pub fn trust_config_from_env() -> Option<std::path::PathBuf> {
+    std::env::var_os("CICD_TRUST_CONFIG").map(std::path::PathBuf::from)
+}
+
+/// A signing failure as the command's error (services: exit 2/3; the store: exit 3).
+pub fn sign_error(e: SignError) -> Error {
+    match e {
+        SignError::Keyless(k) => Error::Keyless(k),
+        SignError::Oci(o) => Error::Image(o),
+    }
 }
 
 /// Signs with a Fulcio certificate for the OIDC identity and a Rekor entry.
@@ -73,14 +94,14 @@ pub fn sign(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
         format!(
             "signed {} keylessly\n  identity {}\n  issuer {}\n  log index {}\n  signature {}\n",
             image.digest,
-            signed.identity.as_deref().unwrap_or("?"),
-            signed.issuer.as_deref().unwrap_or("?"),
+            plain(signed.identity.as_deref().unwrap_or("?")),
+            plain(signed.issuer.as_deref().unwrap_or("?")),
             signed.log_index.map_or("?".into(), |i| i.to_string()),
             stored.manifest
         )
     };
     super::sign::set_digest_output(image.digest.as_str())?;
-    super::deliver(None, out.as_bytes())?;
+    super::deliver(None, &crate::report::escape::json(out.into_bytes()))?;
     Ok(Exit::Ok)
 }
 
@@ -155,8 +176,8 @@ pub fn attest(
         for (digest, stored, signed) in &done {
             out.push_str(&format!(
                 "attested {digest} ({predicate_type}) keylessly\n  identity {}\n  issuer {}\n  log index {}\n  attestation {}\n",
-                signed.identity.as_deref().unwrap_or("?"),
-                signed.issuer.as_deref().unwrap_or("?"),
+                plain(signed.identity.as_deref().unwrap_or("?")),
+                plain(signed.issuer.as_deref().unwrap_or("?")),
                 signed.log_index.map_or("?".into(), |i| i.to_string()),
                 stored.manifest
             ));
@@ -164,7 +185,7 @@ pub fn attest(
         out
     };
     super::sign::set_digest_output(image.digest.as_str())?;
-    super::deliver(None, out.as_bytes())?;
+    super::deliver(None, &crate::report::escape::json(out.into_bytes()))?;
     Ok(Exit::Ok)
 }
 
@@ -180,11 +201,9 @@ pub fn sign_key_logged(
         return Err(Error::NeedsNetwork("sign with a Rekor entry"));
     }
     let annotations = super::sign::parse_annotations(&args.annotations)?;
-    let trust = trust::load(args.keyless.trust_config.as_deref())?;
-    let url = rekor::url(&trust)?;
+    let log = rekor_log(args.keyless.trust_config.as_deref())?;
     let (loc, rt) = super::sign::target(&args.reference, offline)?;
     let created = super::sign::created()?;
-    let client = http_client()?;
     let (image, stored, log_index) = rt
         .block_on(async {
             let ctx = super::registry::context(&args.registry).map_err(SignError::Oci)?;
@@ -198,7 +217,7 @@ pub fn sign_key_logged(
                 &serde_json::json!({}),
             );
             let envelope = dsse::sign(key, statement::PAYLOAD_TYPE, payload);
-            let entry = rekor::upload(&client, &url, &envelope, key.verifying_key()).await?;
+            let entry = log.upload(&envelope, key.verifying_key()).await?;
             let log_index = Some(u64::from(entry.log_index));
             let b = bundle::key_based(key.verifying_key(), envelope, vec![entry]);
             let bytes = bundle::to_bytes(&b).map_err(|e| SignError::Oci(OciError::Manifest(e)))?;
@@ -223,14 +242,19 @@ pub fn sign_key_logged(
         });
         format!("{v:#}\n")
     } else {
+        let what = if stored.written {
+            "signed"
+        } else {
+            "already signed (nothing written)"
+        };
         format!(
-            "signed {}\n  log index {}\n  signature {}\n",
+            "{what} {}\n  log index {}\n  signature {}\n",
             image.digest,
             log_index.map_or("?".into(), |i| i.to_string()),
             stored.manifest
         )
     };
     super::sign::set_digest_output(image.digest.as_str())?;
-    super::deliver(None, out.as_bytes())?;
+    super::deliver(None, &crate::report::escape::json(out.into_bytes()))?;
     Ok(Exit::Ok)
 }

@@ -120,6 +120,12 @@ impl Shared {
     }
 }
 
+/// One environment's requirements on their own (what `cicd release` checks before promoting
+/// to its first environment): the same key, trust root and `policy.trivy` gate as promote.
+pub(crate) fn requirements_for(loaded: &Loaded, env: &Environment) -> Result<Requirements, Error> {
+    requirements(loaded, env, false, &mut Shared::new())
+}
+
 fn requirements(
     loaded: &Loaded,
     env: &Environment,

@@ -220,8 +220,10 @@ fn first_environment(
     } else {
         None
     };
-    crate::release::promote::first(loaded, loaded.config.images.len(), deployer)
-        .map_err(Error::Usage)
+    crate::release::promote::first(loaded, loaded.config.images.len(), deployer, |env| {
+        super::promote::requirements_for(loaded, env).map_err(|e| e.to_string())
+    })
+    .map_err(Error::Usage)
 }
 
 /// The GitHub release target when `GITHUB_TOKEN` and `GITHUB_REPOSITORY` are both set.

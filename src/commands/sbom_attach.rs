@@ -1,10 +1,12 @@
 //! `cicd sbom --attach` and `--from-attached` (issue 13 item 4): each platform's SBOM signed
 //! as an attestation whose subject is that platform's manifest digest, and read back verified
-//! with a public key instead of reading layers.
+//! with a public key instead of reading layers. Logged in Rekor (`CICD_TRUST_CONFIG`'s) unless
+//! `--tlog-upload=false`.
 
 use std::path::{Path, PathBuf};
 
 use crate::cli::sbom::{SbomArgs, SbomFormat};
+use crate::cli::sign::SignatureFormat;
 use crate::error::{Error, Exit};
 use crate::oci::digest::Digest;
 use crate::oci::error::OciError;
@@ -13,6 +15,8 @@ use crate::oci::transport::Location;
 use crate::sbom::attached;
 use crate::sign::attest::{self, Request};
 use crate::sign::attest_verify::{self, Verdict};
+use crate::sign::keyless::rekor::Log;
+use crate::sign::keyless::sign::SignError;
 use crate::sign::signer::Format;
 use crate::sign::store::Subject;
 
@@ -37,7 +41,14 @@ pub fn check_attach_args(args: &SbomArgs) -> Result<(), Error> {
     if args.key.is_none() {
         return Ok(()); // Attached unsigned.
     }
-    super::sign::refuse_tlog_upload(args.tlog_upload, "sbom --attach")
+    rekor(args).map(|_| ())
+}
+
+/// The Rekor the attestations are logged in (`CICD_TRUST_CONFIG`'s), unless
+/// `--tlog-upload=false`.
+fn rekor(args: &SbomArgs) -> Result<Option<Log>, Error> {
+    let trust = super::keyless::trust_config_from_env();
+    super::attest::logged(args.tlog_upload, SignatureFormat::Bundle, trust.as_deref())
 }
 
 /// The media type an SBOM of `format` is attached unsigned as.
@@ -57,6 +68,7 @@ pub fn attach(
     let Some(key_path) = &args.key else {
         return attach_unsigned(args, rt, documents);
     };
+    let log = rekor(args)?;
     let key = super::sign::signing_key(key_path)?;
     let loc = Location::parse(&args.reference)?;
     let predicate_type = predicate_type(args.format);
@@ -71,20 +83,37 @@ pub fn attach(
             .map_err(|e| Error::Runtime(format!("the SBOM of {digest} is not JSON: {e}")))?;
         predicates.push((digest, p));
     }
-    let stored = rt.block_on(async {
-        let ctx = super::registry::context(&args.registry)?;
-        let store = ctx.store(&loc, false)?;
-        let mut stored = Vec::new();
-        for (digest, predicate) in &predicates {
-            let m = store.manifest(digest).await?.ok_or_else(|| {
-                OciError::Manifest(format!("{} has no manifest {digest}", store.describe()))
-            })?;
-            let subject = Subject::of(&m);
-            let s = attest::attest(&store, &subject, predicate_type, predicate, &req).await?;
-            stored.push((subject.digest, s));
-        }
-        Ok::<_, OciError>(stored)
-    })?;
+    let stored = rt
+        .block_on(async {
+            let ctx = super::registry::context(&args.registry)?;
+            let store = ctx.store(&loc, false)?;
+            let mut stored = Vec::new();
+            for (digest, predicate) in &predicates {
+                let m = store.manifest(digest).await?.ok_or_else(|| {
+                    OciError::Manifest(format!("{} has no manifest {digest}", store.describe()))
+                })?;
+                let subject = Subject::of(&m);
+                let s = match &log {
+                    Some(log) => {
+                        attest::attest_logged(
+                            &store,
+                            &subject,
+                            predicate_type,
+                            predicate,
+                            &req,
+                            log,
+                        )
+                        .await?
+                    }
+                    None => {
+                        attest::attest(&store, &subject, predicate_type, predicate, &req).await?
+                    }
+                };
+                stored.push((subject.digest, s));
+            }
+            Ok::<_, SignError>(stored)
+        })
+        .map_err(super::keyless::sign_error)?;
     for (digest, s) in stored {
         let what = if s.written {
             "attached"
@@ -136,8 +165,13 @@ fn attach_unsigned(
 /// `--from-attached`: each platform's verified SBOM, written as `--output` says; without
 /// `--key`, the unsigned SBOM artifact attached to each platform.
 pub fn from_attached(args: &SbomArgs, offline: bool) -> Result<Exit, Error> {
+    let trust = super::keyless::trust_config_from_env();
     let policy = match args.key.as_deref() {
-        Some(key) => Some(super::verify::key_policy(key, args.insecure_ignore_tlog)?),
+        Some(key) => Some(super::verify::key_policy_logged(
+            key,
+            args.insecure_ignore_tlog,
+            trust.as_deref(),
+        )?),
         None => None,
     };
     let platform = match &args.platform {

@@ -107,16 +107,6 @@ pub fn format(f: SignatureFormat) -> Format {
     }
 }
 
-/// Key-based signing does not reach Rekor yet: say so unless `--tlog-upload=false`.
-pub fn refuse_tlog_upload(tlog_upload: bool, command: &str) -> Result<(), Error> {
-    if tlog_upload {
-        return Err(Error::Usage(format!(
-            "uploading to the Rekor transparency log is not supported by key-based `cicd {command}` yet; pass --tlog-upload=false (and verify with --insecure-ignore-tlog)"
-        )));
-    }
-    Ok(())
-}
-
 /// The cosign private key at `path`, decrypted with the password from the environment.
 pub fn signing_key(path: &Path) -> Result<SigningKey, Error> {
     let pem = std::fs::read_to_string(path).map_err(|e| Error::BadInput {

@@ -13,6 +13,7 @@ use crate::error::{Error, Exit};
 use crate::oci::error::OciError;
 use crate::oci::store::Context;
 use crate::oci::transport::Location;
+use crate::report::escape::{self, plain};
 use crate::sign::identity;
 use crate::sign::keyless::verify::{self as keyless_verify, KeylessPolicy};
 use crate::sign::keyless::{KeylessError, trust};
@@ -88,7 +89,7 @@ pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
             eprintln!(
                 "error: verification failed for {}: {}",
                 verdict.digest,
-                verdict.reason()
+                plain(&verdict.reason())
             );
             if matches!(worst, Ok(Exit::Ok)) {
                 worst = Ok(Exit::Violation);
@@ -106,7 +107,7 @@ pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
             Ok([one]) => serde_json::Value::Array(vec![one]),
             Err(many) => serde_json::Value::Array(many),
         };
-        out = format!("{v:#}\n");
+        out = String::from_utf8_lossy(&escape::json(format!("{v:#}\n").into_bytes())).into_owned();
     }
     super::deliver(None, out.as_bytes())?;
     Ok(worst)
@@ -133,8 +134,8 @@ fn render(verdict: &Verdict, key: bool, ignore_tlog: bool) -> String {
                 "  {} {}\n    identity {}\n    issuer {}\n    log index {}, integrated {}\n",
                 c.format,
                 c.location,
-                c.identity.as_deref().unwrap_or("?"),
-                c.issuer.as_deref().unwrap_or("?"),
+                plain(c.identity.as_deref().unwrap_or("?")),
+                plain(c.issuer.as_deref().unwrap_or("?")),
                 c.log_index.map_or("?".into(), |i| i.to_string()),
                 c.integrated_time.as_deref().unwrap_or("?"),
             ));
@@ -153,12 +154,7 @@ pub fn policy(
 ) -> Result<Arc<dyn Verifier>, Error> {
     let trust_path = identity.trust.trust_config.as_deref();
     if let Some(key) = key {
-        let mut policy = key_policy(key, ignore_tlog)?;
-        if !ignore_tlog {
-            let trust = trust::load(trust_path)?;
-            policy.log = Some(Arc::new(keyless_verify::verifier(&trust)?));
-        }
-        return Ok(Arc::new(policy));
+        return Ok(Arc::new(key_policy_logged(key, ignore_tlog, trust_path)?));
     }
     let wanted = identity::Policy::from_flags(&identity.flags()).map_err(Error::Usage)?;
     let policy = KeylessPolicy::load(trust_path, wanted)?;
@@ -168,6 +164,21 @@ pub fn policy(
         )));
     }
     Ok(Arc::new(policy))
+}
+
+/// The key-based policy with its Rekor check: the trust config at `trust_config` (else
+/// public-good's root) verifies log entries, unless `ignore_tlog`.
+pub fn key_policy_logged(
+    path: &Path,
+    ignore_tlog: bool,
+    trust_config: Option<&Path>,
+) -> Result<Policy, Error> {
+    let mut policy = key_policy(path, ignore_tlog)?;
+    if !ignore_tlog {
+        let trust = trust::load(trust_config)?;
+        policy.log = Some(Arc::new(keyless_verify::verifier(&trust)?));
+    }
+    Ok(policy)
 }
 
 /// The key-based policy: the cosign public key at `path`.

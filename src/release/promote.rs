@@ -47,10 +47,13 @@ pub struct Released<'a> {
 
 /// The environment with no `after:` (none configured → `None`); its requirements must all be
 /// checkable by this build, and an environment `repository:` serves one image only.
+/// `requirements` reads the environment's `require:` as `cicd promote` does (key, trust root,
+/// `policy.trivy` gate).
 pub fn first(
     loaded: &Loaded,
     images: usize,
     deployer: Option<Deployer>,
+    requirements: impl FnOnce(&Environment) -> Result<Requirements, String>,
 ) -> Result<Option<Target>, String> {
     let roots: Vec<(&String, &Environment)> = loaded
         .config
@@ -74,14 +77,7 @@ pub fn first(
             "environment `{name}` has one `repository:` and cicd.yaml has {images} images: drop `repository:` so each image is promoted in its own repository"
         ));
     }
-    let mut requirements = Requirements::from_config(env, &loaded.base, false).map_err(text)?;
-    requirements.scan_fail_on = loaded
-        .config
-        .policy
-        .trivy
-        .fail_on
-        .clone()
-        .unwrap_or_default();
+    let requirements = requirements(env)?;
     let missing = requirements.unsupported();
     if !missing.is_empty() {
         return Err(format!(
@@ -95,10 +91,6 @@ pub fn first(
         requirements,
         deployer,
     }))
-}
-
-fn text(e: PromoteError) -> String {
-    e.to_string()
 }
 
 /// Promotes every image to `target`; never an `Err`: a failure is a `failed` record.

@@ -2,13 +2,16 @@
 //! in-toto Statement v1 and stored as cosign v3 does — a Sigstore bundle v0.3 referrer whose
 //! `dev.sigstore.bundle.predicateType` is the predicate's type — or, on request, as a
 //! `application/vnd.dsse.envelope.v1+json` layer appended to `sha256-<hex>.att` (cosign v2).
-//! Predicate-type shorthands are cosign's. Verification is `attest_verify`.
+//! Key-based bundles are logged in Rekor by default (`attest_logged`). Predicate-type
+//! shorthands are cosign's. Verification is `attest_verify`.
 
 use std::collections::BTreeMap;
 
 use p256::ecdsa::SigningKey;
 use sigstore_types::DsseEnvelope;
 
+use super::keyless::rekor::Log;
+use super::keyless::sign::SignError;
 use super::signer::Format;
 use super::store::{self, Layer, SIGNATURE_ANNOTATION, Stored, Subject};
 use super::{bundle, dsse, statement};
@@ -107,6 +110,26 @@ pub async fn attest(
             put_legacy(store, subject, &envelope, predicate_type, BTreeMap::new()).await
         }
     }
+}
+
+/// Like `attest` in the bundle format, with the envelope logged in Rekor first (cosign's
+/// default): the bundle carries the entry, so `verify-attestation` checks it without
+/// `--insecure-ignore-tlog`. Attesting the same predicate again finds the same entry (Rekor's
+/// 409) and writes nothing new. The legacy `.att` layout is not logged (callers refuse it).
+pub async fn attest_logged(
+    store: &Store,
+    subject: &Subject,
+    predicate_type: &str,
+    predicate: &serde_json::Value,
+    req: &Request<'_>,
+    log: &Log,
+) -> Result<Stored, SignError> {
+    let payload = statement_for(subject, predicate_type, predicate);
+    let envelope = dsse::sign(req.key, statement::PAYLOAD_TYPE, payload);
+    let entry = log.upload(&envelope, req.key.verifying_key()).await?;
+    let b = bundle::key_based(req.key.verifying_key(), envelope, vec![entry]);
+    let bytes = bundle::to_bytes(&b).map_err(OciError::Manifest)?;
+    Ok(store::put_bundle(store, subject, &bytes, predicate_type, &req.created).await?)
 }
 
 /// Appends a signed envelope to `sha256-<hex>.att` as cosign v2 does (layer annotations

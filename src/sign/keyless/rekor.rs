@@ -1,6 +1,7 @@
 //! Rekor for key-based signatures, as cosign logs them by default: the signed DSSE envelope
 //! with the public key as verifier, proposed as a v1 `dsse` entry (sigstore-rekor's client and
-//! entry type, over our HTTP client); and on verify, the entry checked by sigstore-verify
+//! entry type, over our HTTP client; an entry that exists already, answered 409, is fetched
+//! and used as cosign does); and on verify, the entry checked by sigstore-verify
 //! against the trusted root with the key as policy (inclusion proof or SET, and the entry
 //! describing this very envelope and key).
 
@@ -9,7 +10,9 @@ use base64::engine::general_purpose::STANDARD;
 use p256::ecdsa::VerifyingKey;
 use p256::pkcs8::{EncodePublicKey, LineEnding};
 use sigstore_rekor::{DsseEntry, RekorClient};
-use sigstore_types::{Artifact, Bundle, DerPublicKey, DsseEnvelope, KindVersion, Sha256Hash};
+use sigstore_types::{
+    Artifact, Bundle, DerPublicKey, DsseEnvelope, EntryUuid, KindVersion, Sha256Hash,
+};
 use sigstore_verify::{PublicKeyVerificationPolicy, Verifier};
 
 use super::KeylessError;
@@ -19,6 +22,33 @@ fn rekor_error(reason: impl std::fmt::Display) -> KeylessError {
     KeylessError::Service {
         service: "Rekor",
         reason: reason.to_string(),
+    }
+}
+
+/// Where key-based signatures and attestations are logged: the trust config's Rekor v1, reached
+/// through the caller's HTTP client (its timeouts).
+#[derive(Clone, Debug)]
+pub struct Log {
+    pub client: reqwest::Client,
+    pub url: String,
+}
+
+impl Log {
+    /// The Rekor the trust config names; `Usage` when it names none.
+    pub fn new(trust: &Trust, client: reqwest::Client) -> Result<Self, KeylessError> {
+        Ok(Log {
+            client,
+            url: url(trust)?,
+        })
+    }
+
+    /// Logs `envelope`, signed by `key` (409: the entry that exists already).
+    pub async fn upload(
+        &self,
+        envelope: &DsseEnvelope,
+        key: &VerifyingKey,
+    ) -> Result<sigstore_types::TransparencyLogEntry, KeylessError> {
+        upload(&self.client, &self.url, envelope, key).await
     }
 }
 
@@ -67,10 +97,37 @@ pub async fn upload(
         .with_http_client(client.clone())
         .build()
         .map_err(rekor_error)?;
-    let logged = rekor.create_dsse_entry(entry).await.map_err(rekor_error)?;
+    let logged = match rekor.create_dsse_entry(entry).await {
+        Ok(logged) => logged,
+        // Rekor logs an entry once: the same envelope again (a deterministic key signature
+        // re-signed) is answered 409 naming the entry that exists; cosign then uses that one.
+        Err(sigstore_rekor::Error::Status {
+            status: 409,
+            message,
+        }) => {
+            let uuid = existing_uuid(&message).ok_or_else(|| {
+                rekor_error(format!(
+                    "answered 409 (entry exists) without naming its UUID: {message}"
+                ))
+            })?;
+            rekor
+                .get_entry_by_uuid(&EntryUuid::new(uuid))
+                .await
+                .map_err(|e| rekor_error(format!("the existing entry {uuid}: {e}")))?
+        }
+        Err(e) => return Err(rekor_error(e)),
+    };
     logged
         .to_bundle_entry(KindVersion::DsseV001)
         .map_err(|e| rekor_error(format!("answer: {e}")))
+}
+
+/// The UUID in Rekor's 409 answer (`an equivalent entry already exists in the transparency
+/// log with UUID <hex>`, also its `Location`): the last run of 64 or 80 hex digits.
+fn existing_uuid(message: &str) -> Option<&str> {
+    message
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .rfind(|w| w.len() == 64 || w.len() == 80)
 }
 
 /// `Ok` when the key-based bundle's log entry verifies against the trusted root; else why
@@ -99,4 +156,21 @@ pub fn check(
             }
             other => format!("not in log: {other}"),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::existing_uuid;
+
+    #[test]
+    fn the_existing_entry_is_named_by_the_409_answer() {
+        let uuid = "24296fb24b8ad77a".to_owned() + &"ab".repeat(32);
+        let body = format!(
+            "failed to create DSSE entry: {{\"code\":409,\"message\":\"an equivalent entry already exists in the transparency log with UUID {uuid}\"}}"
+        );
+        assert_eq!(existing_uuid(&body), Some(uuid.as_str()));
+        assert_eq!(existing_uuid(&body[..body.len() - 20]), None);
+        assert_eq!(existing_uuid("failed to create DSSE entry"), None);
+        assert_eq!(existing_uuid(""), None);
+    }
 }

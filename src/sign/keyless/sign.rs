@@ -29,6 +29,7 @@ pub struct Request<'a> {
 /// What a keyless signature recorded, for the command's output.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Signed {
+    /// The certificate's SAN and OIDC issuer, as a verifier reads them.
     pub identity: Option<String>,
     pub issuer: Option<String>,
     pub log_index: Option<u64>,
@@ -88,8 +89,6 @@ async fn sign_statement(
                     .into(),
             )
         })?;
-    let identity = token.identity().to_owned();
-    let issuer = token.issuer().to_owned();
     let signer = SigningContext::new(req.services.clone())
         .with_http_client(req.client.clone())
         .signer(token);
@@ -100,13 +99,20 @@ async fn sign_statement(
             service: "Sigstore signing (Fulcio, Rekor, TSA)",
             reason: scrub(&e.to_string(), req.token),
         })?;
+    // What Fulcio certified (the SAN a verifier matches), not what the token claimed.
+    let certified = signed
+        .signing_certificate()
+        .and_then(|c| sigstore_crypto::parse_certificate_info(c).ok());
     let bytes = bundle::to_bytes(&signed).map_err(OciError::Manifest)?;
     let stored = store::put_bundle(store, subject, &bytes, predicate_type, &req.created).await?;
     Ok((
         stored,
         Signed {
-            identity: Some(identity),
-            issuer: Some(issuer),
+            identity: certified
+                .as_ref()
+                .and_then(|c| c.identity.as_ref())
+                .map(|s| s.as_str().to_owned()),
+            issuer: certified.and_then(|c| c.issuer),
             log_index: log_index(&signed),
         },
     ))

@@ -1,6 +1,7 @@
-//! Keyless signing used as a hostile environment would: a token endpoint that accepts the
-//! connection and never answers, and tokens holding a newline and `::` (a workflow command
-//! smuggled into the log). Each fails closed, quickly, without echoing the token.
+//! Keyless signing used as a hostile environment would: a token endpoint or a Rekor that
+//! accepts the connection and never answers, tokens holding a newline and `::` (a workflow
+//! command smuggled into the log), and a certificate whose SAN holds one. Each fails closed,
+//! quickly, without echoing the token, and the SAN is shown escaped.
 
 use crate::harness::images;
 use crate::sign::keyless::Mock;
@@ -68,5 +69,160 @@ fn tokens_with_a_newline_or_workflow_command_are_refused_unseen() {
             !stderr.contains("::add-mask::"),
             "a refused token is not masked either"
         );
+    }
+}
+
+/// The mock's trust config with its Rekor moved to a path that accepts and never answers.
+fn hanging_rekor(mock: &Mock, dir: &std::path::Path) -> std::path::PathBuf {
+    let mut trust: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(mock.trust()).expect("trust")).expect("json");
+    trust["signingConfig"]["rekorTlogUrls"][0]["url"] =
+        serde_json::json!(format!("http://127.0.0.1:{}/hang", mock.port));
+    let path = dir.join("hanging_rekor.json");
+    std::fs::write(&path, trust.to_string()).expect("write");
+    path
+}
+
+// See: issue 12 (every network call has a timeout; fail closed in every output)
+#[test]
+fn a_rekor_that_never_answers_ends_with_exit_3_naming_it() {
+    let mock = Mock::start();
+    let (tmp, reference) = layout();
+    let (key, _) = crate::sign::keygen(tmp.path(), "cosign");
+    let trust = hanging_rekor(&mock, tmp.path());
+    let predicate = tmp.path().join("p.json");
+    std::fs::write(&predicate, "{}").expect("write");
+    let keyed = ["--key", s(&key)];
+    let runs: [(&str, &[&str]); 4] = [
+        ("sign", &keyed),
+        ("attest", &keyed),
+        ("sign", &[]),
+        ("attest", &[]),
+    ];
+    for (command, key_args) in runs {
+        let output = tmp
+            .path()
+            .join(format!("output-{command}-{}", key_args.len()));
+        std::fs::write(&output, "").expect("write");
+        let mut cmd = mock.cicd();
+        cmd.env("CICD_HTTP_TIMEOUT", "1")
+            .env("CICD_KEY_PASSWORD", crate::sign::PASSWORD)
+            .env("GITHUB_OUTPUT", &output)
+            .args([command, "--json", "--trust-config", s(&trust)])
+            .args(key_args);
+        if command == "attest" {
+            cmd.args(["--predicate", s(&predicate)]);
+        }
+        let out = cmd.arg(&reference).output().expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let what = format!("{command} {key_args:?}");
+        assert_eq!(out.status.code(), Some(3), "{what}: {stderr}");
+        assert!(stderr.contains("Rekor"), "{what}: {stderr}");
+        assert!(out.stdout.is_empty(), "{what}: no JSON claims anything");
+        assert_eq!(
+            std::fs::read_to_string(&output).expect("read"),
+            "",
+            "{what}: no $GITHUB_OUTPUT"
+        );
+        assert!(!stderr.contains(crate::sign::PASSWORD));
+    }
+}
+
+/// A GitHub-shaped token whose workflow ref (the certificate's SAN) and subject hold a newline
+/// and a workflow command.
+fn hostile_token() -> String {
+    use base64::Engine as _;
+    let b64 = |v: &serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let claims = serde_json::json!({
+        "iss": "https://token.actions.githubusercontent.com", "aud": "sigstore",
+        "sub": "repo:acme/app:ref:refs/heads/x\n::error::sub",
+        "job_workflow_ref": "acme/ci/.github/workflows/sign.yml@refs/heads/x\n::error::pwned",
+        "iat": 1_700_000_000u64, "nbf": 1_700_000_000u64, "exp": 4_000_000_000u64,
+    });
+    format!(
+        "{}.{}.c2lnbmF0dXJl",
+        b64(&serde_json::json!({"alg": "RS256", "typ": "JWT"})),
+        b64(&claims)
+    )
+}
+
+fn no_workflow_command(what: &str, text: &str) {
+    for line in text.lines() {
+        let t = line.trim_start();
+        assert!(
+            !t.starts_with("::") || t.starts_with("::add-mask::"),
+            "{what}: a line opens a workflow command: {line:?}"
+        );
+    }
+}
+
+// See: issue 12 (user-controlled text escaped in every renderer)
+#[test]
+fn a_san_with_a_newline_and_workflow_command_is_rendered_escaped() {
+    let mock = Mock::start();
+    let (tmp, reference) = layout();
+    let token = hostile_token();
+    let predicate = tmp.path().join("p.json");
+    std::fs::write(&predicate, r###"{"note": "x\n::error::p ##[error]y"}"###).expect("write");
+    let trust = mock.trust();
+    let signed = |args: &[&str]| {
+        mock.cicd()
+            .env("SIGSTORE_ID_TOKEN", &token)
+            .args(args)
+            .args(["--trust-config", s(&trust)])
+            .output()
+            .expect("run")
+    };
+    for args in [
+        vec!["sign", reference.as_str()],
+        vec!["attest", "--predicate", s(&predicate), reference.as_str()],
+    ] {
+        let out = signed(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        no_workflow_command("sign stdout", &String::from_utf8_lossy(&out.stdout));
+        no_workflow_command("sign stderr", &stderr);
+    }
+    let any = ["--certificate-identity-regexp", "(?s).*"];
+    let issuer = [
+        "--certificate-oidc-issuer",
+        "https://token.actions.githubusercontent.com",
+    ];
+    let other = [
+        "--github-workflow",
+        "acme/ci/.github/workflows/sign.yml@refs/tags/*",
+    ];
+    for (args, code) in [
+        (vec!["verify"], 0),
+        (vec!["verify-attestation"], 0),
+        (vec!["verify", "--json"], 0),
+        (vec!["verify-attestation", "--json"], 0),
+    ] {
+        let mut full = args.clone();
+        full.extend(any);
+        full.extend(issuer);
+        let out = signed(&[&full[..], &[reference.as_str()]].concat());
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{full:?}: {stderr}");
+        no_workflow_command("verify stdout", &stdout);
+        no_workflow_command("verify stderr", &stderr);
+        assert!(!stdout.contains("##["), "{stdout}");
+        if !full.contains(&"--json") && full[0] == "verify" {
+            assert!(stdout.contains("refs/heads/x%0A::error::pwned"), "{stdout}");
+        }
+    }
+    for command in ["verify", "verify-attestation"] {
+        let out = signed(&[command, other[0], other[1], reference.as_str()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("identity mismatch")
+                && stderr.contains("refs/heads/x%0A::error::pwned"),
+            "{stderr}"
+        );
+        no_workflow_command("mismatch stderr", &stderr);
     }
 }

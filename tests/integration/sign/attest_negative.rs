@@ -166,12 +166,17 @@ fn attest_refuses_bad_input_with_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(reason), "expected `{reason}` in: {stderr}");
     }
-    // No log chosen: cosign's default is to upload, which key-based cicd cannot yet.
+    // Uploading is the default (as cosign): a trust root that names no Rekor has nowhere to
+    // log to, so nothing is attested.
     let (file, _) = predicate_file(case.tmp.path());
+    let root_only = case.tmp.path().join("trusted_root.json");
+    std::fs::write(&root_only, ROOT_ONLY).expect("write root");
     let out = run(&[
         "attest",
         "--key",
         s(&case.key),
+        "--trust-config",
+        s(&root_only),
         "--predicate",
         s(&file),
         &case.reference,

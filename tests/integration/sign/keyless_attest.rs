@@ -45,6 +45,9 @@ fn attest_keyless() -> Attested {
         stdout.contains("keylessly") && stdout.contains(ISSUER),
         "{stdout}"
     );
+    // The identity printed is what Fulcio certified (the SAN a verifier matches), not the
+    // token's `sub`.
+    assert!(stdout.contains(&format!("identity {SAN}\n")), "{stdout}");
     Attested {
         mock,
         tmp,

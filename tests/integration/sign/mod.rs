@@ -12,6 +12,7 @@ mod layout;
 mod negative;
 mod recursive;
 mod registry;
+mod rekor_attest;
 mod sbom_attach;
 mod vuln_attest;
 
@@ -27,6 +28,8 @@ use crate::harness::{cicd, require_tool, run_tool};
 
 pub const PASSWORD: &str = "Pw-sign-3c1f-never-print-me";
 pub const BUNDLE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+/// A bare trusted root: it names no Rekor to log to.
+pub const ROOT_ONLY: &str = r#"{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","tlogs":[],"certificateAuthorities":[],"ctlogs":[],"timestampAuthorities":[]}"#;
 
 /// Runs cicd with the key password in the environment; asserts it never comes back out.
 pub fn run(args: &[&str]) -> Output {

@@ -94,6 +94,8 @@ fn attach_refuses_what_it_cannot_do_with_exit_2() {
     let lay = tmp.path().join("lay");
     images::single(&lay, "v1", 500, 201);
     let reference = format!("oci:{}:v1", s(&lay));
+    let root_only = tmp.path().join("trusted_root.json");
+    std::fs::write(&root_only, ROOT_ONLY).expect("write root");
     for (args, reason) in [
         (
             vec!["sbom", &reference, "--attach", "--key", s(&key)],
@@ -111,7 +113,13 @@ fn attach_refuses_what_it_cannot_do_with_exit_2() {
             "not dir:",
         ),
     ] {
-        let out = run(&args);
+        // Uploading is the default: a trust root naming no Rekor has nowhere to log to.
+        let out = cicd()
+            .env("CICD_KEY_PASSWORD", PASSWORD)
+            .env("CICD_TRUST_CONFIG", &root_only)
+            .args(&args)
+            .output()
+            .expect("run");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(reason), "expected `{reason}` in {stderr}");

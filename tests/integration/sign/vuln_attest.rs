@@ -90,11 +90,18 @@ fn attest_flags_are_checked_before_the_gate_runs() {
     // No --key: clap refuses.
     let out = gate(tmp.path(), &[s(&report), "--attest", &reference]);
     assert_eq!(out.status.code(), Some(2));
-    // No log chosen: refused before any report is rendered.
-    let out = gate(
-        tmp.path(),
-        &[s(&report), "--attest", &reference, "--key", s(&key)],
-    );
+    // Logging is the default: a trust root naming no Rekor is refused before any report is
+    // rendered.
+    let root_only = tmp.path().join("trusted_root.json");
+    std::fs::write(&root_only, ROOT_ONLY).expect("write root");
+    let out = cicd()
+        .current_dir(tmp.path())
+        .env("CICD_KEY_PASSWORD", PASSWORD)
+        .env("CICD_TRUST_CONFIG", &root_only)
+        .args(["check", "trivy", s(&report), "--attest", &reference])
+        .args(["--key", s(&key)])
+        .output()
+        .expect("run cicd");
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty(), "the gate did not run");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--tlog-upload=false"));

@@ -5,11 +5,12 @@
 // but with another Fulcio root) and OUTDIR/token (the JWT the endpoint hands out), then
 // prints `ready PORT` on stdout. Requests:
 //   GET  /token?audience=sigstore   GitHub's ID-token endpoint (bearer = $REQUEST_TOKEN)
-//   GET  /hang                      never answers (the hostile token endpoint)
+//   GET  /hang…                     never answers (a hostile token endpoint or Rekor)
 //   POST /api/v2/signingCert        Fulcio: SAN = https://github.com/ + job_workflow_ref,
 //                                   as Fulcio maps GitHub's tokens (the mock itself takes
 //                                   one claim verbatim, so the claim is added here)
-//   POST /api/v1/log/entries        Rekor v1
+//   POST /api/v1/log/entries        Rekor v1 (409 + Location for an entry logged before)
+//   GET  /api/v1/log/entries/UUID   Rekor v1: a logged entry
 //   POST /api/v1/timestamp          RFC 3161 TSA (DER request translated to the mock's JSON)
 'use strict';
 const http = require('http');
@@ -164,9 +165,31 @@ async function main() {
   const fulcio = mock.fulcioHandler(ca, { subjectClaim: 'fulcio_san' });
   const token = githubToken();
   let rekor;
+  // Rekor logs an entry once: the same body again is answered 409 with the entry's UUID in
+  // `Location` and the message, and GET /api/v1/log/entries/UUID returns it.
+  const logged = new Map(); // sha256(body) -> uuid
+  const entries = new Map(); // uuid -> response JSON
+  const rekorOnce = async (body) => {
+    const key = crypto.createHash('sha256').update(body).digest('hex');
+    const uuid = logged.get(key);
+    if (uuid) {
+      return {
+        statusCode: 409,
+        headers: { Location: `/api/v1/log/entries/${uuid}` },
+        response: JSON.stringify({ code: 409, message: `an equivalent entry already exists in the transparency log with UUID ${uuid}` }),
+      };
+    }
+    const r = await rekor.fn(body);
+    if (r.statusCode === 201) {
+      const id = Object.keys(JSON.parse(r.response))[0];
+      logged.set(key, id);
+      entries.set(id, r.response);
+    }
+    return r;
+  };
   const handlers = {
     '/api/v2/signingCert': (b) => fulcio.fn(withSan(b)),
-    '/api/v1/log/entries': (b) => rekor.fn(rekorDsseBody(b)),
+    '/api/v1/log/entries': (b) => rekorOnce(rekorDsseBody(b)),
     '/api/v1/timestamp': (b) => mock.tsaHandler(tsa).fn(tsaJson(b)),
   };
   const server = http.createServer((req, res) => {
@@ -174,7 +197,13 @@ async function main() {
     req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {
       const url = new URL(req.url, 'http://127.0.0.1');
-      if (url.pathname === '/hang') return; // never answers
+      if (url.pathname.startsWith('/hang')) return; // never answers
+      const entry = url.pathname.match(/^\/api\/v1\/log\/entries\/([0-9a-f]+)$/);
+      if (req.method === 'GET' && entry) {
+        const found = entries.get(entry[1]);
+        res.writeHead(found ? 200 : 404, { 'Content-Type': 'application/json' });
+        return res.end(found || '{"code":404,"message":"no such entry"}');
+      }
       if (url.pathname === '/token') {
         const ok = req.headers.authorization === `bearer ${REQUEST_TOKEN}` &&
           url.searchParams.get('audience') === 'sigstore';
@@ -191,7 +220,7 @@ async function main() {
       } catch (e) {
         r = { statusCode: 400, response: String(e) };
       }
-      res.writeHead(r.statusCode, { 'Content-Type': r.contentType || 'application/json' });
+      res.writeHead(r.statusCode, { 'Content-Type': r.contentType || 'application/json', ...(r.headers || {}) });
       res.end(r.response);
     });
   });
