@@ -185,22 +185,7 @@ fn refuse_unsupported(req: &Requirements, env: &str) -> Result<(), Error> {
 }
 
 fn stamp() -> Result<Stamp, Error> {
-    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
-    let now = crate::time::now().map_err(Error::Usage)?;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    Ok(Stamp {
-        actor: var("GITHUB_ACTOR")
-            .or_else(|| var("USER"))
-            .unwrap_or_else(|| "unknown".into()),
-        now,
-        run: format!(
-            "{}-{}-{nanos}",
-            var("GITHUB_RUN_ID").unwrap_or_else(|| "local".into()),
-            std::process::id()
-        ),
-    })
+    Stamp::from_env("local").map_err(Error::Usage)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {

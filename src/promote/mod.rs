@@ -42,6 +42,30 @@ pub struct Stamp {
     pub run: String,
 }
 
+impl Stamp {
+    /// This run's: the actor from `GITHUB_ACTOR` (else `USER`), the time from `CICD_NOW` or
+    /// the clock, and a run id `GITHUB_RUN_ID` (else `local`) with the process id and the
+    /// clock's nanoseconds, unique even for two jobs of one workflow run.
+    pub fn from_env(local: &str) -> Result<Self, String> {
+        let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+        let now = crate::time::now()?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        Ok(Self {
+            actor: var("GITHUB_ACTOR")
+                .or_else(|| var("USER"))
+                .unwrap_or_else(|| "unknown".into()),
+            now,
+            run: format!(
+                "{}-{}-{nanos}",
+                var("GITHUB_RUN_ID").unwrap_or_else(|| local.into()),
+                std::process::id()
+            ),
+        })
+    }
+}
+
 /// What a promotion or rollback did (or would do, or why it refused).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Outcome {

@@ -250,20 +250,5 @@ fn deployment(target: &Target, out: &Outcome, git_tag: &str) -> Deployment {
 
 /// Who and when, for the environment's history entry.
 pub fn stamp() -> Result<Stamp, String> {
-    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
-    let now = crate::time::now()?;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    Ok(Stamp {
-        actor: var("GITHUB_ACTOR")
-            .or_else(|| var("USER"))
-            .unwrap_or_else(|| "unknown".into()),
-        now,
-        run: format!(
-            "{}-{}-{nanos}",
-            var("GITHUB_RUN_ID").unwrap_or_else(|| "release".into()),
-            std::process::id()
-        ),
-    })
+    Stamp::from_env("release")
 }
