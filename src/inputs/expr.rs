@@ -129,7 +129,8 @@ fn split_top<'t>(text: &'t str, op: &str) -> Vec<&'t str> {
             depth += 1;
         } else if !quoted && c == b')' {
             depth -= 1;
-        } else if !quoted && depth == 0 && text[i..].starts_with(op) {
+        } else if !quoted && depth == 0 && bytes[i..].starts_with(op.as_bytes()) {
+            // `op` is ASCII, so a match starts and ends on character boundaries.
             out.push(&text[start..i]);
             i += op.len();
             start = i;
@@ -144,6 +145,14 @@ fn split_top<'t>(text: &'t str, op: &str) -> Vec<&'t str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multibyte_text_never_splits_inside_a_character() {
+        // Found by the `audit` fuzz target: slicing at a byte inside `é` panicked.
+        assert_eq!(split_top("é&&x", "&&"), ["é", "x"]);
+        assert_eq!(split_top("€€€", "&&"), ["€€€"]);
+        let _ = values("${{ é || 'ü' && ñ }}");
+    }
 
     fn lits(expr: &str) -> Vec<String> {
         values(expr)
