@@ -254,16 +254,27 @@ impl Found {
                 let from = format!("verified SBOM attestation {}", chosen.location);
                 Ok((v.digest.to_string(), from, bytes))
             }
-            Found::Unsigned(digest, found) => match found.first() {
-                None => Err(format!(
-                    "no SBOM attached to {digest} (without --key only unsigned SBOM artifacts are read)"
-                )),
-                Some(f) => Ok((
-                    digest.to_string(),
-                    format!("unsigned SBOM {}", f.manifest),
-                    f.bytes.clone(),
-                )),
-            },
+            Found::Unsigned(digest, found) => {
+                // Anyone who can push can attach one: only a JSON document is handed on (an
+                // empty or truncated one, or one holding a bare line, never reaches stdout).
+                let valid = found
+                    .iter()
+                    .find(|f| serde_json::from_slice::<serde::de::IgnoredAny>(&f.bytes).is_ok());
+                match (valid, found.first()) {
+                    (Some(f), _) => Ok((
+                        digest.to_string(),
+                        format!("unsigned SBOM {}", f.manifest),
+                        f.bytes.clone(),
+                    )),
+                    (None, Some(f)) => Err(format!(
+                        "the SBOM {} attached to {digest} is not a JSON document",
+                        f.manifest
+                    )),
+                    (None, None) => Err(format!(
+                        "no SBOM attached to {digest} (without --key only unsigned SBOM artifacts are read)"
+                    )),
+                }
+            }
         }
     }
 }

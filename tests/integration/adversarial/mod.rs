@@ -15,6 +15,7 @@ mod oci;
 mod promote;
 mod release;
 mod sbom;
+mod sbom_attached;
 mod sign;
 mod stall;
 mod version;

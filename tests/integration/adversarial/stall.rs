@@ -67,6 +67,22 @@ fn sbom_against_a_registry_that_never_answers_is_exit_3() {
 }
 
 // See: issue 8 item 7
+// See: issue 13 (unsigned SBOM artifacts): attaching and reading back both talk to the registry.
+#[test]
+fn unsigned_sbom_attach_and_from_attached_against_a_registry_that_never_answers_are_exit_3() {
+    let server = StallServer::silent();
+    let dir = tempfile::tempdir().expect("tmp");
+    let image = format!("docker://{}/app@{DIGEST}", server.addr);
+    for args in [
+        vec!["sbom", &image, "--attach"],
+        vec!["sbom", &image, "--from-attached", "--output", "out.json"],
+    ] {
+        let out = step(dir.path(), &args);
+        assert_external_failure(dir.path(), &out, &server.addr, &args.join(" "));
+        assert!(!dir.path().join("out.json").exists());
+    }
+}
+
 #[test]
 fn sign_verify_and_attest_against_a_registry_that_never_answers_are_exit_3() {
     let server = StallServer::silent();

@@ -11,7 +11,7 @@ pub struct Written {
     pub children: Vec<String>,
 }
 
-fn put(dir: &Path, bytes: &[u8]) -> (String, u64) {
+pub fn put(dir: &Path, bytes: &[u8]) -> (String, u64) {
     let d = sha256(bytes);
     let blobs = dir.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).expect("mkdir");
@@ -76,7 +76,7 @@ fn init(dir: &Path) {
     std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("write");
 }
 
-fn tag_in_index(dir: &Path, media_type: &str, digest: &str, size: u64, tag: &str) {
+pub fn tag_in_index(dir: &Path, media_type: &str, digest: &str, size: u64, tag: &str) {
     let path = dir.join("index.json");
     let mut index: Value = std::fs::read(&path)
         .ok()
