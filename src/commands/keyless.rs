@@ -79,10 +79,7 @@ pub fn sign(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
             let (stored, signed) = keyless_sign::sign(&store, &Subject::of(&image), &req).await?;
             Ok::<_, SignError>((image, stored, signed))
         })
-        .map_err(|e| match e {
-            SignError::Keyless(k) => Error::Keyless(k),
-            SignError::Oci(o) => Error::Image(o),
-        })?;
+        .map_err(sign_error)?;
     let out = if args.json {
         let v = serde_json::json!({
             "digest": image.digest, "format": "bundle", "manifest": stored.manifest,
@@ -153,10 +150,7 @@ pub fn attest(
             }
             Ok::<_, SignError>((image, done))
         })
-        .map_err(|e| match e {
-            SignError::Keyless(k) => Error::Keyless(k),
-            SignError::Oci(o) => Error::Image(o),
-        })?;
+        .map_err(sign_error)?;
     let out = if args.json {
         let list: Vec<_> = done
             .iter()
@@ -231,10 +225,7 @@ pub fn sign_key_logged(
             .await?;
             Ok::<_, SignError>((image, stored, log_index))
         })
-        .map_err(|e| match e {
-            SignError::Keyless(k) => Error::Keyless(k),
-            SignError::Oci(o) => Error::Image(o),
-        })?;
+        .map_err(sign_error)?;
     let out = if args.json {
         let v = serde_json::json!({
             "digest": image.digest, "format": "bundle", "manifest": stored.manifest,

@@ -62,17 +62,7 @@ impl Cataloger for Cargo {
                     .push(format!("/{path}: not UTF-8; not catalogued"));
                 continue;
             };
-            match parse(text) {
-                Ok(pkgs) => {
-                    for mut p in pkgs {
-                        p.seen.push(env.seen(path, entry));
-                        found.packages.push(p);
-                    }
-                }
-                Err(e) => found
-                    .warnings
-                    .push(format!("/{path}: not read as a Cargo.lock: {e}")),
-            }
+            found.file(env, path, entry, parse(text), "not read as a Cargo.lock");
         }
     }
 }

@@ -51,6 +51,29 @@ pub struct Found {
     pub warnings: Vec<String>,
 }
 
+impl Found {
+    /// Records what one file gave: its packages, each seen at `path`, or a warning
+    /// `/{path}: {what}: {error}` when it could not be read.
+    pub fn file<E: std::fmt::Display>(
+        &mut self,
+        env: &Env<'_>,
+        path: &str,
+        entry: &Entry,
+        read: Result<Vec<Package>, E>,
+        what: &str,
+    ) {
+        match read {
+            Ok(pkgs) => {
+                for mut p in pkgs {
+                    p.seen.push(env.seen(path, entry));
+                    self.packages.push(p);
+                }
+            }
+            Err(e) => self.warnings.push(format!("/{path}: {what}: {e}")),
+        }
+    }
+}
+
 /// Every cataloger, in the order they run.
 pub static LIST: &[&dyn Cataloger] = &[
     &os_release::OsRelease,

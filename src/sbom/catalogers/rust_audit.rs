@@ -72,17 +72,7 @@ impl Cataloger for RustAudit {
             let Some(json) = bytes.strip_prefix(AUDIT_TAG) else {
                 continue;
             };
-            match parse(json) {
-                Ok(pkgs) => {
-                    for mut p in pkgs {
-                        p.seen.push(env.seen(path, entry));
-                        found.packages.push(p);
-                    }
-                }
-                Err(e) => found
-                    .warnings
-                    .push(format!("/{path}: cargo-auditable data not read: {e}")),
-            }
+            found.file(env, path, entry, parse(json), "cargo-auditable data not read");
         }
     }
 }
