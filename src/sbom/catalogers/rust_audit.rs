@@ -72,7 +72,13 @@ impl Cataloger for RustAudit {
             let Some(json) = bytes.strip_prefix(AUDIT_TAG) else {
                 continue;
             };
-            found.file(env, path, entry, parse(json), "cargo-auditable data not read");
+            found.file(
+                env,
+                path,
+                entry,
+                parse(json),
+                "cargo-auditable data not read",
+            );
         }
     }
 }

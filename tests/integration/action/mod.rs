@@ -8,6 +8,7 @@ mod install;
 mod lint;
 pub mod release_server;
 pub mod runner;
+mod self_release;
 pub mod validate;
 
 use std::collections::BTreeMap;
