@@ -7,6 +7,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use wait_timeout::ChildExt;
 
 use super::ReleaseError;
 
@@ -49,7 +52,36 @@ impl Repo {
         args: &[&str],
         input: Option<&str>,
     ) -> Result<String, ReleaseError> {
-        use std::io::Write;
+        self.exec(args, input, None)
+    }
+
+    /// Runs a `git ARGS` that talks to a remote (`push`), with the waits `CICD_HTTP_TIMEOUT`
+    /// sets for Git: over HTTP, git itself gives up when the remote sends less than a byte a
+    /// second for the pause time; whatever the transport, the process is killed at a deadline
+    /// (connect + first byte + six pauses: 100 s by default), so a remote that accepts and
+    /// never answers is an error, never a hang.
+    pub fn run_remote(&self, args: &[&str]) -> Result<String, ReleaseError> {
+        let t = crate::http::Purpose::Git.timeouts();
+        let low_speed = format!("http.lowSpeedTime={}", t.pause.as_secs().max(1));
+        let mut full = vec!["-c", "http.lowSpeedLimit=1", "-c", low_speed.as_str()];
+        full.extend_from_slice(args);
+        self.exec(&full, None, Some(t.connect + t.first_byte + t.pause * 6))
+    }
+
+    fn exec(
+        &self,
+        args: &[&str],
+        input: Option<&str>,
+        deadline: Option<Duration>,
+    ) -> Result<String, ReleaseError> {
+        use std::io::{Read, Write};
+        let command = format!(
+            "git {}",
+            args.iter()
+                .find(|a| !a.starts_with('-') && !a.contains('='))
+                .copied()
+                .unwrap_or("")
+        );
         let mut cmd = Command::new("git");
         cmd.arg("-C")
             .arg(&self.dir)
@@ -71,23 +103,58 @@ impl Repo {
                 .write_all(text.as_bytes())
                 .map_err(|e| ReleaseError::GitMissing(e.to_string()))?;
         }
-        let out = child
-            .wait_with_output()
-            .map_err(|e| ReleaseError::GitMissing(e.to_string()))?;
-        if !out.status.success() {
-            let stderr = String::from_utf8_lossy(&out.stderr);
+        // Both pipes drain on their own threads, so a chatty git never blocks on a full pipe.
+        let drain = |pipe: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(mut p) = pipe {
+                    let _ = p.read_to_end(&mut bytes);
+                }
+                bytes
+            })
+        };
+        let stdout = drain(
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let stderr = drain(
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let status = match deadline {
+            None => child.wait().map(Some),
+            Some(d) => child.wait_timeout(d),
+        }
+        .map_err(|e| ReleaseError::GitMissing(e.to_string()))?;
+        let Some(status) = status else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(ReleaseError::Git {
+                command,
+                message: format!(
+                    "no answer from the remote in {} s; give it longer with {}=SECONDS",
+                    deadline.unwrap_or_default().as_secs(),
+                    crate::http::TIMEOUT_ENV
+                ),
+            });
+        };
+        let stdout = stdout.join().unwrap_or_default();
+        let stderr = stderr.join().unwrap_or_default();
+        if !status.success() {
+            let stderr = String::from_utf8_lossy(&stderr);
             let message = stderr
                 .lines()
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("failed")
                 .trim()
                 .to_owned();
-            return Err(ReleaseError::Git {
-                command: format!("git {}", args.first().copied().unwrap_or("")),
-                message,
-            });
+            return Err(ReleaseError::Git { command, message });
         }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        Ok(String::from_utf8_lossy(&stdout).into_owned())
     }
 
     /// Tags matching `prefix*`, reachable from `rev` when given, else all.

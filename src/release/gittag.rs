@@ -77,7 +77,7 @@ pub fn create(repo: &Repo, req: &Request<'_>) -> Result<String, ReleaseError> {
 /// Pushes the tag (only the tag) to `remote`.
 pub fn push(repo: &Repo, tag: &str, remote: &str) -> Result<(), ReleaseError> {
     let refspec = format!("refs/tags/{tag}:refs/tags/{tag}");
-    repo.run(&["push", "--", remote, &refspec])
+    repo.run_remote(&["push", "--", remote, &refspec])
         .map(|_| ())
         .map_err(|e| ReleaseError::Push {
             tag: tag.to_owned(),

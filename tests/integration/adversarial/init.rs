@@ -101,3 +101,27 @@ fn init_refuses_a_malformed_action() {
     }
     assert!(!sample.root.join("cicd.yaml").exists());
 }
+
+// See: issue 16. Online `cicd init` against a Git server that accepts and never answers: the
+// pin resolver's timeout ends it with exit 3, and nothing is written (no half-pinned files).
+#[test]
+fn init_online_against_a_server_that_never_answers_writes_nothing() {
+    let silent = crate::harness::http::StallServer::silent();
+    let sample = Sample::new(&[("Dockerfile", FROM)]);
+    let out = crate::harness::cicd()
+        .current_dir(&sample.root)
+        .env("GITHUB_SERVER_URL", format!("http://{}", silent.addr))
+        .env("CICD_HTTP_TIMEOUT", "1")
+        .args(["init", "--action", "acme/cicd"])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("could not resolve the actions to pin"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did not answer in time"), "{stderr}");
+    assert!(!sample.root.join("cicd.yaml").exists());
+    assert!(!sample.root.join(".github").exists());
+}

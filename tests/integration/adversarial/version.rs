@@ -185,3 +185,39 @@ fn a_shallow_clone_is_refused() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+// See: issue 14 item 3. A remote that accepts the connection and never answers: `cicd tag
+// --push` gives up at the Git timeout (exit 3 naming the remote), keeps the local tag, and
+// writes no `$GITHUB_OUTPUT` (a re-run pushes it).
+#[test]
+fn tag_push_to_a_remote_that_never_answers_is_an_external_failure() {
+    let silent = crate::harness::http::StallServer::silent();
+    let mut repo = Repo::new();
+    repo.commit_file("a.txt", "a", "chore: init");
+    repo.tag("v1.2.0");
+    repo.commit("feat: more");
+    repo.git(&[
+        "remote",
+        "add",
+        "origin",
+        &format!("http://{}/acme/app.git", silent.addr),
+    ]);
+    let output = repo.root().with_file_name("gh-output-silent");
+    let out = repo
+        .cicd_cmd()
+        .env("CICD_HTTP_TIMEOUT", "2")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &output)
+        .args(["tag", "--push"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("could not push v1.3.0 to origin")
+            && stderr(&out).contains("Operation too slow"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!output.exists(), "{:?}", std::fs::read_to_string(&output));
+    assert!(repo.git(&["tag", "--list", "v1.3.0"]).contains("v1.3.0"));
+}
