@@ -95,6 +95,9 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
             .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())),
     );
     asset_names.push(assets::SUMS.into());
+    if signing_label != "unsigned" {
+        asset_names.push(crate::release::sums_bundle::NAME.into());
+    }
     let plan = Plan {
         version: version.version.to_string(),
         git_tag: version.git_tag.clone(),

@@ -16,6 +16,7 @@ pub mod notes;
 pub mod pipeline;
 pub mod plan;
 pub mod promote;
+pub mod sums_bundle;
 
 use thiserror::Error;
 

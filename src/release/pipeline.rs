@@ -189,6 +189,14 @@ pub async fn run(req: Request<'_>) -> Result<Record, PipelineError> {
     crate::fs::write_atomically(&record.notes_file, body.as_bytes())
         .map_err(|e| io(&record.notes_file, e))?;
     record.assets = collect_assets(&record, &req.extra_assets, &dist)?;
+    if let Some(signer) = &signer {
+        let signed = super::sums_bundle::write(signer, &record.assets, &dist, &req.created).await?;
+        step(&format!(
+            "signed the release's files: {}",
+            super::sums_bundle::NAME
+        ));
+        record.assets.push(signed);
+    }
     if let Some(gh) = &req.github {
         let fields = ReleaseFields {
             tag_name: record.git_tag.clone(),

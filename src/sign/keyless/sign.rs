@@ -81,6 +81,16 @@ async fn sign_statement(
     predicate_type: &str,
     req: &Request<'_>,
 ) -> Result<(Stored, Signed), SignError> {
+    let (signed, recorded) = sign_raw(&payload, req).await?;
+    let bytes = bundle::to_bytes(&signed).map_err(OciError::Manifest)?;
+    let stored = store::put_bundle(store, subject, &bytes, predicate_type, &req.created).await?;
+    Ok((stored, recorded))
+}
+
+/// Signs the in-toto statement `payload`: a Fulcio certificate for an ephemeral key, the DSSE
+/// entry in Rekor (and a TSA stamp when the signing config names one); the bundle is the
+/// caller's to store (an OCI referrer, or a release asset).
+pub async fn sign_raw(payload: &[u8], req: &Request<'_>) -> Result<(Bundle, Signed), KeylessError> {
     super::provider::install();
     let token =
         sigstore_oidc::IdentityToken::from_jwt(req.token.expose_secret()).map_err(|_| {
@@ -93,7 +103,7 @@ async fn sign_statement(
         .with_http_client(req.client.clone())
         .signer(token);
     let signed = signer
-        .sign_raw_statement(&payload)
+        .sign_raw_statement(payload)
         .await
         .map_err(|e| KeylessError::Service {
             service: "Sigstore signing (Fulcio, Rekor, TSA)",
@@ -103,19 +113,15 @@ async fn sign_statement(
     let certified = signed
         .signing_certificate()
         .and_then(|c| sigstore_crypto::parse_certificate_info(c).ok());
-    let bytes = bundle::to_bytes(&signed).map_err(OciError::Manifest)?;
-    let stored = store::put_bundle(store, subject, &bytes, predicate_type, &req.created).await?;
-    Ok((
-        stored,
-        Signed {
-            identity: certified
-                .as_ref()
-                .and_then(|c| c.identity.as_ref())
-                .map(|s| s.as_str().to_owned()),
-            issuer: certified.and_then(|c| c.issuer),
-            log_index: log_index(&signed),
-        },
-    ))
+    let recorded = Signed {
+        identity: certified
+            .as_ref()
+            .and_then(|c| c.identity.as_ref())
+            .map(|s| s.as_str().to_owned()),
+        issuer: certified.and_then(|c| c.issuer),
+        log_index: log_index(&signed),
+    };
+    Ok((signed, recorded))
 }
 
 /// The first log entry's index.

@@ -261,7 +261,10 @@ fn cicd_releases_itself_and_the_action_runs_what_it_released() {
         assets
             .iter()
             .find(|a| a.json["name"] == name)
-            .unwrap_or_else(|| panic!("no asset {name}: {assets:?}"))
+            .unwrap_or_else(|| {
+                let names: Vec<&Value> = assets.iter().map(|a| &a.json["name"]).collect();
+                panic!("no asset {name}: {names:?}")
+            })
             .bytes
             .clone()
     };
@@ -280,9 +283,20 @@ fn cicd_releases_itself_and_the_action_runs_what_it_released() {
         assets.iter().any(|a| a.json["name"]
             .as_str()
             .is_some_and(|n| n.starts_with("cicd.linux-amd64") && n.ends_with(".json"))),
-        "no SBOM asset: {assets:?}"
+        "no SBOM asset"
     );
     verify_image_keyless(dir, &trust);
+    // The release's own signature over its files, checked by sigstore-python's CLI for the
+    // archive (its digest is one of the statement's subjects) and refused for other bytes.
+    let bundle = dir.join("SHA256SUMS.sigstore.json");
+    std::fs::write(&bundle, asset("SHA256SUMS.sigstore.json")).expect("bundle");
+    let packaged = dir.join(&archive_name);
+    std::fs::write(&packaged, &archive).expect("archive");
+    let (ok, log) = sigstore_cli(&trust, &bundle, &packaged);
+    assert!(ok, "sigstore-python: {log}");
+    std::fs::write(&packaged, b"other bytes").expect("tamper");
+    let (ok, log) = sigstore_cli(&trust, &bundle, &packaged);
+    assert!(!ok, "sigstore-python accepted other bytes: {log}");
 
     // action-table: the table is committed through the REST API; a re-run reports the same.
     let held = route_contents(&gh, "0123456789abcdef0123456789abcdef01234567");
@@ -341,6 +355,19 @@ fn cicd_releases_itself_and_the_action_runs_what_it_released() {
     );
     assert_eq!(run.code(), 0, "{run:#?}");
     assert!(run.stdout().contains("cicd "), "{run:#?}");
+}
+
+/// `sigstore verify identity --offline` (sigstore-python's CLI) of `file` with `bundle`, for
+/// the workflow identity the mock certifies.
+fn sigstore_cli(trust: &Path, bundle: &Path, file: &Path) -> (bool, String) {
+    let sigstore = crate::harness::require_tool("sigstore", "pip install sigstore==4.5.1");
+    let mut args: Vec<&std::ffi::OsStr> = vec!["--trust-config".as_ref(), trust.as_os_str()];
+    args.extend(["verify", "identity", "--offline", "--bundle"].map(std::ffi::OsStr::new));
+    args.push(bundle.as_os_str());
+    args.extend(["--cert-identity", SAN, "--cert-oidc-issuer"].map(std::ffi::OsStr::new));
+    args.push(crate::sign::keyless::ISSUER.as_ref());
+    args.push(file.as_os_str());
+    crate::harness::run_tool(&sigstore, &args)
 }
 
 /// The released image verifies for the workflow identity that signed it.

@@ -76,6 +76,9 @@ fn a_signed_release_into_layouts_offline_is_complete_verifiable_and_idempotent()
         "{}",
         String::from_utf8_lossy(&check.stdout)
     );
+    // The release's signature over its files: openssl checks the DSSE signature with the
+    // public key, and every file SHA256SUMS lists (and SHA256SUMS) is a subject.
+    sums_bundle_verifies(dir, &text);
     assert!(
         std::fs::read_to_string(dir.join("dist/release-notes.md"))
             .expect("notes")
@@ -169,4 +172,50 @@ fn unsigned_release_says_so_once_and_dry_run_writes_nothing() {
         tags.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
         ["0.3.0-rc.1"]
     );
+}
+
+/// `dist/SHA256SUMS.sigstore.json` verified without cicd: openssl over the DSSE PAE with
+/// `cosign.pub`, then the statement's subjects against `sums` (and SHA256SUMS itself).
+fn sums_bundle_verifies(dir: &std::path::Path, sums: &str) {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    let bundle: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("dist/SHA256SUMS.sigstore.json")).expect("bundle"),
+    )
+    .expect("json");
+    let env = &bundle["dsseEnvelope"];
+    let payload = STANDARD
+        .decode(env["payload"].as_str().expect("payload"))
+        .expect("b64");
+    let sig = STANDARD
+        .decode(env["signatures"][0]["sig"].as_str().expect("sig"))
+        .expect("b64");
+    let kind = "application/vnd.in-toto+json";
+    let mut pae = format!("DSSEv1 {} {kind} {} ", kind.len(), payload.len()).into_bytes();
+    pae.extend_from_slice(&payload);
+    assert!(
+        crate::sign::openssl_verifies(dir, &dir.join("cosign.pub"), &pae, &sig),
+        "openssl rejects SHA256SUMS.sigstore.json"
+    );
+    let statement: serde_json::Value = serde_json::from_slice(&payload).expect("statement");
+    let subjects: Vec<(String, String)> = statement["subject"]
+        .as_array()
+        .expect("subjects")
+        .iter()
+        .map(|s| {
+            let name = s["name"].as_str().expect("name").to_owned();
+            (
+                name,
+                s["digest"]["sha256"].as_str().expect("sha256").to_owned(),
+            )
+        })
+        .collect();
+    for line in sums.lines() {
+        let (hex, name) = line.split_once("  ").expect("sha256sum line");
+        assert!(
+            subjects.contains(&(name.to_owned(), hex.to_owned())),
+            "{name} is not a subject: {subjects:?}"
+        );
+    }
+    assert!(subjects.iter().any(|(n, _)| n == "SHA256SUMS"));
+    assert_eq!(statement["predicate"]["Data"], sums);
 }
