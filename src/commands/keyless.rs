@@ -5,7 +5,6 @@
 use crate::cli::sign::{AttestArgs, SignArgs, SignatureFormat};
 use crate::error::{Error, Exit};
 use crate::http::{Client, Purpose};
-use crate::oci::error::OciError;
 use crate::report::escape::plain;
 use crate::sign::keyless::sign::{self as keyless_sign, SignError};
 use crate::sign::keyless::{oidc, rekor, trust};
@@ -37,21 +36,12 @@ pub fn sign_error(e: SignError) -> Error {
     }
 }
 
-/// Signs with a Fulcio certificate for the OIDC identity and a Rekor entry.
+/// Signs with a Fulcio certificate for the OIDC identity and a Rekor entry; with
+/// `--recursive` or `--format legacy`, every digest with one certificate.
 pub fn sign(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
     if !args.tlog_upload {
         return Err(Error::Usage(
             "keyless signatures are always logged (the certificate lives only minutes, the log proves when it signed); --tlog-upload=false needs --key".into(),
-        ));
-    }
-    if args.format == SignatureFormat::Legacy {
-        return Err(Error::Usage(
-            "keyless signing writes the bundle format only; drop --format legacy or sign with --key".into(),
-        ));
-    }
-    if args.recursive {
-        return Err(Error::Usage(
-            "--recursive is not supported by keyless signing yet; sign each platform digest, or sign with --key".into(),
         ));
     }
     if offline {
@@ -63,7 +53,8 @@ pub fn sign(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
     let (loc, rt) = super::sign::target(&args.reference, offline)?;
     let created = super::sign::created()?;
     let client = http_client()?;
-    let (image, stored, signed) = rt
+    let legacy = args.format == SignatureFormat::Legacy;
+    let (image, done) = rt
         .block_on(async {
             let token = oidc::token(&client).await?;
             let ctx = super::registry::context(&args.registry).map_err(SignError::Oci)?;
@@ -76,26 +67,54 @@ pub fn sign(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
                 created,
                 client,
             };
-            let (stored, signed) = keyless_sign::sign(&store, &Subject::of(&image), &req).await?;
-            Ok::<_, SignError>((image, stored, signed))
+            let subjects: Vec<Subject> = super::sign::subjects(&store, &image, args.recursive)
+                .await?
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect();
+            let signed = if legacy {
+                let reference = super::sign::docker_reference(&loc);
+                keyless_sign::sign_legacy(&store, &subjects, &reference, &req).await?
+            } else if args.recursive {
+                keyless_sign::sign_each(&store, &subjects, &req).await?
+            } else {
+                vec![keyless_sign::sign(&store, &subjects[0], &req).await?]
+            };
+            let done: Vec<_> = subjects
+                .into_iter()
+                .zip(signed)
+                .map(|(s, (stored, who))| (s.digest, stored, who))
+                .collect();
+            Ok::<_, SignError>((image, done))
         })
         .map_err(sign_error)?;
+    let format = if legacy { "legacy" } else { "bundle" };
     let out = if args.json {
-        let v = serde_json::json!({
-            "digest": image.digest, "format": "bundle", "manifest": stored.manifest,
+        let (_, stored, signed) = &done[0];
+        let mut v = serde_json::json!({
+            "digest": image.digest, "format": format, "manifest": stored.manifest,
             "written": stored.written, "identity": signed.identity, "issuer": signed.issuer,
             "log_index": signed.log_index,
         });
+        if args.recursive {
+            v["signed"] = done
+                .iter()
+                .map(|(d, s, k)| serde_json::json!({"digest": d, "manifest": s.manifest, "written": s.written, "log_index": k.log_index}))
+                .collect();
+        }
         format!("{v:#}\n")
     } else {
-        format!(
-            "signed {} keylessly\n  identity {}\n  issuer {}\n  log index {}\n  signature {}\n",
-            image.digest,
-            plain(signed.identity.as_deref().unwrap_or("?")),
-            plain(signed.issuer.as_deref().unwrap_or("?")),
-            signed.log_index.map_or("?".into(), |i| i.to_string()),
-            stored.manifest
-        )
+        let mut out = String::new();
+        for (digest, stored, signed) in &done {
+            out.push_str(&format!(
+                "signed {digest} keylessly\n  identity {}\n  issuer {}\n  log index {}\n  signature {}\n",
+                plain(signed.identity.as_deref().unwrap_or("?")),
+                plain(signed.issuer.as_deref().unwrap_or("?")),
+                signed.log_index.map_or("?".into(), |i| i.to_string()),
+                stored.manifest
+            ));
+        }
+        out
     };
     super::sign::set_digest_output(image.digest.as_str())?;
     super::deliver(None, &crate::report::escape::json(out.into_bytes()))?;
@@ -184,66 +203,67 @@ pub fn attest(
 }
 
 /// Key-based signing with the entry in Rekor (cosign's default): the bundle the key signs,
-/// with the log entry the trust config's Rekor returned.
+/// with the log entry the trust config's Rekor returned (`sign::signer::sign_logged`); with
+/// `--recursive` each platform manifest too.
 pub fn sign_key_logged(
     args: &SignArgs,
     key: &p256::ecdsa::SigningKey,
     offline: bool,
 ) -> Result<Exit, Error> {
-    use crate::sign::{bundle, dsse, statement, store};
     if offline {
         return Err(Error::NeedsNetwork("sign with a Rekor entry"));
     }
     let annotations = super::sign::parse_annotations(&args.annotations)?;
     let log = rekor_log(args.keyless.trust_config.as_deref())?;
     let (loc, rt) = super::sign::target(&args.reference, offline)?;
-    let created = super::sign::created()?;
-    let (image, stored, log_index) = rt
+    let req = crate::sign::signer::Request {
+        key,
+        format: crate::sign::signer::Format::Bundle,
+        annotations,
+        docker_reference: String::new(),
+        created: super::sign::created()?,
+    };
+    let (image, done) = rt
         .block_on(async {
             let ctx = super::registry::context(&args.registry).map_err(SignError::Oci)?;
             let store = ctx.store(&loc, false).map_err(SignError::Oci)?;
             let image = super::sign::resolve(&store, &loc).await?;
-            let subject = Subject::of(&image);
-            let payload = statement::statement(
-                subject.digest.hex(),
-                &annotations,
-                statement::SIGN_PREDICATE,
-                &serde_json::json!({}),
-            );
-            let envelope = dsse::sign(key, statement::PAYLOAD_TYPE, payload);
-            let entry = log.upload(&envelope, key.verifying_key()).await?;
-            let log_index = Some(u64::from(entry.log_index));
-            let b = bundle::key_based(key.verifying_key(), envelope, vec![entry]);
-            let bytes = bundle::to_bytes(&b).map_err(|e| SignError::Oci(OciError::Manifest(e)))?;
-            let stored = store::put_bundle(
-                &store,
-                &subject,
-                &bytes,
-                statement::SIGN_PREDICATE,
-                &created,
-            )
-            .await?;
-            Ok::<_, SignError>((image, stored, log_index))
+            let mut done = Vec::new();
+            for (subject, _) in super::sign::subjects(&store, &image, args.recursive).await? {
+                let (stored, index) =
+                    crate::sign::signer::sign_logged(&store, &subject, &req, &log).await?;
+                done.push((subject.digest, stored, index));
+            }
+            Ok::<_, SignError>((image, done))
         })
         .map_err(sign_error)?;
     let out = if args.json {
-        let v = serde_json::json!({
-            "digest": image.digest, "format": "bundle", "manifest": stored.manifest,
-            "written": stored.written, "log_index": log_index,
+        let (_, first, index) = &done[0];
+        let mut v = serde_json::json!({
+            "digest": image.digest, "format": "bundle", "manifest": first.manifest,
+            "written": first.written, "log_index": index,
         });
+        if args.recursive {
+            v["signed"] = done
+                .iter()
+                .map(|(d, s, i)| serde_json::json!({"digest": d, "manifest": s.manifest, "written": s.written, "log_index": i}))
+                .collect();
+        }
         format!("{v:#}\n")
     } else {
-        let what = if stored.written {
-            "signed"
-        } else {
-            "already signed (nothing written)"
-        };
-        format!(
-            "{what} {}\n  log index {}\n  signature {}\n",
-            image.digest,
-            log_index.map_or("?".into(), |i| i.to_string()),
-            stored.manifest
-        )
+        let mut out = String::new();
+        for (digest, stored, index) in &done {
+            let what = if stored.written {
+                "signed"
+            } else {
+                "already signed (nothing written)"
+            };
+            out.push_str(&format!(
+                "{what} {digest}\n  log index {index}\n  signature {}\n",
+                stored.manifest
+            ));
+        }
+        out
     };
     super::sign::set_digest_output(image.digest.as_str())?;
     super::deliver(None, &crate::report::escape::json(out.into_bytes()))?;

@@ -226,3 +226,69 @@ fn a_san_with_a_newline_and_workflow_command_is_rendered_escaped() {
         no_workflow_command("mismatch stderr", &stderr);
     }
 }
+
+/// Trust configs a hostile or broken setup hands over: empty, cut off mid-JSON, a symlink out
+/// of the directory to a device that never ends, and one to a directory.
+fn hostile_trust_configs(dir: &std::path::Path, good: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let text = std::fs::read_to_string(good).expect("trust");
+    let empty = dir.join("empty.json");
+    std::fs::write(&empty, "").expect("write");
+    let truncated = dir.join("truncated.json");
+    std::fs::write(&truncated, &text[..text.len() / 2]).expect("write");
+    let device = dir.join("device.json");
+    std::os::unix::fs::symlink("/dev/zero", &device).expect("symlink");
+    let directory = dir.join("directory.json");
+    std::os::unix::fs::symlink("/", &directory).expect("symlink");
+    vec![empty, truncated, device, directory]
+}
+
+// See: issue 12 (`--trust-config` on sbom and check trivy as on sign and verify)
+#[test]
+fn an_empty_truncated_or_symlinked_out_trust_config_is_exit_2_on_every_command() {
+    let mock = Mock::start();
+    let (tmp, reference) = layout();
+    let (key, public) = crate::sign::keygen(tmp.path(), "cosign");
+    let report = crate::harness::data("trivy/image.json");
+    let lay = tmp.path().join("lay");
+    let before = crate::sign::walk(&lay).len();
+    for trust in hostile_trust_configs(tmp.path(), &mock.trust()) {
+        let t = s(&trust);
+        let commands: [Vec<&str>; 5] = [
+            vec!["sign", "--key", s(&key), &reference],
+            vec!["verify", "--key", s(&public), &reference],
+            vec!["sbom", &reference, "--attach", "--key", s(&key)],
+            vec!["sbom", &reference, "--from-attached", "--key", s(&public)],
+            vec![
+                "check",
+                "trivy",
+                s(&report),
+                "--attest",
+                &reference,
+                "--key",
+                s(&key),
+            ],
+        ];
+        for args in commands {
+            let out = mock
+                .cicd()
+                .current_dir(tmp.path())
+                .env("CICD_KEY_PASSWORD", crate::sign::PASSWORD)
+                .env_remove("CICD_TRUST_CONFIG")
+                .args(&args)
+                .args(["--trust-config", t])
+                .timeout(std::time::Duration::from_secs(60))
+                .output()
+                .expect("run cicd");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?} {t}: {stderr}");
+            assert!(stderr.contains(t), "{args:?}: names the file: {stderr}");
+            assert!(out.stdout.is_empty(), "{args:?} {t}: printed a result");
+            assert!(!stderr.contains("panicked"), "{stderr}");
+        }
+    }
+    assert_eq!(
+        crate::sign::walk(&lay).len(),
+        before,
+        "nothing was attached"
+    );
+}
