@@ -292,3 +292,129 @@ fn an_empty_truncated_or_symlinked_out_trust_config_is_exit_2_on_every_command()
         "nothing was attached"
     );
 }
+
+/// Rewrites the first layer's annotations of the `.sig` manifest `tag` names in `lay`.
+fn edit_sig_layer(lay: &std::path::Path, tag: &str, edit: impl FnOnce(&mut serde_json::Value)) {
+    use crate::sign::{put, retag, tagged};
+    let desc = tagged(lay, tag);
+    let digest = desc["digest"].as_str().expect("digest");
+    let blob = lay.join("blobs/sha256").join(&digest[7..]);
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(blob).expect("manifest")).expect("json");
+    edit(&mut m["layers"][0]["annotations"]);
+    let bytes = serde_json::to_vec(&m).expect("bytes");
+    let d = put(lay, &bytes);
+    let mut new = desc.clone();
+    new["digest"] = serde_json::json!(d);
+    new["size"] = serde_json::json!(bytes.len());
+    retag(lay, tag, &new);
+}
+
+// See: issue 12 (keyless legacy `.sig`: each check fails closed with its own reason)
+#[test]
+fn a_keyless_legacy_signature_copied_cut_or_rewritten_is_refused_with_its_reason() {
+    use crate::sign::{retag, tagged};
+    let mock = Mock::start();
+    let (tmp, reference) = layout();
+    let lay = tmp.path().join("lay");
+    let out = mock
+        .cicd()
+        .args([
+            "sign",
+            "--format",
+            "legacy",
+            "--trust-config",
+            s(&mock.trust()),
+            &reference,
+        ])
+        .output()
+        .expect("sign");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let image = tagged(&lay, "v1")["digest"]
+        .as_str()
+        .expect("digest")
+        .to_owned();
+    let tag = format!("sha256-{}.sig", &image[7..]);
+    let good = tagged(&lay, &tag);
+    let verify = |reference: &str| {
+        let out = mock
+            .cicd()
+            .args(["verify", "--trust-config", s(&mock.trust())])
+            .args(["--github-workflow", "acme/ci/.github/workflows/sign.yml"])
+            .arg(reference)
+            .output()
+            .expect("verify");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(verify(&reference).0, Some(0));
+
+    // Copied onto another image: the payload names the first one.
+    let other = images::single(&lay, "v2", 1200, 42).digest;
+    retag(&lay, &format!("sha256-{}.sig", &other[7..]), &good);
+    let (code, _, err) = verify(&format!("oci:{}:v2", s(&lay)));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("digest mismatch"), "{err}");
+
+    let hostile = "x\n::error::owned";
+    let cases: [(&str, Box<dyn Fn(&mut serde_json::Value)>); 5] = [
+        (
+            "not in log",
+            Box::new(|a| {
+                a.as_object_mut()
+                    .expect("map")
+                    .remove("dev.sigstore.cosign/bundle");
+            }),
+        ),
+        (
+            "not in log",
+            Box::new(|a| {
+                let b = a["dev.sigstore.cosign/bundle"]
+                    .as_str()
+                    .expect("b")
+                    .to_owned();
+                a["dev.sigstore.cosign/bundle"] = serde_json::json!(&b[..b.len() / 2]);
+            }),
+        ),
+        (
+            // The SET signs integratedTime: moved by a second, it no longer verifies.
+            "not in log",
+            Box::new(|a| {
+                let mut b: serde_json::Value =
+                    serde_json::from_str(a["dev.sigstore.cosign/bundle"].as_str().expect("b"))
+                        .expect("json");
+                let t = b["Payload"]["integratedTime"].as_i64().expect("time");
+                b["Payload"]["integratedTime"] = serde_json::json!(t - 1);
+                a["dev.sigstore.cosign/bundle"] = serde_json::json!(b.to_string());
+            }),
+        ),
+        (
+            "untrusted certificate",
+            Box::new(move |a| {
+                a["dev.sigstore.cosign/certificate"] = serde_json::json!(hostile);
+            }),
+        ),
+        (
+            "tampered payload",
+            Box::new(|a| {
+                a["dev.cosignproject.cosign/signature"] = serde_json::json!("MEUCIQ==");
+            }),
+        ),
+    ];
+    for (reason, edit) in cases {
+        retag(&lay, &tag, &good);
+        edit_sig_layer(&lay, &tag, |a| edit(a));
+        let (code, out, err) = verify(&reference);
+        assert_eq!(code, Some(1), "{reason}: {err}");
+        assert!(err.contains(reason), "{reason}: {err}");
+        no_workflow_command("stdout", &out);
+        no_workflow_command("stderr", &err);
+    }
+}

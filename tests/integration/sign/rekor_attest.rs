@@ -212,3 +212,45 @@ fn sbom_attach_and_trivy_attest_are_logged_by_default() {
     );
     succeeded(&out);
 }
+
+#[test]
+fn key_based_recursive_signing_logs_the_index_and_each_platform() {
+    let mock = Mock::start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (key, public) = keygen(tmp.path(), "cosign");
+    let lay = tmp.path().join("lay");
+    let img = images::multi(&lay, "v1", 171);
+    let reference = format!("oci:{}:v1", s(&lay));
+    let out = with_key(
+        &mock,
+        &[
+            "sign",
+            "--key",
+            s(&key),
+            "--recursive",
+            "--json",
+            &reference,
+        ],
+    );
+    let v: Value = serde_json::from_str(&succeeded(&out)).expect("json");
+    let mut expected = vec![img.digest.clone()];
+    expected.extend(img.children.iter().cloned());
+    let signed = v["signed"].as_array().expect("signed");
+    assert_eq!(signed.len(), 3, "{v:#}");
+    let mut refs = Vec::new();
+    for (entry, d) in signed.iter().zip(&expected) {
+        assert_eq!(entry["digest"], *d);
+        assert!(entry["log_index"].is_u64(), "{entry}");
+        let found = attested(
+            &Place::Layout(&lay),
+            d,
+            "https://sigstore.dev/cosign/sign/v1",
+        );
+        assert_eq!(found.len(), 1, "{d}");
+        log_index(&found[0].1);
+        refs.push(format!("oci:{}@{d}", s(&lay)));
+    }
+    let mut args = vec!["verify", "--key", s(&public)];
+    args.extend(refs.iter().map(String::as_str));
+    succeeded(&with_key(&mock, &args));
+}
