@@ -310,6 +310,9 @@ fn edit_sig_layer(lay: &std::path::Path, tag: &str, edit: impl FnOnce(&mut serde
     retag(lay, tag, &new);
 }
 
+/// A change to a `.sig` layer's annotations.
+type Edit = dyn Fn(&mut serde_json::Value);
+
 // See: issue 12 (keyless legacy `.sig`: each check fails closed with its own reason)
 #[test]
 fn a_keyless_legacy_signature_copied_cut_or_rewritten_is_refused_with_its_reason() {
@@ -364,7 +367,7 @@ fn a_keyless_legacy_signature_copied_cut_or_rewritten_is_refused_with_its_reason
     assert!(err.contains("digest mismatch"), "{err}");
 
     let hostile = "x\n::error::owned";
-    let cases: [(&str, Box<dyn Fn(&mut serde_json::Value)>); 5] = [
+    let cases: [(&str, Box<Edit>); 5] = [
         (
             "not in log",
             Box::new(|a| {
