@@ -135,11 +135,6 @@ pub fn attest(
             "keyless attestations are always logged (the certificate lives only minutes, the log proves when it signed); --tlog-upload=false needs --key".into(),
         ));
     }
-    if args.format == SignatureFormat::Legacy {
-        return Err(Error::Usage(
-            "keyless attestation writes the bundle format only; drop --format legacy or attest with --key".into(),
-        ));
-    }
     if offline {
         return Err(Error::NeedsNetwork("keyless attest (Fulcio, Rekor)"));
     }
@@ -161,11 +156,26 @@ pub fn attest(
                 created,
                 client,
             };
+            let subjects: Vec<Subject> = super::sign::subjects(&store, &image, args.recursive)
+                .await?
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect();
             let mut done = Vec::new();
-            for (subject, _) in super::sign::subjects(&store, &image, args.recursive).await? {
-                let (stored, signed) =
-                    keyless_sign::attest(&store, &subject, predicate_type, predicate, &req).await?;
-                done.push((subject.digest, stored, signed));
+            if args.format == SignatureFormat::Legacy {
+                let all =
+                    keyless_sign::attest_legacy(&store, &subjects, predicate_type, predicate, &req)
+                        .await?;
+                for (subject, (stored, signed)) in subjects.into_iter().zip(all) {
+                    done.push((subject.digest, stored, signed));
+                }
+            } else {
+                for subject in subjects {
+                    let (stored, signed) =
+                        keyless_sign::attest(&store, &subject, predicate_type, predicate, &req)
+                            .await?;
+                    done.push((subject.digest, stored, signed));
+                }
             }
             Ok::<_, SignError>((image, done))
         })
@@ -181,7 +191,8 @@ pub fn attest(
             .collect();
         let v = serde_json::json!({
             "digest": image.digest, "predicate_type": predicate_type,
-            "format": "bundle", "attested": list,
+            "format": if args.format == SignatureFormat::Legacy { "legacy" } else { "bundle" },
+            "attested": list,
         });
         format!("{v:#}\n")
     } else {

@@ -1,17 +1,19 @@
-//! Keyless legacy `.sig` layers as cosign v2 writes them (pkg/oci/static, pkg/cosign/bundle):
-//! besides the signature, the layer's `dev.sigstore.cosign/certificate` (the Fulcio leaf, PEM),
+//! Keyless legacy `.sig` (and `.att`) layers as cosign v2 writes them (pkg/oci/static,
+//! pkg/cosign/bundle): besides the signature (or DSSE envelope), the layer's `dev.sigstore.cosign/certificate` (the Fulcio leaf, PEM),
 //! `/chain` (the CA certificates after it, PEM) and `/bundle` — cosign's `RekorBundle`, the
 //! log's SET and the `hashedrekord` entry it signs: `{"SignedEntryTimestamp", "Payload":
-//! {"body", "integratedTime", "logIndex", "logID"}}`. Verification reads a layer back as the
-//! Sigstore bundle v0.1 it amounts to (message signature over the payload, SET-only log entry)
-//! so that sigstore-verify checks chain, SET, entry and signature as for any bundle.
+//! {"body", "integratedTime", "logIndex", "logID"}}` (a `.sig`'s entry is `hashedrekord`, an
+//! `.att`'s `dsse`). Verification reads a layer back as the Sigstore bundle v0.1 it amounts to
+//! (message signature or DSSE envelope, SET-only log entry) so that sigstore-verify checks
+//! chain, SET, entry and signature as for any bundle. cosign v2's own `.att` layers log an
+//! `intoto` entry, which cicd does not check (refused as not in log).
 
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
-use sigstore_types::{Bundle, DerCertificate, TransparencyLogEntry};
+use sigstore_types::{Bundle, DerCertificate, DsseEnvelope, TransparencyLogEntry};
 
 use crate::sign::store::SIGNATURE_ANNOTATION;
 
@@ -71,6 +73,28 @@ pub fn to_bundle(
     signature_b64: &str,
     annotations: &BTreeMap<String, String>,
 ) -> Result<Bundle, String> {
+    let digest = sigstore_sign::crypto::sha256(payload);
+    let mut bundle = material(annotations, "hashedrekord")?;
+    bundle["messageSignature"] = json!({
+        "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(digest.as_bytes())},
+        "signature": signature_b64,
+    });
+    serde_json::from_value(bundle).map_err(|e| format!("invalid bundle: {e}"))
+}
+
+/// The bundle v0.1 a keyless `.att` layer (its DSSE `envelope`) amounts to.
+pub fn envelope_bundle(
+    envelope: &DsseEnvelope,
+    annotations: &BTreeMap<String, String>,
+) -> Result<Bundle, String> {
+    let mut bundle = material(annotations, "dsse")?;
+    bundle["dsseEnvelope"] = serde_json::to_value(envelope).map_err(|e| e.to_string())?;
+    serde_json::from_value(bundle).map_err(|e| format!("invalid bundle: {e}"))
+}
+
+/// A bundle v0.1 without its content: the layer's certificate and its SET-only log entry,
+/// which must be of `kind`.
+fn material(annotations: &BTreeMap<String, String>, kind: &str) -> Result<Value, String> {
     let pem = annotations
         .get(CERTIFICATE)
         .ok_or("untrusted certificate: the layer carries no certificate")?;
@@ -93,26 +117,31 @@ pub fn to_bundle(
     };
     let log_id = hex::decode(field("/Payload/logID")?)
         .map_err(|_| "not in log: the Rekor bundle's logID is not hex")?;
-    let digest = sigstore_sign::crypto::sha256(payload);
-    let bundle = json!({
+    let body = field("/Payload/body")?;
+    let entry: Value = STANDARD
+        .decode(&body)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or("not in log: the Rekor bundle's body is not base64 JSON")?;
+    if entry["kind"] != kind || entry["apiVersion"] != "0.0.1" {
+        return Err(format!(
+            "not in log: the Rekor entry is not a {kind} v0.0.1 entry (cicd checks those)"
+        ));
+    }
+    Ok(json!({
         "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
         "verificationMaterial": {
             "x509CertificateChain": {"certificates": [{"rawBytes": STANDARD.encode(leaf.as_bytes())}]},
             "tlogEntries": [{
                 "logIndex": field("/Payload/logIndex")?,
                 "logId": {"keyId": STANDARD.encode(log_id)},
-                "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
+                "kindVersion": {"kind": kind, "version": "0.0.1"},
                 "integratedTime": field("/Payload/integratedTime")?,
                 "inclusionPromise": {"signedEntryTimestamp": field("/SignedEntryTimestamp")?},
-                "canonicalizedBody": field("/Payload/body")?,
+                "canonicalizedBody": body,
             }],
         },
-        "messageSignature": {
-            "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(digest.as_bytes())},
-            "signature": signature_b64,
-        },
-    });
-    serde_json::from_value(bundle).map_err(|e| format!("invalid bundle: {e}"))
+    }))
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! One keyless signing identity for several signatures, as cosign has one per invocation: an
 //! ephemeral P-256 key and one Fulcio certificate for it, then per signature a Rekor v1 entry
-//! — `dsse` for a bundle's in-toto statement (stamped by the TSA when the signing config names
-//! one), `hashedrekord` for a legacy simple-signing payload. `sign --recursive` and
-//! `--format legacy` sign through it. The Fulcio, Rekor and TSA clients are sigstore-sign's
+//! — `dsse` for an in-toto statement (a bundle's stamped by the TSA when the signing config
+//! names one), `hashedrekord` for a legacy simple-signing payload. `sign --recursive`,
+//! `sign --format legacy` and `attest --format legacy` sign through it. The Fulcio, Rekor and TSA clients are sigstore-sign's
 //! (re-exported sigstore-fulcio, -rekor, -tsa), over our HTTP client and its timeouts.
 
 use secrecy::ExposeSecret;
@@ -97,22 +97,8 @@ impl Session {
     /// A bundle v0.3 of the in-toto statement `payload`: DSSE envelope, `dsse` Rekor entry,
     /// the TSA's stamp when there is a TSA.
     pub async fn bundle(&self, payload: Vec<u8>) -> Result<Bundle, KeylessError> {
-        let pae = dsse::pae(statement::PAYLOAD_TYPE, &payload);
-        let sig = self.sign(&pae)?;
-        let envelope = DsseEnvelope::new(
-            statement::PAYLOAD_TYPE.to_owned(),
-            PayloadBytes::new(payload),
-            DsseSignature::new(sig.clone(), KeyId::default()),
-        );
-        let entry =
-            DsseEntry::new(&envelope, &self.leaf).map_err(|e| service("Rekor")(e.to_string()))?;
-        let logged = self
-            .rekor
-            .create_dsse_entry(entry)
-            .await
-            .map_err(|e| service("Rekor")(e.to_string()))?
-            .to_bundle_entry(KindVersion::DsseV001)
-            .map_err(|e| service("Rekor")(format!("answer: {e}")))?;
+        let (envelope, logged) = self.envelope(payload).await?;
+        let sig = envelope.signature.sig.clone();
         let mut bundle = BundleV03::with_certificate_and_dsse(self.leaf.clone(), envelope)
             .with_tlog_entry(logged);
         if let Some(tsa) = &self.tsa {
@@ -123,6 +109,31 @@ impl Session {
             bundle = bundle.with_rfc3161_timestamp(stamp);
         }
         Ok(bundle.into_bundle())
+    }
+
+    /// The DSSE envelope of the in-toto statement `payload` and its `dsse` Rekor entry (a
+    /// legacy `.att` layer records them).
+    pub async fn envelope(
+        &self,
+        payload: Vec<u8>,
+    ) -> Result<(DsseEnvelope, TransparencyLogEntry), KeylessError> {
+        let pae = dsse::pae(statement::PAYLOAD_TYPE, &payload);
+        let sig = self.sign(&pae)?;
+        let envelope = DsseEnvelope::new(
+            statement::PAYLOAD_TYPE.to_owned(),
+            PayloadBytes::new(payload),
+            DsseSignature::new(sig, KeyId::default()),
+        );
+        let entry =
+            DsseEntry::new(&envelope, &self.leaf).map_err(|e| service("Rekor")(e.to_string()))?;
+        let logged = self
+            .rekor
+            .create_dsse_entry(entry)
+            .await
+            .map_err(|e| service("Rekor")(e.to_string()))?
+            .to_bundle_entry(KindVersion::DsseV001)
+            .map_err(|e| service("Rekor")(format!("answer: {e}")))?;
+        Ok((envelope, logged))
     }
 
     /// The signature over the exact `payload` bytes and its `hashedrekord` Rekor entry, as a

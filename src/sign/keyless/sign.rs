@@ -188,6 +188,36 @@ pub async fn sign_legacy(
     Ok(done)
 }
 
+/// Attests `predicate` about each of `subjects` in cosign v2's `.att` layout with one Fulcio
+/// certificate: the DSSE envelope appended as a layer with the certificate, chain and Rekor
+/// bundle (`dsse` entry and SET) as annotations.
+pub async fn attest_legacy(
+    store: &Store,
+    subjects: &[Subject],
+    predicate_type: &str,
+    predicate: &serde_json::Value,
+    req: &Request<'_>,
+) -> Result<Vec<(Stored, Signed)>, SignError> {
+    let session = super::session::Session::start(req).await?;
+    let mut done = Vec::new();
+    for subject in subjects {
+        let payload = crate::sign::attest::statement_for(subject, predicate_type, predicate);
+        let (envelope, entry) = session.envelope(payload).await?;
+        let annotations = super::legacy::annotations("", &session.leaf, &session.chain, &entry)
+            .map_err(|reason| KeylessError::Service {
+                service: "Rekor",
+                reason,
+            })?;
+        let stored =
+            crate::sign::attest::put_legacy(store, subject, &envelope, predicate_type, annotations)
+                .await?;
+        let mut who = session.signed.clone();
+        who.log_index = Some(u64::from(entry.log_index));
+        done.push((stored, who));
+    }
+    Ok(done)
+}
+
 /// The first log entry's index.
 pub fn log_index(b: &Bundle) -> Option<u64> {
     b.verification_material

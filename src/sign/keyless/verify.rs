@@ -58,8 +58,22 @@ impl crate::sign::verify::Verifier for KeylessPolicy {
         material: Material<'_>,
         subject: &Digest,
     ) -> Result<Signer, String> {
-        let Material::Bundle(bundle) = material else {
-            return Err("legacy keyless attestation (.att): cicd verifies keyless attestations in the bundle format only".into());
+        let bundle = match material {
+            Material::Bundle(bundle) => bundle,
+            Material::Annotations(annotations) => {
+                if !super::legacy::is_keyless(annotations) {
+                    return Err(
+                        "key-based legacy attestation (no certificate): verify it with --key"
+                            .into(),
+                    );
+                }
+                // The `.att` layer read as the bundle it amounts to (certificate, SET, the
+                // dsse entry of this envelope).
+                let b = super::legacy::envelope_bundle(envelope, annotations)?;
+                let hash = Sha256Hash::from_hex(subject.hex())
+                    .map_err(|e| format!("image digest {subject}: {e}"))?;
+                return self.holds(Artifact::from_digest(hash), &b);
+            }
         };
         if matches!(
             bundle.verification_material.content,

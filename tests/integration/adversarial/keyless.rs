@@ -421,3 +421,64 @@ fn a_keyless_legacy_signature_copied_cut_or_rewritten_is_refused_with_its_reason
         no_workflow_command("stderr", &err);
     }
 }
+
+// See: issue 12 (keyless legacy `.att`: copied or with its SET cut, refused with the reason)
+#[test]
+fn a_keyless_legacy_attestation_copied_or_cut_is_refused_with_its_reason() {
+    use crate::sign::{retag, tagged};
+    let mock = Mock::start();
+    let (tmp, reference) = layout();
+    let lay = tmp.path().join("lay");
+    let (predicate, _) = crate::sign::attest::predicate_file(tmp.path());
+    let out = mock
+        .cicd()
+        .args(["attest", "--format", "legacy", "--type", "cyclonedx"])
+        .args([
+            "--predicate",
+            s(&predicate),
+            "--trust-config",
+            s(&mock.trust()),
+        ])
+        .arg(&reference)
+        .output()
+        .expect("attest");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let image = tagged(&lay, "v1")["digest"]
+        .as_str()
+        .expect("digest")
+        .to_owned();
+    let tag = format!("sha256-{}.att", &image[7..]);
+    let good = tagged(&lay, &tag);
+    let verify = |reference: &str| {
+        let out = mock
+            .cicd()
+            .args(["verify-attestation", "--type", "cyclonedx"])
+            .args(["--trust-config", s(&mock.trust())])
+            .args(["--github-workflow", "acme/ci/.github/workflows/sign.yml"])
+            .arg(reference)
+            .output()
+            .expect("verify-attestation");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(verify(&reference).0, Some(0));
+    let other = images::single(&lay, "v2", 1200, 43).digest;
+    retag(&lay, &format!("sha256-{}.att", &other[7..]), &good);
+    let (code, err) = verify(&format!("oci:{}:v2", s(&lay)));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("digest mismatch"), "{err}");
+    edit_sig_layer(&lay, &tag, |a| {
+        a.as_object_mut()
+            .expect("map")
+            .remove("dev.sigstore.cosign/bundle");
+    });
+    let (code, err) = verify(&reference);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("not in log"), "{err}");
+}

@@ -3,7 +3,8 @@
 //! sigstore-python for a child and by `cicd verify --github-workflow` for all; the legacy
 //! `.sig` layer carries cosign's certificate, chain and Rekor SET bundle, checked by openssl
 //! (the signature over the exact payload with the certificate's key, the chain to the mock's
-//! root) and accepted by `cicd verify` only for the right identity and root.
+//! root) and accepted by `cicd verify` only for the right identity and root; a keyless legacy
+//! `.att` likewise (its DSSE signature checked by openssl, `verify-attestation` accepting it).
 
 use std::process::Command;
 
@@ -302,4 +303,103 @@ fn keyless_legacy_sig_carries_cosigns_certificate_chain_and_rekor_bundle() {
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(stderr.contains(reason), "{reason}: {stderr}");
     }
+}
+
+#[test]
+fn keyless_legacy_att_carries_the_certificate_and_a_dsse_entry_and_verifies() {
+    let mock = Mock::start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let lay = dir.join("lay");
+    let image = images::single(&lay, "v1", 700, 37).digest;
+    let reference = format!("oci:{}:v1", s(&lay));
+    let (predicate, want) = super::attest::predicate_file(dir);
+    let out = mock
+        .cicd()
+        .args(["attest", "--format", "legacy", "--type", "cyclonedx"])
+        .args([
+            "--predicate",
+            s(&predicate),
+            "--trust-config",
+            s(&mock.trust()),
+        ])
+        .arg(&reference)
+        .output()
+        .expect("attest");
+    assert_token_only_masked(&mock, &out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let place = Place::Layout(&lay);
+    let m = place
+        .manifest(&format!("sha256-{}.att", &image[7..]))
+        .expect(".att manifest");
+    let layer = &m["layers"][0];
+    assert_eq!(layer["mediaType"], "application/vnd.dsse.envelope.v1+json");
+    let a = &layer["annotations"];
+    assert_eq!(a["predicateType"], "https://cyclonedx.org/bom");
+    let rb: Value = serde_json::from_str(a["dev.sigstore.cosign/bundle"].as_str().expect("bundle"))
+        .expect("json");
+    let body: Value = serde_json::from_slice(
+        &STANDARD
+            .decode(rb["Payload"]["body"].as_str().expect("body"))
+            .expect("b64"),
+    )
+    .expect("body JSON");
+    assert_eq!(body["kind"], "dsse");
+    // openssl: the DSSE signature over the PAE with the certificate's key.
+    let leaf = dir.join("leaf.pem");
+    std::fs::write(
+        &leaf,
+        a["dev.sigstore.cosign/certificate"].as_str().expect("cert"),
+    )
+    .expect("leaf");
+    let public = dir.join("leaf.pub");
+    let (ok, log) = openssl(&[
+        "x509".as_ref(),
+        "-in".as_ref(),
+        leaf.as_os_str(),
+        "-pubkey".as_ref(),
+        "-noout".as_ref(),
+        "-out".as_ref(),
+        public.as_os_str(),
+    ]);
+    assert!(ok, "{log}");
+    let envelope: Value = serde_json::from_slice(
+        &place
+            .blob(layer["digest"].as_str().expect("digest"))
+            .expect("envelope"),
+    )
+    .expect("envelope JSON");
+    let statement = check_dsse_independently(dir, &public, &envelope, &image);
+    assert_eq!(statement["predicate"], want);
+
+    let verify = |trust: &Path| {
+        mock.cicd()
+            .args(["verify-attestation", "--type", "cyclonedx", "--json"])
+            .args(["--trust-config", s(trust), "--github-workflow", WORKFLOW])
+            .arg(&reference)
+            .output()
+            .expect("verify-attestation")
+    };
+    let out = verify(&mock.trust());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let found = &v["verified"][0];
+    assert_eq!(found["format"], "legacy");
+    assert_eq!(found["signer"]["identity"], SAN);
+    assert_eq!(found["signer"]["log_index"], rb["Payload"]["logIndex"]);
+    assert_eq!(found["predicate"], want);
+    let out = verify(&mock.untrusted_ca());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("untrusted certificate"), "{stderr}");
 }
