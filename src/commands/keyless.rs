@@ -5,10 +5,12 @@
 use crate::cli::sign::{AttestArgs, SignArgs, SignatureFormat};
 use crate::error::{Error, Exit};
 use crate::http::{Client, Purpose};
+use crate::oci::digest::Digest;
 use crate::report::escape::plain;
+use crate::sign::keyless::sign::Signed;
 use crate::sign::keyless::sign::{self as keyless_sign, SignError};
 use crate::sign::keyless::{oidc, rekor, trust};
-use crate::sign::store::Subject;
+use crate::sign::store::{Stored, Subject};
 
 fn http_client() -> Result<reqwest::Client, Error> {
     Client::new(Purpose::Api)
@@ -104,21 +106,28 @@ pub fn sign(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
         }
         format!("{v:#}\n")
     } else {
-        let mut out = String::new();
-        for (digest, stored, signed) in &done {
-            out.push_str(&format!(
-                "signed {digest} keylessly\n  identity {}\n  issuer {}\n  log index {}\n  signature {}\n",
-                plain(signed.identity.as_deref().unwrap_or("?")),
-                plain(signed.issuer.as_deref().unwrap_or("?")),
-                signed.log_index.map_or("?".into(), |i| i.to_string()),
-                stored.manifest
-            ));
-        }
-        out
+        text(&done, |d| format!("signed {d} keylessly"), "signature")
     };
     super::sign::set_digest_output(image.digest.as_str())?;
     super::deliver(None, &crate::report::escape::json(out.into_bytes()))?;
     Ok(Exit::Ok)
+}
+
+/// Each digest signed or attested keylessly, as text: `head`, then who signed, the log
+/// index and where the signature or attestation (`what`) is.
+fn text(done: &[(Digest, Stored, Signed)], head: impl Fn(&Digest) -> String, what: &str) -> String {
+    let mut out = String::new();
+    for (digest, stored, signed) in done {
+        out.push_str(&format!(
+            "{}\n  identity {}\n  issuer {}\n  log index {}\n  {what} {}\n",
+            head(digest),
+            plain(signed.identity.as_deref().unwrap_or("?")),
+            plain(signed.issuer.as_deref().unwrap_or("?")),
+            signed.log_index.map_or("?".into(), |i| i.to_string()),
+            stored.manifest
+        ));
+    }
+    out
 }
 
 /// Attests `predicate` about the image (and, with `--recursive`, each platform manifest)
@@ -196,17 +205,8 @@ pub fn attest(
         });
         format!("{v:#}\n")
     } else {
-        let mut out = String::new();
-        for (digest, stored, signed) in &done {
-            out.push_str(&format!(
-                "attested {digest} ({predicate_type}) keylessly\n  identity {}\n  issuer {}\n  log index {}\n  attestation {}\n",
-                plain(signed.identity.as_deref().unwrap_or("?")),
-                plain(signed.issuer.as_deref().unwrap_or("?")),
-                signed.log_index.map_or("?".into(), |i| i.to_string()),
-                stored.manifest
-            ));
-        }
-        out
+        let head = |d: &Digest| format!("attested {d} ({predicate_type}) keylessly");
+        text(&done, head, "attestation")
     };
     super::sign::set_digest_output(image.digest.as_str())?;
     super::deliver(None, &crate::report::escape::json(out.into_bytes()))?;

@@ -313,6 +313,55 @@ fn edit_sig_layer(lay: &std::path::Path, tag: &str, edit: impl FnOnce(&mut serde
 /// A change to a `.sig` layer's annotations.
 type Edit = dyn Fn(&mut serde_json::Value);
 
+/// Each rewrite of a keyless `.sig` layer's annotations and the reason verify gives.
+fn legacy_edits() -> [(&'static str, Box<Edit>); 5] {
+    let hostile = "x\n::error::owned";
+    [
+        (
+            "not in log",
+            Box::new(|a| {
+                a.as_object_mut()
+                    .expect("map")
+                    .remove("dev.sigstore.cosign/bundle");
+            }),
+        ),
+        (
+            "not in log",
+            Box::new(|a| {
+                let b = a["dev.sigstore.cosign/bundle"]
+                    .as_str()
+                    .expect("b")
+                    .to_owned();
+                a["dev.sigstore.cosign/bundle"] = serde_json::json!(&b[..b.len() / 2]);
+            }),
+        ),
+        (
+            // The SET signs integratedTime: moved by a second, it no longer verifies.
+            "not in log",
+            Box::new(|a| {
+                let mut b: serde_json::Value =
+                    serde_json::from_str(a["dev.sigstore.cosign/bundle"].as_str().expect("b"))
+                        .expect("json");
+                let t = b["Payload"]["integratedTime"].as_i64().expect("time");
+                b["Payload"]["integratedTime"] = serde_json::json!(t - 1);
+                a["dev.sigstore.cosign/bundle"] = serde_json::json!(b.to_string());
+            }),
+        ),
+        (
+            "untrusted certificate",
+            Box::new(move |a| {
+                a["dev.sigstore.cosign/certificate"] = serde_json::json!(hostile);
+            }),
+        ),
+        (
+            "tampered payload",
+            Box::new(|a| {
+                a["dev.cosignproject.cosign/signature"] = serde_json::json!("MEUCIQ==");
+            }),
+        ),
+    ]
+}
+
 // See: issue 12 (keyless legacy `.sig`: each check fails closed with its own reason)
 #[test]
 fn a_keyless_legacy_signature_copied_cut_or_rewritten_is_refused_with_its_reason() {
@@ -366,51 +415,7 @@ fn a_keyless_legacy_signature_copied_cut_or_rewritten_is_refused_with_its_reason
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("digest mismatch"), "{err}");
 
-    let hostile = "x\n::error::owned";
-    let cases: [(&str, Box<Edit>); 5] = [
-        (
-            "not in log",
-            Box::new(|a| {
-                a.as_object_mut()
-                    .expect("map")
-                    .remove("dev.sigstore.cosign/bundle");
-            }),
-        ),
-        (
-            "not in log",
-            Box::new(|a| {
-                let b = a["dev.sigstore.cosign/bundle"]
-                    .as_str()
-                    .expect("b")
-                    .to_owned();
-                a["dev.sigstore.cosign/bundle"] = serde_json::json!(&b[..b.len() / 2]);
-            }),
-        ),
-        (
-            // The SET signs integratedTime: moved by a second, it no longer verifies.
-            "not in log",
-            Box::new(|a| {
-                let mut b: serde_json::Value =
-                    serde_json::from_str(a["dev.sigstore.cosign/bundle"].as_str().expect("b"))
-                        .expect("json");
-                let t = b["Payload"]["integratedTime"].as_i64().expect("time");
-                b["Payload"]["integratedTime"] = serde_json::json!(t - 1);
-                a["dev.sigstore.cosign/bundle"] = serde_json::json!(b.to_string());
-            }),
-        ),
-        (
-            "untrusted certificate",
-            Box::new(move |a| {
-                a["dev.sigstore.cosign/certificate"] = serde_json::json!(hostile);
-            }),
-        ),
-        (
-            "tampered payload",
-            Box::new(|a| {
-                a["dev.cosignproject.cosign/signature"] = serde_json::json!("MEUCIQ==");
-            }),
-        ),
-    ];
+    let cases = legacy_edits();
     for (reason, edit) in cases {
         retag(&lay, &tag, &good);
         edit_sig_layer(&lay, &tag, |a| edit(a));

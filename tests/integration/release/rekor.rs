@@ -112,55 +112,60 @@ fn a_key_signed_release_logs_its_signatures_and_attestations_in_rekor() {
     let rec = run.json();
     assert_eq!(rec["gate"]["result"], "passed", "{:#}", rec["gate"]);
     for (i, name) in ["bb", "motd"].iter().enumerate() {
-        let image = &rec["images"][i];
-        let digest = image["digest"].as_str().expect("digest");
-        let layout = dir.join("out").join(name);
-        let at = |d: &str| format!("oci:{}@{d}", layout.display());
-
-        // The gate's vuln attestation on the index, logged, made by `cicd release`.
-        let (code, out, err) = verify_attestation(dir, Some(trust), "vuln", &at(digest));
-        assert_eq!(code, 0, "{name}: {err}");
-        let v = assert_logged(&out, &err);
-        let predicate = &v["verified"][0]["predicate"];
-        assert_eq!(
-            predicate["invocation"]["builder.id"], "cicd release",
-            "{predicate:#}"
-        );
-        assert_eq!(predicate["gate"]["result"], "passed");
-
-        // Each platform's SBOM attestation, logged.
-        for p in image["platforms"].as_array().expect("platforms") {
-            let pd = p["digest"].as_str().expect("platform digest");
-            let (code, out, err) = verify_attestation(dir, Some(trust), "cyclonedx", &at(pd));
-            assert_eq!(code, 0, "{name} {pd}: {err}");
-            assert_logged(&out, &err);
-        }
-
-        // The signature of the index, logged.
-        let sig = cicd()
-            .current_dir(dir)
-            .args([
-                "verify",
-                "--key",
-                "cosign.pub",
-                "--trust-config",
-                trust,
-                "--json",
-            ])
-            .arg(at(digest))
-            .output()
-            .expect("verify");
-        assert!(
-            sig.status.success(),
-            "{}",
-            String::from_utf8_lossy(&sig.stderr)
-        );
-        let text = String::from_utf8_lossy(&sig.stdout);
-        assert!(text.contains("\"log_index\""), "{text}");
-
-        // Checked, not just present: against public-good's Rekor key the entry does not hold.
-        let (code, _, err) = verify_attestation(dir, None, "vuln", &at(digest));
-        assert_eq!(code, 1, "{name}: {err}");
-        assert!(err.contains("not in log"), "{err}");
+        check_image(dir, trust, name, &rec["images"][i]);
     }
+}
+
+/// The image's signature, its gate's vuln attestation and each platform's SBOM attestation
+/// verify with their log entries; the entries are checked against the Rekor key.
+fn check_image(dir: &std::path::Path, trust: &str, name: &str, image: &Value) {
+    let digest = image["digest"].as_str().expect("digest");
+    let layout = dir.join("out").join(name);
+    let at = |d: &str| format!("oci:{}@{d}", layout.display());
+
+    // The gate's vuln attestation on the index, logged, made by `cicd release`.
+    let (code, out, err) = verify_attestation(dir, Some(trust), "vuln", &at(digest));
+    assert_eq!(code, 0, "{name}: {err}");
+    let v = assert_logged(&out, &err);
+    let predicate = &v["verified"][0]["predicate"];
+    assert_eq!(
+        predicate["invocation"]["builder.id"], "cicd release",
+        "{predicate:#}"
+    );
+    assert_eq!(predicate["gate"]["result"], "passed");
+
+    // Each platform's SBOM attestation, logged.
+    for p in image["platforms"].as_array().expect("platforms") {
+        let pd = p["digest"].as_str().expect("platform digest");
+        let (code, out, err) = verify_attestation(dir, Some(trust), "cyclonedx", &at(pd));
+        assert_eq!(code, 0, "{name} {pd}: {err}");
+        assert_logged(&out, &err);
+    }
+
+    // The signature of the index, logged.
+    let sig = cicd()
+        .current_dir(dir)
+        .args([
+            "verify",
+            "--key",
+            "cosign.pub",
+            "--trust-config",
+            trust,
+            "--json",
+        ])
+        .arg(at(digest))
+        .output()
+        .expect("verify");
+    assert!(
+        sig.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sig.stderr)
+    );
+    let text = String::from_utf8_lossy(&sig.stdout);
+    assert!(text.contains("\"log_index\""), "{text}");
+
+    // Checked, not just present: against public-good's Rekor key the entry does not hold.
+    let (code, _, err) = verify_attestation(dir, None, "vuln", &at(digest));
+    assert_eq!(code, 1, "{name}: {err}");
+    assert!(err.contains("not in log"), "{err}");
 }

@@ -151,41 +151,10 @@ fn openssl(args: &[&std::ffi::OsStr]) -> (bool, String) {
     )
 }
 
-#[test]
-fn keyless_legacy_sig_carries_cosigns_certificate_chain_and_rekor_bundle() {
-    let mock = Mock::start();
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path();
-    let lay = dir.join("lay");
-    let image = images::single(&lay, "v1", 900, 31).digest;
-    let out = keyless(
-        &mock,
-        &["--format", "legacy", &format!("oci:{}:v1", s(&lay))],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let place = Place::Layout(&lay);
-    let m = place
-        .manifest(&format!("sha256-{}.sig", &image[7..]))
-        .expect(".sig manifest");
-    let layer = &m["layers"][0];
-    assert_eq!(
-        layer["mediaType"],
-        "application/vnd.dev.cosign.simplesigning.v1+json"
-    );
-    let payload = place
-        .blob(layer["digest"].as_str().expect("digest"))
-        .expect("payload");
-    let p: Value = serde_json::from_slice(&payload).expect("payload JSON");
-    assert_eq!(p["critical"]["image"]["docker-manifest-digest"], image);
-    let a = &layer["annotations"];
+/// cosign's RekorBundle on the layer `a`: the SET and the hashedrekord entry of this very
+/// payload; returned for its log index.
+fn check_rekor_bundle(a: &Value, payload: &[u8]) -> Value {
     let text = |k: &str| a[k].as_str().unwrap_or_else(|| panic!("{k}: {a:#}"));
-
-    // cosign's RekorBundle: the SET and the hashedrekord entry of this very payload.
     let rb: Value = serde_json::from_str(text("dev.sigstore.cosign/bundle")).expect("bundle");
     assert!(
         STANDARD
@@ -219,6 +188,13 @@ fn keyless_legacy_sig_carries_cosigns_certificate_chain_and_rekor_bundle() {
         sha.split_whitespace().next()
     );
 
+    rb
+}
+
+/// openssl checks the layer `a`: the signature over the exact payload with the certificate's
+/// key, the certificate chain from the mock's root (and not from another root).
+fn check_with_openssl(dir: &Path, mock: &Mock, a: &Value, payload: &[u8]) {
+    let text = |k: &str| a[k].as_str().unwrap_or_else(|| panic!("{k}: {a:#}"));
     // openssl: the signature over the exact payload with the certificate's key…
     let leaf = dir.join("leaf.pem");
     std::fs::write(&leaf, text("dev.sigstore.cosign/certificate")).expect("leaf");
@@ -265,7 +241,42 @@ fn keyless_legacy_sig_carries_cosigns_certificate_chain_and_rekor_bundle() {
         leaf.as_os_str(),
     ]);
     assert!(!ok, "openssl accepts the leaf under another root");
+}
 
+#[test]
+fn keyless_legacy_sig_carries_cosigns_certificate_chain_and_rekor_bundle() {
+    let mock = Mock::start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let lay = dir.join("lay");
+    let image = images::single(&lay, "v1", 900, 31).digest;
+    let out = keyless(
+        &mock,
+        &["--format", "legacy", &format!("oci:{}:v1", s(&lay))],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let place = Place::Layout(&lay);
+    let m = place
+        .manifest(&format!("sha256-{}.sig", &image[7..]))
+        .expect(".sig manifest");
+    let layer = &m["layers"][0];
+    assert_eq!(
+        layer["mediaType"],
+        "application/vnd.dev.cosign.simplesigning.v1+json"
+    );
+    let payload = place
+        .blob(layer["digest"].as_str().expect("digest"))
+        .expect("payload");
+    let p: Value = serde_json::from_slice(&payload).expect("payload JSON");
+    assert_eq!(p["critical"]["image"]["docker-manifest-digest"], image);
+    let a = &layer["annotations"];
+    let rb = check_rekor_bundle(a, &payload);
+    check_with_openssl(dir, &mock, a, &payload);
     // cicd verify: the right workflow and root only.
     let reference = vec![format!("oci:{}:v1", s(&lay))];
     let out = verify(
