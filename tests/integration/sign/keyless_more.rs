@@ -178,7 +178,7 @@ fn check_rekor_bundle(a: &Value, payload: &[u8]) -> Value {
         .spawn()
         .and_then(|mut c| {
             use std::io::Write as _;
-            c.stdin.take().expect("stdin").write_all(&payload)?;
+            c.stdin.take().expect("stdin").write_all(payload)?;
             c.wait_with_output()
         })
         .expect("sha256sum");
@@ -213,7 +213,7 @@ fn check_with_openssl(dir: &Path, mock: &Mock, a: &Value, payload: &[u8]) {
         .decode(text("dev.cosignproject.cosign/signature"))
         .expect("b64");
     assert!(
-        openssl_verifies(dir, &public, &payload, &sig),
+        openssl_verifies(dir, &public, payload, &sig),
         "openssl rejects the payload signature"
     );
     // …and the chain from the mock's root.
