@@ -73,10 +73,11 @@ pub fn to_bundle(
     signature_b64: &str,
     annotations: &BTreeMap<String, String>,
 ) -> Result<Bundle, String> {
-    let digest = sigstore_sign::crypto::sha256(payload);
+    // sha2 directly: a plain digest needs no sigstore crypto provider installed.
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(payload);
     let mut bundle = material(annotations, "hashedrekord")?;
     bundle["messageSignature"] = json!({
-        "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(digest.as_bytes())},
+        "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(digest)},
         "signature": signature_b64,
     });
     serde_json::from_value(bundle).map_err(|e| format!("invalid bundle: {e}"))
