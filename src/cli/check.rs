@@ -112,6 +112,10 @@ pub struct TrivyArgs {
           default_missing_value = "true", require_equals = true, value_name = "BOOL")]
     pub tlog_upload: bool,
 
+    /// With --attest: the Rekor the attestation is logged in.
+    #[command(flatten)]
+    pub trust: super::keyless::TrustArgs,
+
     #[command(flatten)]
     pub registry: RegistryArgs,
 

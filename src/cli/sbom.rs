@@ -95,6 +95,11 @@ pub struct SbomArgs {
           default_missing_value = "true", require_equals = true, value_name = "BOOL")]
     pub insecure_ignore_tlog: bool,
 
+    /// With --attach or --from-attached and --key: the Rekor to log in / the root to check
+    /// the log entry against.
+    #[command(flatten)]
+    pub trust: super::keyless::TrustArgs,
+
     #[command(flatten)]
     pub registry: RegistryArgs,
 }

@@ -1,6 +1,6 @@
 //! `cicd check trivy … --attest REF --key K` (issue 14 item 5): after the gate, its result is
 //! attached to the image as a signed cosign vuln attestation — the Trivy reports, their scan
-//! times and the verdict — whatever the verdict, logged in Rekor (`CICD_TRUST_CONFIG`'s) unless
+//! times and the verdict — whatever the verdict, logged in Rekor (`--trust-config`'s) unless
 //! `--tlog-upload=false`; the exit code stays the gate's.
 
 use std::path::PathBuf;
@@ -26,15 +26,15 @@ pub fn prepare(args: &TrivyArgs) -> Result<Option<Prepared>, Error> {
     let (Some(_), Some(key)) = (&args.attest, &args.key) else {
         return Ok(None);
     };
-    let trust = super::keyless::trust_config_from_env();
-    let log = super::attest::logged(args.tlog_upload, SignatureFormat::Bundle, trust.as_deref())?;
+    let trust = args.trust.trust_config.as_deref();
+    let log = super::attest::logged(args.tlog_upload, SignatureFormat::Bundle, trust)?;
     Ok(Some(Prepared {
         key: super::sign::signing_key(key)?,
         log,
     }))
 }
 
-/// The key, and the Rekor (`CICD_TRUST_CONFIG`'s) unless `--tlog-upload=false`.
+/// The key, and the Rekor (`--trust-config`'s) unless `--tlog-upload=false`.
 pub struct Prepared {
     pub key: SigningKey,
     pub log: Option<Log>,
@@ -62,6 +62,7 @@ pub fn attach(
         gate,
         now: &now,
         parameters,
+        builder: attest_vuln::CHECK_TRIVY,
     });
     let (loc, rt) = super::sign::target(reference, offline)?;
     let req = Request {

@@ -5,11 +5,12 @@
 use crate::cli::sign::{AttestArgs, SignArgs, SignatureFormat};
 use crate::error::{Error, Exit};
 use crate::http::{Client, Purpose};
-use crate::oci::error::OciError;
+use crate::oci::digest::Digest;
 use crate::report::escape::plain;
+use crate::sign::keyless::sign::Signed;
 use crate::sign::keyless::sign::{self as keyless_sign, SignError};
 use crate::sign::keyless::{oidc, rekor, trust};
-use crate::sign::store::Subject;
+use crate::sign::store::{Stored, Subject};
 
 fn http_client() -> Result<reqwest::Client, Error> {
     Client::new(Purpose::Api)
@@ -37,21 +38,12 @@ pub fn sign_error(e: SignError) -> Error {
     }
 }
 
-/// Signs with a Fulcio certificate for the OIDC identity and a Rekor entry.
+/// Signs with a Fulcio certificate for the OIDC identity and a Rekor entry; with
+/// `--recursive` or `--format legacy`, every digest with one certificate.
 pub fn sign(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
     if !args.tlog_upload {
         return Err(Error::Usage(
             "keyless signatures are always logged (the certificate lives only minutes, the log proves when it signed); --tlog-upload=false needs --key".into(),
-        ));
-    }
-    if args.format == SignatureFormat::Legacy {
-        return Err(Error::Usage(
-            "keyless signing writes the bundle format only; drop --format legacy or sign with --key".into(),
-        ));
-    }
-    if args.recursive {
-        return Err(Error::Usage(
-            "--recursive is not supported by keyless signing yet; sign each platform digest, or sign with --key".into(),
         ));
     }
     if offline {
@@ -63,7 +55,8 @@ pub fn sign(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
     let (loc, rt) = super::sign::target(&args.reference, offline)?;
     let created = super::sign::created()?;
     let client = http_client()?;
-    let (image, stored, signed) = rt
+    let legacy = args.format == SignatureFormat::Legacy;
+    let (image, done) = rt
         .block_on(async {
             let token = oidc::token(&client).await?;
             let ctx = super::registry::context(&args.registry).map_err(SignError::Oci)?;
@@ -76,30 +69,65 @@ pub fn sign(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
                 created,
                 client,
             };
-            let (stored, signed) = keyless_sign::sign(&store, &Subject::of(&image), &req).await?;
-            Ok::<_, SignError>((image, stored, signed))
+            let subjects: Vec<Subject> = super::sign::subjects(&store, &image, args.recursive)
+                .await?
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect();
+            let signed = if legacy {
+                let reference = super::sign::docker_reference(&loc);
+                keyless_sign::sign_legacy(&store, &subjects, &reference, &req).await?
+            } else if args.recursive {
+                keyless_sign::sign_each(&store, &subjects, &req).await?
+            } else {
+                vec![keyless_sign::sign(&store, &subjects[0], &req).await?]
+            };
+            let done: Vec<_> = subjects
+                .into_iter()
+                .zip(signed)
+                .map(|(s, (stored, who))| (s.digest, stored, who))
+                .collect();
+            Ok::<_, SignError>((image, done))
         })
         .map_err(sign_error)?;
+    let format = if legacy { "legacy" } else { "bundle" };
     let out = if args.json {
-        let v = serde_json::json!({
-            "digest": image.digest, "format": "bundle", "manifest": stored.manifest,
+        let (_, stored, signed) = &done[0];
+        let mut v = serde_json::json!({
+            "digest": image.digest, "format": format, "manifest": stored.manifest,
             "written": stored.written, "identity": signed.identity, "issuer": signed.issuer,
             "log_index": signed.log_index,
         });
+        if args.recursive {
+            v["signed"] = done
+                .iter()
+                .map(|(d, s, k)| serde_json::json!({"digest": d, "manifest": s.manifest, "written": s.written, "log_index": k.log_index}))
+                .collect();
+        }
         format!("{v:#}\n")
     } else {
-        format!(
-            "signed {} keylessly\n  identity {}\n  issuer {}\n  log index {}\n  signature {}\n",
-            image.digest,
-            plain(signed.identity.as_deref().unwrap_or("?")),
-            plain(signed.issuer.as_deref().unwrap_or("?")),
-            signed.log_index.map_or("?".into(), |i| i.to_string()),
-            stored.manifest
-        )
+        text(&done, |d| format!("signed {d} keylessly"), "signature")
     };
     super::sign::set_digest_output(image.digest.as_str())?;
     super::deliver(None, &crate::report::escape::json(out.into_bytes()))?;
     Ok(Exit::Ok)
+}
+
+/// Each digest signed or attested keylessly, as text: `head`, then who signed, the log
+/// index and where the signature or attestation (`what`) is.
+fn text(done: &[(Digest, Stored, Signed)], head: impl Fn(&Digest) -> String, what: &str) -> String {
+    let mut out = String::new();
+    for (digest, stored, signed) in done {
+        out.push_str(&format!(
+            "{}\n  identity {}\n  issuer {}\n  log index {}\n  {what} {}\n",
+            head(digest),
+            plain(signed.identity.as_deref().unwrap_or("?")),
+            plain(signed.issuer.as_deref().unwrap_or("?")),
+            signed.log_index.map_or("?".into(), |i| i.to_string()),
+            stored.manifest
+        ));
+    }
+    out
 }
 
 /// Attests `predicate` about the image (and, with `--recursive`, each platform manifest)
@@ -114,11 +142,6 @@ pub fn attest(
     if !args.tlog_upload {
         return Err(Error::Usage(
             "keyless attestations are always logged (the certificate lives only minutes, the log proves when it signed); --tlog-upload=false needs --key".into(),
-        ));
-    }
-    if args.format == SignatureFormat::Legacy {
-        return Err(Error::Usage(
-            "keyless attestation writes the bundle format only; drop --format legacy or attest with --key".into(),
         ));
     }
     if offline {
@@ -142,11 +165,26 @@ pub fn attest(
                 created,
                 client,
             };
+            let subjects: Vec<Subject> = super::sign::subjects(&store, &image, args.recursive)
+                .await?
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect();
             let mut done = Vec::new();
-            for (subject, _) in super::sign::subjects(&store, &image, args.recursive).await? {
-                let (stored, signed) =
-                    keyless_sign::attest(&store, &subject, predicate_type, predicate, &req).await?;
-                done.push((subject.digest, stored, signed));
+            if args.format == SignatureFormat::Legacy {
+                let all =
+                    keyless_sign::attest_legacy(&store, &subjects, predicate_type, predicate, &req)
+                        .await?;
+                for (subject, (stored, signed)) in subjects.into_iter().zip(all) {
+                    done.push((subject.digest, stored, signed));
+                }
+            } else {
+                for subject in subjects {
+                    let (stored, signed) =
+                        keyless_sign::attest(&store, &subject, predicate_type, predicate, &req)
+                            .await?;
+                    done.push((subject.digest, stored, signed));
+                }
             }
             Ok::<_, SignError>((image, done))
         })
@@ -162,21 +200,13 @@ pub fn attest(
             .collect();
         let v = serde_json::json!({
             "digest": image.digest, "predicate_type": predicate_type,
-            "format": "bundle", "attested": list,
+            "format": if args.format == SignatureFormat::Legacy { "legacy" } else { "bundle" },
+            "attested": list,
         });
         format!("{v:#}\n")
     } else {
-        let mut out = String::new();
-        for (digest, stored, signed) in &done {
-            out.push_str(&format!(
-                "attested {digest} ({predicate_type}) keylessly\n  identity {}\n  issuer {}\n  log index {}\n  attestation {}\n",
-                plain(signed.identity.as_deref().unwrap_or("?")),
-                plain(signed.issuer.as_deref().unwrap_or("?")),
-                signed.log_index.map_or("?".into(), |i| i.to_string()),
-                stored.manifest
-            ));
-        }
-        out
+        let head = |d: &Digest| format!("attested {d} ({predicate_type}) keylessly");
+        text(&done, head, "attestation")
     };
     super::sign::set_digest_output(image.digest.as_str())?;
     super::deliver(None, &crate::report::escape::json(out.into_bytes()))?;
@@ -184,66 +214,67 @@ pub fn attest(
 }
 
 /// Key-based signing with the entry in Rekor (cosign's default): the bundle the key signs,
-/// with the log entry the trust config's Rekor returned.
+/// with the log entry the trust config's Rekor returned (`sign::signer::sign_logged`); with
+/// `--recursive` each platform manifest too.
 pub fn sign_key_logged(
     args: &SignArgs,
     key: &p256::ecdsa::SigningKey,
     offline: bool,
 ) -> Result<Exit, Error> {
-    use crate::sign::{bundle, dsse, statement, store};
     if offline {
         return Err(Error::NeedsNetwork("sign with a Rekor entry"));
     }
     let annotations = super::sign::parse_annotations(&args.annotations)?;
     let log = rekor_log(args.keyless.trust_config.as_deref())?;
     let (loc, rt) = super::sign::target(&args.reference, offline)?;
-    let created = super::sign::created()?;
-    let (image, stored, log_index) = rt
+    let req = crate::sign::signer::Request {
+        key,
+        format: crate::sign::signer::Format::Bundle,
+        annotations,
+        docker_reference: String::new(),
+        created: super::sign::created()?,
+    };
+    let (image, done) = rt
         .block_on(async {
             let ctx = super::registry::context(&args.registry).map_err(SignError::Oci)?;
             let store = ctx.store(&loc, false).map_err(SignError::Oci)?;
             let image = super::sign::resolve(&store, &loc).await?;
-            let subject = Subject::of(&image);
-            let payload = statement::statement(
-                subject.digest.hex(),
-                &annotations,
-                statement::SIGN_PREDICATE,
-                &serde_json::json!({}),
-            );
-            let envelope = dsse::sign(key, statement::PAYLOAD_TYPE, payload);
-            let entry = log.upload(&envelope, key.verifying_key()).await?;
-            let log_index = Some(u64::from(entry.log_index));
-            let b = bundle::key_based(key.verifying_key(), envelope, vec![entry]);
-            let bytes = bundle::to_bytes(&b).map_err(|e| SignError::Oci(OciError::Manifest(e)))?;
-            let stored = store::put_bundle(
-                &store,
-                &subject,
-                &bytes,
-                statement::SIGN_PREDICATE,
-                &created,
-            )
-            .await?;
-            Ok::<_, SignError>((image, stored, log_index))
+            let mut done = Vec::new();
+            for (subject, _) in super::sign::subjects(&store, &image, args.recursive).await? {
+                let (stored, index) =
+                    crate::sign::signer::sign_logged(&store, &subject, &req, &log).await?;
+                done.push((subject.digest, stored, index));
+            }
+            Ok::<_, SignError>((image, done))
         })
         .map_err(sign_error)?;
     let out = if args.json {
-        let v = serde_json::json!({
-            "digest": image.digest, "format": "bundle", "manifest": stored.manifest,
-            "written": stored.written, "log_index": log_index,
+        let (_, first, index) = &done[0];
+        let mut v = serde_json::json!({
+            "digest": image.digest, "format": "bundle", "manifest": first.manifest,
+            "written": first.written, "log_index": index,
         });
+        if args.recursive {
+            v["signed"] = done
+                .iter()
+                .map(|(d, s, i)| serde_json::json!({"digest": d, "manifest": s.manifest, "written": s.written, "log_index": i}))
+                .collect();
+        }
         format!("{v:#}\n")
     } else {
-        let what = if stored.written {
-            "signed"
-        } else {
-            "already signed (nothing written)"
-        };
-        format!(
-            "{what} {}\n  log index {}\n  signature {}\n",
-            image.digest,
-            log_index.map_or("?".into(), |i| i.to_string()),
-            stored.manifest
-        )
+        let mut out = String::new();
+        for (digest, stored, index) in &done {
+            let what = if stored.written {
+                "signed"
+            } else {
+                "already signed (nothing written)"
+            };
+            out.push_str(&format!(
+                "{what} {digest}\n  log index {index}\n  signature {}\n",
+                stored.manifest
+            ));
+        }
+        out
     };
     super::sign::set_digest_output(image.digest.as_str())?;
     super::deliver(None, &crate::report::escape::json(out.into_bytes()))?;

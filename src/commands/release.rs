@@ -280,7 +280,8 @@ fn github_versions(
 }
 
 /// `release.signing`: the key it names, decrypted with `CICD_KEY_PASSWORD`/`COSIGN_PASSWORD`
-/// (not read for a dry run), or keyless with the trust config `CICD_TRUST_CONFIG` names
+/// (not read for a dry run) with the Rekor `CICD_TRUST_CONFIG` names (public-good's without
+/// one) unless `tlog-upload: false`, or keyless with the trust config `CICD_TRUST_CONFIG` names
 /// (Sigstore's public-good instance without one); none configured → a note, and the
 /// release goes on unsigned. Returns what the plan says, and the signing to use.
 fn signing(
@@ -320,7 +321,26 @@ fn signing(
         }
         ConfigSigning::Key(k) => resolve(&loaded.base, k),
     };
-    let label = format!("key {}", path.display());
+    let tlog_upload = loaded
+        .config
+        .release
+        .signing
+        .as_ref()
+        .is_none_or(|s| s.tlog_upload);
+    let mut label = format!("key {}", path.display());
+    let log = if tlog_upload {
+        if offline && !dry_run {
+            return Err(Error::Usage(
+                "release.signing logs each signature in Rekor, which --offline cannot reach: set `tlog-upload: false` under release.signing for an offline release (verify then needs --insecure-ignore-tlog)".into(),
+            ));
+        }
+        let log = super::keyless::rekor_log(super::keyless::trust_config_from_env().as_deref())?;
+        label.push_str(&format!(", logged in Rekor {}", log.url));
+        Some(log)
+    } else {
+        label.push_str(", not logged (tlog-upload: false)");
+        None
+    };
     let pem = std::fs::read_to_string(&path).map_err(|e| Error::BadInput {
         path: path.clone(),
         reason: e.to_string(),
@@ -333,7 +353,7 @@ fn signing(
         .ok_or_else(|| super::keygen::key_error(&path, crate::sign::keys::KeyError::NoPassword))?;
     let key = crate::sign::keys::decrypt(&pem, &password)
         .map_err(|e| super::keygen::key_error(&path, e))?;
-    Ok((label, Some(Signing::Key(key))))
+    Ok((label, Some(Signing::Key(key, log))))
 }
 
 fn resolve(base: &Path, p: &str) -> PathBuf {

@@ -97,6 +97,7 @@ fn predicate(
             gate,
             now: &crate::time::rfc3339(now),
             parameters: std::env::args().skip(1).collect(),
+            builder: crate::sign::attest_vuln::RELEASE,
         },
     ))
 }

@@ -1,6 +1,6 @@
 //! `cicd sbom --attach` and `--from-attached` (issue 13 item 4): each platform's SBOM signed
 //! as an attestation whose subject is that platform's manifest digest, and read back verified
-//! with a public key instead of reading layers. Logged in Rekor (`CICD_TRUST_CONFIG`'s) unless
+//! with a public key instead of reading layers. Logged in Rekor (`--trust-config`'s) unless
 //! `--tlog-upload=false`.
 
 use std::path::{Path, PathBuf};
@@ -44,11 +44,11 @@ pub fn check_attach_args(args: &SbomArgs) -> Result<(), Error> {
     rekor(args).map(|_| ())
 }
 
-/// The Rekor the attestations are logged in (`CICD_TRUST_CONFIG`'s), unless
+/// The Rekor the attestations are logged in (`--trust-config`'s), unless
 /// `--tlog-upload=false`.
 fn rekor(args: &SbomArgs) -> Result<Option<Log>, Error> {
-    let trust = super::keyless::trust_config_from_env();
-    super::attest::logged(args.tlog_upload, SignatureFormat::Bundle, trust.as_deref())
+    let trust = args.trust.trust_config.as_deref();
+    super::attest::logged(args.tlog_upload, SignatureFormat::Bundle, trust)
 }
 
 /// The media type an SBOM of `format` is attached unsigned as.
@@ -165,12 +165,11 @@ fn attach_unsigned(
 /// `--from-attached`: each platform's verified SBOM, written as `--output` says; without
 /// `--key`, the unsigned SBOM artifact attached to each platform.
 pub fn from_attached(args: &SbomArgs, offline: bool) -> Result<Exit, Error> {
-    let trust = super::keyless::trust_config_from_env();
     let policy = match args.key.as_deref() {
         Some(key) => Some(super::verify::key_policy_logged(
             key,
             args.insecure_ignore_tlog,
-            trust.as_deref(),
+            args.trust.trust_config.as_deref(),
         )?),
         None => None,
     };

@@ -29,11 +29,6 @@ pub fn run(args: &SignArgs, offline: bool) -> Result<Exit, Error> {
     let annotations = parse_annotations(&args.annotations)?;
     let key = signing_key(key_path)?;
     if args.tlog_upload {
-        if args.recursive {
-            return Err(Error::Usage(
-                "--recursive with a Rekor entry is not supported yet; pass --tlog-upload=false (and verify with --insecure-ignore-tlog)".into(),
-            ));
-        }
         return super::keyless::sign_key_logged(args, &key, offline);
     }
     let (loc, rt) = target(&args.reference, offline)?;
@@ -144,7 +139,7 @@ pub async fn resolve(store: &Store, loc: &Location) -> Result<Fetched, OciError>
     Ok(image)
 }
 
-fn docker_reference(loc: &Location) -> String {
+pub fn docker_reference(loc: &Location) -> String {
     match loc {
         Location::Registry(r) => format!("{}/{}", r.registry, r.repository),
         Location::Layout { .. } => String::new(),

@@ -97,6 +97,10 @@ pub struct SigningConfig {
     /// Keyless signing with the workflow's OIDC identity.
     #[serde(default)]
     pub keyless: bool,
+    /// Log key-based signatures and attestations in Rekor (cosign's `--tlog-upload`; `false`
+    /// for private setups and offline `--to oci:` releases). Keyless ones are always logged.
+    #[serde(default = "yes")]
+    pub tlog_upload: bool,
 }
 
 /// How a release signs, once validated.
@@ -167,6 +171,15 @@ pub fn validate(loaded: &Loaded) -> Result<(), ConfigError> {
             &["signing"],
             "signing: give either `key: PATH` or `keyless: true` (omit `signing:` to release unsigned)"
                 .into(),
+        ));
+    }
+    if let Some(s) = &r.signing
+        && s.keyless
+        && !s.tlog_upload
+    {
+        return Err(at(
+            &["signing", "tlog-upload"],
+            "tlog-upload: false needs `key: PATH`: keyless signatures are always logged".into(),
         ));
     }
     for (i, g) in r.assets.iter().enumerate() {
@@ -315,6 +328,11 @@ mod tests {
                 "either",
             ),
             ("release:\n  signing: {keyless: false}\n", 2, "either"),
+            (
+                "release:\n  signing:\n    keyless: true\n    tlog-upload: false\n",
+                4,
+                "always logged",
+            ),
             ("release:\n  assets:\n    - ok\n    - ../x\n", 4, "without"),
             ("release:\n  assets: ['/etc/*']\n", 2, "without"),
             ("release:\n  assets: ['a[']\n", 2, "asset"),

@@ -3,9 +3,10 @@
 //! platform, and the vulnerability gate's result as a `vuln` attestation (predicate from
 //! `sign::attest_vuln`, as `cicd check trivy --attest`), all as DSSE bundles
 //! stored as referrers by `crate::sign::attest` (idempotent: the same statement is never
-//! stored twice). Signing is with a cosign key or keyless (a Fulcio certificate per subject
-//! and a Rekor entry, through `sign::keyless`). Without either nothing is attached; the
-//! caller says so once.
+//! stored twice). Signing is with a cosign key — each signature and attestation logged in
+//! Rekor first unless `release.signing.tlog-upload: false`, as `cicd sign`/`cicd attest` do —
+//! or keyless (a Fulcio certificate and a Rekor entry, through `sign::keyless`). Without
+//! either nothing is attached; the caller says so once.
 
 use std::collections::BTreeMap;
 
@@ -13,20 +14,22 @@ use p256::ecdsa::SigningKey;
 
 use super::PipelineError;
 use crate::oci::store::Store;
+use crate::sign::keyless::rekor::Log;
 use crate::sign::keyless::sign::{self as keyless_sign, SignError};
 use crate::sign::signer::{self, Format};
 use crate::sign::store::{Stored, Subject};
 
 /// How the release signs, as configured in `release.signing`.
 pub enum Signing {
-    Key(SigningKey),
+    /// The key, and the Rekor its entries go to (`None`: `tlog-upload: false`).
+    Key(SigningKey, Option<Log>),
     /// The Fulcio, Rekor and TSA endpoints of the trust config (`CICD_TRUST_CONFIG`).
     Keyless(sigstore_sign::SigningServices),
 }
 
 /// What signs while the pipeline runs (the keyless request holds this run's OIDC token).
 pub enum Signer<'a> {
-    Key(&'a SigningKey),
+    Key(&'a SigningKey, Option<&'a Log>),
     Keyless(keyless_sign::Request<'a>),
 }
 
@@ -43,7 +46,7 @@ pub async fn sign(
     created: &str,
 ) -> Result<Stored, PipelineError> {
     match signer {
-        Signer::Key(key) => {
+        Signer::Key(key, log) => {
             let req = signer::Request {
                 key,
                 format: Format::Bundle,
@@ -51,7 +54,13 @@ pub async fn sign(
                 docker_reference: String::new(),
                 created: created.to_owned(),
             };
-            Ok(signer::sign(store, subject, &req).await?)
+            match log {
+                Some(log) => Ok(signer::sign_logged(store, subject, &req, log)
+                    .await
+                    .map_err(keyless)?
+                    .0),
+                None => Ok(signer::sign(store, subject, &req).await?),
+            }
         }
         Signer::Keyless(req) => Ok(keyless_sign::sign(store, subject, req)
             .await
@@ -70,16 +79,26 @@ pub async fn attest(
     created: &str,
 ) -> Result<Stored, PipelineError> {
     match signer {
-        Signer::Key(key) => {
+        Signer::Key(key, log) => {
             let req = crate::sign::attest::Request {
                 key,
                 format: Format::Bundle,
                 created: created.to_owned(),
             };
-            Ok(
-                crate::sign::attest::attest(store, subject, predicate_type, predicate, &req)
-                    .await?,
-            )
+            let attest = crate::sign::attest::attest_logged;
+            match log {
+                Some(log) => attest(store, subject, predicate_type, predicate, &req, log)
+                    .await
+                    .map_err(keyless),
+                None => Ok(crate::sign::attest::attest(
+                    store,
+                    subject,
+                    predicate_type,
+                    predicate,
+                    &req,
+                )
+                .await?),
+            }
         }
         Signer::Keyless(req) => {
             Ok(

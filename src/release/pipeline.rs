@@ -120,7 +120,7 @@ pub async fn run(req: Request<'_>) -> Result<Record, PipelineError> {
     let annotations = std::collections::BTreeMap::new();
     let signer = match &req.signing {
         None => None,
-        Some(evidence::Signing::Key(key)) => Some(evidence::Signer::Key(key)),
+        Some(evidence::Signing::Key(key, log)) => Some(evidence::Signer::Key(key, log.as_ref())),
         Some(evidence::Signing::Keyless(services)) => {
             let client = crate::http::Client::new(crate::http::Purpose::Api)
                 .map_err(|e| PipelineError::Plan(format!("HTTP client: {e}")))?

@@ -15,7 +15,15 @@ pub struct Scan<'a> {
     pub now: &'a str,
     /// The command line that made it (`invocation.parameters`).
     pub parameters: Vec<String>,
+    /// The command that made it (`invocation["builder.id"]`): `cicd check trivy` or
+    /// `cicd release`.
+    pub builder: &'a str,
 }
+
+/// `builder` of a predicate `cicd check trivy --attest` makes.
+pub const CHECK_TRIVY: &str = "cicd check trivy";
+/// `builder` of a predicate `cicd release` makes for its gate.
+pub const RELEASE: &str = "cicd release";
 
 /// The predicate for `scan`.
 pub fn predicate(scan: &Scan<'_>) -> Value {
@@ -48,7 +56,7 @@ pub fn predicate(scan: &Scan<'_>) -> Value {
             "parameters": scan.parameters,
             "uri": "",
             "event_id": "",
-            "builder.id": "cicd check trivy",
+            "builder.id": scan.builder,
         },
         "scanner": {
             "uri": uri,
@@ -87,7 +95,9 @@ mod tests {
             gate: json!({"result": "passed"}),
             now: "2026-01-31T12:00:00Z",
             parameters: vec![],
+            builder: RELEASE,
         });
+        assert_eq!(p["invocation"]["builder.id"], "cicd release");
         assert_eq!(p["metadata"]["scanStartedOn"], "2026-01-30T10:00:00+02:00");
         assert_eq!(p["metadata"]["scanFinishedOn"], "2026-01-30T09:30:00Z");
         assert_eq!(p["scanner"]["uri"], "pkg:github/aquasecurity/trivy@0.58.1");
@@ -101,7 +111,9 @@ mod tests {
             gate: json!({}),
             now: "2026-01-31T12:00:00Z",
             parameters: vec![],
+            builder: CHECK_TRIVY,
         });
+        assert_eq!(bare["invocation"]["builder.id"], "cicd check trivy");
         assert_eq!(bare["metadata"]["scanFinishedOn"], "2026-01-31T12:00:00Z");
         assert_eq!(bare["scanner"]["result"], json!({"Results": []}));
         assert_eq!(scan_finished_on(&json!({"metadata": {}})), None);

@@ -1,11 +1,14 @@
 //! Signing one image digest with a cosign key: the default DSSE in-toto statement in a bundle
 //! stored as a referrer, or the legacy simple-signing layer. Signing is deterministic
 //! (RFC 6979), so signing the same digest with the same key again writes nothing new.
+//! `sign_logged` logs the bundle's envelope in Rekor first, as cosign does by default.
 
 use std::collections::BTreeMap;
 
 use p256::ecdsa::SigningKey;
 
+use super::keyless::rekor::Log;
+use super::keyless::sign::SignError;
 use super::store::{self, SIGNATURE_ANNOTATION, Stored, Subject};
 use super::{bundle, dsse, legacy, statement};
 use crate::oci::error::OciError;
@@ -64,4 +67,35 @@ pub async fn sign(store: &Store, subject: &Subject, req: &Request<'_>) -> Result
             store::put_legacy(store, subject, &payload, annotations).await
         }
     }
+}
+
+/// Like `sign` in the bundle format, with the envelope logged in Rekor first (cosign's
+/// default): the bundle carries the entry. Signing again finds the same entry (Rekor's 409)
+/// and writes nothing new. Returns the entry's log index too.
+pub async fn sign_logged(
+    store: &Store,
+    subject: &Subject,
+    req: &Request<'_>,
+    log: &Log,
+) -> Result<(Stored, u64), SignError> {
+    let payload = statement::statement(
+        subject.digest.hex(),
+        &req.annotations,
+        statement::SIGN_PREDICATE,
+        &serde_json::json!({}),
+    );
+    let envelope = dsse::sign(req.key, statement::PAYLOAD_TYPE, payload);
+    let entry = log.upload(&envelope, req.key.verifying_key()).await?;
+    let log_index = u64::from(entry.log_index);
+    let b = bundle::key_based(req.key.verifying_key(), envelope, vec![entry]);
+    let bytes = bundle::to_bytes(&b).map_err(OciError::Manifest)?;
+    let stored = store::put_bundle(
+        store,
+        subject,
+        &bytes,
+        statement::SIGN_PREDICATE,
+        &req.created,
+    )
+    .await?;
+    Ok((stored, log_index))
 }

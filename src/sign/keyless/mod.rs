@@ -5,9 +5,11 @@
 //! inclusion proofs and SETs are the sigstore-sign and sigstore-verify crates'; the
 //! cryptography under them is ours (`provider`, RustCrypto), the OCI layout is `sign::store`'s.
 
+pub mod legacy;
 pub mod oidc;
 pub mod provider;
 pub mod rekor;
+pub mod session;
 pub mod sign;
 pub mod trust;
 pub mod verify;

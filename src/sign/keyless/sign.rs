@@ -2,7 +2,8 @@
 //! attestation's statement of any predicate), a
 //! certificate from Fulcio for an ephemeral key, the DSSE entry in Rekor and a TSA stamp
 //! (all sigstore-sign's `sign_raw_statement`, over our HTTP client and its timeouts), then
-//! the bundle stored as a referrer like a key-based one.
+//! the bundle stored as a referrer like a key-based one. Several digests (`--recursive`) and
+//! the legacy `.sig` layout are signed with one certificate (`session`).
 
 use std::collections::BTreeMap;
 
@@ -122,6 +123,105 @@ pub async fn sign_raw(payload: &[u8], req: &Request<'_>) -> Result<(Bundle, Sign
         log_index: log_index(&signed),
     };
     Ok((signed, recorded))
+}
+
+/// Signs each of `subjects` with one Fulcio certificate (`Session`), each bundle stored as a
+/// referrer of its subject, as key-based `--recursive` does with one key.
+pub async fn sign_each(
+    store: &Store,
+    subjects: &[Subject],
+    req: &Request<'_>,
+) -> Result<Vec<(Stored, Signed)>, SignError> {
+    let session = super::session::Session::start(req).await?;
+    let mut done = Vec::new();
+    for subject in subjects {
+        let payload = statement::statement(
+            subject.digest.hex(),
+            req.annotations,
+            statement::SIGN_PREDICATE,
+            &serde_json::json!({}),
+        );
+        let signed = session.bundle(payload).await?;
+        let bytes = bundle::to_bytes(&signed).map_err(OciError::Manifest)?;
+        let stored = store::put_bundle(
+            store,
+            subject,
+            &bytes,
+            statement::SIGN_PREDICATE,
+            &req.created,
+        )
+        .await?;
+        let mut who = session.signed.clone();
+        who.log_index = log_index(&signed);
+        done.push((stored, who));
+    }
+    Ok(done)
+}
+
+/// Signs each of `subjects` in cosign's legacy layout with one Fulcio certificate: the
+/// simple-signing payload appended to `sha256-<hex>.sig` with the signature, certificate,
+/// chain and Rekor bundle (`hashedrekord` entry and SET) as layer annotations.
+pub async fn sign_legacy(
+    store: &Store,
+    subjects: &[Subject],
+    docker_reference: &str,
+    req: &Request<'_>,
+) -> Result<Vec<(Stored, Signed)>, SignError> {
+    let session = super::session::Session::start(req).await?;
+    let mut done = Vec::new();
+    for subject in subjects {
+        let payload = crate::sign::legacy::payload(
+            docker_reference,
+            subject.digest.as_str(),
+            req.annotations,
+        );
+        let (sig, entry) = session.simple_signing(&payload).await?;
+        let annotations = super::legacy::annotations(
+            &crate::sign::dsse::b64(sig.as_bytes()),
+            &session.leaf,
+            &session.chain,
+            &entry,
+        )
+        .map_err(|reason| KeylessError::Service {
+            service: "Rekor",
+            reason,
+        })?;
+        let stored = store::put_legacy(store, subject, &payload, annotations).await?;
+        let mut who = session.signed.clone();
+        who.log_index = Some(u64::from(entry.log_index));
+        done.push((stored, who));
+    }
+    Ok(done)
+}
+
+/// Attests `predicate` about each of `subjects` in cosign v2's `.att` layout with one Fulcio
+/// certificate: the DSSE envelope appended as a layer with the certificate, chain and Rekor
+/// bundle (`dsse` entry and SET) as annotations.
+pub async fn attest_legacy(
+    store: &Store,
+    subjects: &[Subject],
+    predicate_type: &str,
+    predicate: &serde_json::Value,
+    req: &Request<'_>,
+) -> Result<Vec<(Stored, Signed)>, SignError> {
+    let session = super::session::Session::start(req).await?;
+    let mut done = Vec::new();
+    for subject in subjects {
+        let payload = crate::sign::attest::statement_for(subject, predicate_type, predicate);
+        let (envelope, entry) = session.envelope(payload).await?;
+        let annotations = super::legacy::annotations("", &session.leaf, &session.chain, &entry)
+            .map_err(|reason| KeylessError::Service {
+                service: "Rekor",
+                reason,
+            })?;
+        let stored =
+            crate::sign::attest::put_legacy(store, subject, &envelope, predicate_type, annotations)
+                .await?;
+        let mut who = session.signed.clone();
+        who.log_index = Some(u64::from(entry.log_index));
+        done.push((stored, who));
+    }
+    Ok(done)
 }
 
 /// The first log entry's index.

@@ -43,16 +43,31 @@ pub fn load(path: Option<&Path>) -> Result<Trust, KeylessError> {
             source: "Sigstore public-good (embedded snapshot)".into(),
         });
     };
-    let len = std::fs::metadata(path)
-        .map_err(|e| file_error(path, e))?
-        .len();
-    if len > MAX_BYTES {
+    // The file the user named, through any symlink; but a device or FIFO (`/dev/zero`)
+    // would never end, and a size can change between the check and the read.
+    let meta = std::fs::metadata(path).map_err(|e| file_error(path, e))?;
+    if !meta.is_file() {
+        return Err(file_error(path, "not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(
+            std::fs::File::open(path).map_err(|e| file_error(path, e))?,
+            MAX_BYTES + 1,
+        ),
+        &mut bytes,
+    )
+    .map_err(|e| file_error(path, e))?;
+    if bytes.len() as u64 > MAX_BYTES {
         return Err(file_error(
             path,
-            format!("{len} bytes is more than a trust file has"),
+            format!("more than the {MAX_BYTES} bytes a trust file has"),
         ));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| file_error(path, e))?;
+    if bytes.is_empty() {
+        return Err(file_error(path, "empty (expected a trust config's JSON)"));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| file_error(path, "not UTF-8 text"))?;
     parse(&text, path)
 }
 

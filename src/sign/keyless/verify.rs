@@ -3,7 +3,8 @@
 //! a trusted Fulcio CA and was valid at the log's integrated time or the TSA's time, the
 //! SCT, the Rekor inclusion proof or SET, the signature over the DSSE PAE, the statement's
 //! subject = this digest), then its certificate's SAN and issuer against the identity
-//! policy. Signatures, attestations and promotion all verify through it.
+//! policy. A keyless legacy `.sig` layer is read as the bundle it amounts to (`legacy`) and
+//! checked the same way. Signatures, attestations and promotion all verify through it.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -57,8 +58,22 @@ impl crate::sign::verify::Verifier for KeylessPolicy {
         material: Material<'_>,
         subject: &Digest,
     ) -> Result<Signer, String> {
-        let Material::Bundle(bundle) = material else {
-            return Err("legacy keyless attestation (.att): cicd verifies keyless attestations in the bundle format only".into());
+        let bundle = match material {
+            Material::Bundle(bundle) => bundle,
+            Material::Annotations(annotations) => {
+                if !super::legacy::is_keyless(annotations) {
+                    return Err(
+                        "key-based legacy attestation (no certificate): verify it with --key"
+                            .into(),
+                    );
+                }
+                // The `.att` layer read as the bundle it amounts to (certificate, SET, the
+                // dsse entry of this envelope).
+                let b = super::legacy::envelope_bundle(envelope, annotations)?;
+                let hash = Sha256Hash::from_hex(subject.hex())
+                    .map_err(|e| format!("image digest {subject}: {e}"))?;
+                return self.holds(Artifact::from_digest(hash), &b);
+            }
         };
         if matches!(
             bundle.verification_material.content,
@@ -74,13 +89,35 @@ impl crate::sign::verify::Verifier for KeylessPolicy {
         }
         let hash = Sha256Hash::from_hex(subject.hex())
             .map_err(|e| format!("image digest {subject}: {e}"))?;
+        self.holds(Artifact::from_digest(hash), bundle)
+    }
+
+    fn check_payload(
+        &self,
+        payload: &[u8],
+        signature_b64: &str,
+        annotations: &BTreeMap<String, String>,
+    ) -> Result<Signer, String> {
+        if !super::legacy::is_keyless(annotations) {
+            return Err("key-based legacy signature (no certificate): verify it with --key".into());
+        }
+        // The layer read as the bundle it amounts to: certificate chain, SET, the
+        // hashedrekord entry and the signature over these exact payload bytes.
+        let bundle = super::legacy::to_bundle(payload, signature_b64, annotations)?;
+        self.holds(Artifact::from_blob(payload), &bundle)
+    }
+}
+
+impl KeylessPolicy {
+    /// sigstore-verify's verdict on `bundle` for `artifact`, then the identity policy.
+    fn holds(
+        &self,
+        artifact: Artifact<'_>,
+        bundle: &sigstore_types::Bundle,
+    ) -> Result<Signer, String> {
         let result = self
             .log
-            .verify(
-                Artifact::from_digest(hash),
-                bundle,
-                &VerificationPolicy::any_identity(),
-            )
+            .verify(artifact, bundle, &VerificationPolicy::any_identity())
             .map_err(|e| classify(&e))?;
         if !result.certificate_verified() {
             return Err("untrusted certificate: the certificate chain was not checked".into());
@@ -106,15 +143,6 @@ impl crate::sign::verify::Verifier for KeylessPolicy {
             log_index: super::sign::log_index(bundle),
             integrated_time: result.integrated_time().map(|t| t.to_string()),
         })
-    }
-
-    fn check_payload(
-        &self,
-        _payload: &[u8],
-        _signature_b64: &str,
-        _annotations: &BTreeMap<String, String>,
-    ) -> Result<Signer, String> {
-        Err("legacy keyless signature (.sig): cicd verifies keyless signatures in the bundle format only".into())
     }
 }
 

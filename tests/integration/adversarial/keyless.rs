@@ -226,3 +226,264 @@ fn a_san_with_a_newline_and_workflow_command_is_rendered_escaped() {
         no_workflow_command("mismatch stderr", &stderr);
     }
 }
+
+/// Trust configs a hostile or broken setup hands over: empty, cut off mid-JSON, a symlink out
+/// of the directory to a device that never ends, and one to a directory.
+fn hostile_trust_configs(dir: &std::path::Path, good: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let text = std::fs::read_to_string(good).expect("trust");
+    let empty = dir.join("empty.json");
+    std::fs::write(&empty, "").expect("write");
+    let truncated = dir.join("truncated.json");
+    std::fs::write(&truncated, &text[..text.len() / 2]).expect("write");
+    let device = dir.join("device.json");
+    std::os::unix::fs::symlink("/dev/zero", &device).expect("symlink");
+    let directory = dir.join("directory.json");
+    std::os::unix::fs::symlink("/", &directory).expect("symlink");
+    vec![empty, truncated, device, directory]
+}
+
+// See: issue 12 (`--trust-config` on sbom and check trivy as on sign and verify)
+#[test]
+fn an_empty_truncated_or_symlinked_out_trust_config_is_exit_2_on_every_command() {
+    let mock = Mock::start();
+    let (tmp, reference) = layout();
+    let (key, public) = crate::sign::keygen(tmp.path(), "cosign");
+    let report = crate::harness::data("trivy/image.json");
+    let lay = tmp.path().join("lay");
+    let before = crate::sign::walk(&lay).len();
+    for trust in hostile_trust_configs(tmp.path(), &mock.trust()) {
+        let t = s(&trust);
+        let commands: [Vec<&str>; 5] = [
+            vec!["sign", "--key", s(&key), &reference],
+            vec!["verify", "--key", s(&public), &reference],
+            vec!["sbom", &reference, "--attach", "--key", s(&key)],
+            vec!["sbom", &reference, "--from-attached", "--key", s(&public)],
+            vec![
+                "check",
+                "trivy",
+                s(&report),
+                "--attest",
+                &reference,
+                "--key",
+                s(&key),
+            ],
+        ];
+        for args in commands {
+            let out = mock
+                .cicd()
+                .current_dir(tmp.path())
+                .env("CICD_KEY_PASSWORD", crate::sign::PASSWORD)
+                .env_remove("CICD_TRUST_CONFIG")
+                .args(&args)
+                .args(["--trust-config", t])
+                .timeout(std::time::Duration::from_secs(60))
+                .output()
+                .expect("run cicd");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?} {t}: {stderr}");
+            assert!(stderr.contains(t), "{args:?}: names the file: {stderr}");
+            assert!(out.stdout.is_empty(), "{args:?} {t}: printed a result");
+            assert!(!stderr.contains("panicked"), "{stderr}");
+        }
+    }
+    assert_eq!(
+        crate::sign::walk(&lay).len(),
+        before,
+        "nothing was attached"
+    );
+}
+
+/// Rewrites the first layer's annotations of the `.sig` manifest `tag` names in `lay`.
+fn edit_sig_layer(lay: &std::path::Path, tag: &str, edit: impl FnOnce(&mut serde_json::Value)) {
+    use crate::sign::{put, retag, tagged};
+    let desc = tagged(lay, tag);
+    let digest = desc["digest"].as_str().expect("digest");
+    let blob = lay.join("blobs/sha256").join(&digest[7..]);
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(blob).expect("manifest")).expect("json");
+    edit(&mut m["layers"][0]["annotations"]);
+    let bytes = serde_json::to_vec(&m).expect("bytes");
+    let d = put(lay, &bytes);
+    let mut new = desc.clone();
+    new["digest"] = serde_json::json!(d);
+    new["size"] = serde_json::json!(bytes.len());
+    retag(lay, tag, &new);
+}
+
+/// A change to a `.sig` layer's annotations.
+type Edit = dyn Fn(&mut serde_json::Value);
+
+/// Each rewrite of a keyless `.sig` layer's annotations and the reason verify gives.
+fn legacy_edits() -> [(&'static str, Box<Edit>); 5] {
+    let hostile = "x\n::error::owned";
+    [
+        (
+            "not in log",
+            Box::new(|a| {
+                a.as_object_mut()
+                    .expect("map")
+                    .remove("dev.sigstore.cosign/bundle");
+            }),
+        ),
+        (
+            "not in log",
+            Box::new(|a| {
+                let b = a["dev.sigstore.cosign/bundle"]
+                    .as_str()
+                    .expect("b")
+                    .to_owned();
+                a["dev.sigstore.cosign/bundle"] = serde_json::json!(&b[..b.len() / 2]);
+            }),
+        ),
+        (
+            // The SET signs integratedTime: moved by a second, it no longer verifies.
+            "not in log",
+            Box::new(|a| {
+                let mut b: serde_json::Value =
+                    serde_json::from_str(a["dev.sigstore.cosign/bundle"].as_str().expect("b"))
+                        .expect("json");
+                let t = b["Payload"]["integratedTime"].as_i64().expect("time");
+                b["Payload"]["integratedTime"] = serde_json::json!(t - 1);
+                a["dev.sigstore.cosign/bundle"] = serde_json::json!(b.to_string());
+            }),
+        ),
+        (
+            "untrusted certificate",
+            Box::new(move |a| {
+                a["dev.sigstore.cosign/certificate"] = serde_json::json!(hostile);
+            }),
+        ),
+        (
+            "tampered payload",
+            Box::new(|a| {
+                a["dev.cosignproject.cosign/signature"] = serde_json::json!("MEUCIQ==");
+            }),
+        ),
+    ]
+}
+
+// See: issue 12 (keyless legacy `.sig`: each check fails closed with its own reason)
+#[test]
+fn a_keyless_legacy_signature_copied_cut_or_rewritten_is_refused_with_its_reason() {
+    use crate::sign::{retag, tagged};
+    let mock = Mock::start();
+    let (tmp, reference) = layout();
+    let lay = tmp.path().join("lay");
+    let out = mock
+        .cicd()
+        .args([
+            "sign",
+            "--format",
+            "legacy",
+            "--trust-config",
+            s(&mock.trust()),
+            &reference,
+        ])
+        .output()
+        .expect("sign");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let image = tagged(&lay, "v1")["digest"]
+        .as_str()
+        .expect("digest")
+        .to_owned();
+    let tag = format!("sha256-{}.sig", &image[7..]);
+    let good = tagged(&lay, &tag);
+    let verify = |reference: &str| {
+        let out = mock
+            .cicd()
+            .args(["verify", "--trust-config", s(&mock.trust())])
+            .args(["--github-workflow", "acme/ci/.github/workflows/sign.yml"])
+            .arg(reference)
+            .output()
+            .expect("verify");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(verify(&reference).0, Some(0));
+
+    // Copied onto another image: the payload names the first one.
+    let other = images::single(&lay, "v2", 1200, 42).digest;
+    retag(&lay, &format!("sha256-{}.sig", &other[7..]), &good);
+    let (code, _, err) = verify(&format!("oci:{}:v2", s(&lay)));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("digest mismatch"), "{err}");
+
+    let cases = legacy_edits();
+    for (reason, edit) in cases {
+        retag(&lay, &tag, &good);
+        edit_sig_layer(&lay, &tag, |a| edit(a));
+        let (code, out, err) = verify(&reference);
+        assert_eq!(code, Some(1), "{reason}: {err}");
+        assert!(err.contains(reason), "{reason}: {err}");
+        no_workflow_command("stdout", &out);
+        no_workflow_command("stderr", &err);
+    }
+}
+
+// See: issue 12 (keyless legacy `.att`: copied or with its SET cut, refused with the reason)
+#[test]
+fn a_keyless_legacy_attestation_copied_or_cut_is_refused_with_its_reason() {
+    use crate::sign::{retag, tagged};
+    let mock = Mock::start();
+    let (tmp, reference) = layout();
+    let lay = tmp.path().join("lay");
+    let (predicate, _) = crate::sign::attest::predicate_file(tmp.path());
+    let out = mock
+        .cicd()
+        .args(["attest", "--format", "legacy", "--type", "cyclonedx"])
+        .args([
+            "--predicate",
+            s(&predicate),
+            "--trust-config",
+            s(&mock.trust()),
+        ])
+        .arg(&reference)
+        .output()
+        .expect("attest");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let image = tagged(&lay, "v1")["digest"]
+        .as_str()
+        .expect("digest")
+        .to_owned();
+    let tag = format!("sha256-{}.att", &image[7..]);
+    let good = tagged(&lay, &tag);
+    let verify = |reference: &str| {
+        let out = mock
+            .cicd()
+            .args(["verify-attestation", "--type", "cyclonedx"])
+            .args(["--trust-config", s(&mock.trust())])
+            .args(["--github-workflow", "acme/ci/.github/workflows/sign.yml"])
+            .arg(reference)
+            .output()
+            .expect("verify-attestation");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(verify(&reference).0, Some(0));
+    let other = images::single(&lay, "v2", 1200, 43).digest;
+    retag(&lay, &format!("sha256-{}.att", &other[7..]), &good);
+    let (code, err) = verify(&format!("oci:{}:v2", s(&lay)));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("digest mismatch"), "{err}");
+    edit_sig_layer(&lay, &tag, |a| {
+        a.as_object_mut()
+            .expect("map")
+            .remove("dev.sigstore.cosign/bundle");
+    });
+    let (code, err) = verify(&reference);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("not in log"), "{err}");
+}

@@ -207,17 +207,6 @@ fn keyless_attest_usage_errors_exit_2() {
         ),
         (
             vec![
-                "attest",
-                "--format",
-                "legacy",
-                "--predicate",
-                s(&path),
-                &reference,
-            ],
-            "bundle format only",
-        ),
-        (
-            vec![
                 "verify-attestation",
                 "--trust-config",
                 s(&trust),

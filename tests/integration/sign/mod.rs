@@ -8,6 +8,7 @@ mod attest_negative;
 mod interop;
 pub mod keyless;
 mod keyless_attest;
+mod keyless_more;
 mod layout;
 mod negative;
 mod recursive;
@@ -250,7 +251,7 @@ pub fn assert_password_absent(dir: &Path) {
     }
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let p = e.path();

@@ -141,35 +141,55 @@ fn re_signing_the_same_digest_reuses_the_rekor_entry() {
 #[test]
 fn sbom_attach_and_trivy_attest_are_logged_by_default() {
     let mock = Mock::start();
+    // `--trust-config` names the Rekor, as on `sign`/`verify` (not only CICD_TRUST_CONFIG).
+    let flagged = |args: &[&str]| {
+        let out = mock
+            .cicd()
+            .current_dir(mock.dir.path())
+            .env("CICD_KEY_PASSWORD", PASSWORD)
+            .env_remove("CICD_TRUST_CONFIG")
+            .args(args)
+            .args(["--trust-config", s(&mock.trust())])
+            .output()
+            .expect("run cicd");
+        assert!(!String::from_utf8_lossy(&out.stderr).contains(PASSWORD));
+        out
+    };
     let tmp = tempfile::tempdir().expect("tmp");
     let (key, public) = keygen(tmp.path(), "cosign");
     let lay = tmp.path().join("lay");
     let image = images::single(&lay, "v1", 800, 123).digest;
     let reference = format!("oci:{}:v1", s(&lay));
-    succeeded(&with_key(
-        &mock,
-        &["sbom", &reference, "--attach", "--key", s(&key)],
-    ));
+    succeeded(&flagged(&[
+        "sbom",
+        &reference,
+        "--attach",
+        "--key",
+        s(&key),
+    ]));
     let found = attested(&Place::Layout(&lay), &image, CYCLONEDX);
     assert_eq!(found.len(), 1);
     log_index(&found[0].1);
-    let sbom = succeeded(&with_key(
-        &mock,
-        &["sbom", &reference, "--from-attached", "--key", s(&public)],
-    ));
+    let sbom = succeeded(&flagged(&[
+        "sbom",
+        &reference,
+        "--from-attached",
+        "--key",
+        s(&public),
+    ]));
     let sbom: Value = serde_json::from_str(&sbom).expect("sbom");
     assert_eq!(sbom["bomFormat"], "CycloneDX");
 
     let report = data("trivy/image.json");
-    let out = mock
-        .cicd()
-        .current_dir(tmp.path())
-        .env("CICD_KEY_PASSWORD", PASSWORD)
-        .env("CICD_TRUST_CONFIG", mock.trust())
-        .args(["check", "trivy", s(&report), "--attest", &reference])
-        .args(["--key", s(&key)])
-        .output()
-        .expect("run");
+    let out = flagged(&[
+        "check",
+        "trivy",
+        s(&report),
+        "--attest",
+        &reference,
+        "--key",
+        s(&key),
+    ]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -191,4 +211,46 @@ fn sbom_attach_and_trivy_attest_are_logged_by_default() {
         ],
     );
     succeeded(&out);
+}
+
+#[test]
+fn key_based_recursive_signing_logs_the_index_and_each_platform() {
+    let mock = Mock::start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (key, public) = keygen(tmp.path(), "cosign");
+    let lay = tmp.path().join("lay");
+    let img = images::multi(&lay, "v1", 171);
+    let reference = format!("oci:{}:v1", s(&lay));
+    let out = with_key(
+        &mock,
+        &[
+            "sign",
+            "--key",
+            s(&key),
+            "--recursive",
+            "--json",
+            &reference,
+        ],
+    );
+    let v: Value = serde_json::from_str(&succeeded(&out)).expect("json");
+    let mut expected = vec![img.digest.clone()];
+    expected.extend(img.children.iter().cloned());
+    let signed = v["signed"].as_array().expect("signed");
+    assert_eq!(signed.len(), 3, "{v:#}");
+    let mut refs = Vec::new();
+    for (entry, d) in signed.iter().zip(&expected) {
+        assert_eq!(entry["digest"], *d);
+        assert!(entry["log_index"].is_u64(), "{entry}");
+        let found = attested(
+            &Place::Layout(&lay),
+            d,
+            "https://sigstore.dev/cosign/sign/v1",
+        );
+        assert_eq!(found.len(), 1, "{d}");
+        log_index(&found[0].1);
+        refs.push(format!("oci:{}@{d}", s(&lay)));
+    }
+    let mut args = vec!["verify", "--key", s(&public)];
+    args.extend(refs.iter().map(String::as_str));
+    succeeded(&with_key(&mock, &args));
 }
