@@ -5,7 +5,6 @@
 use std::ffi::OsString;
 use std::path::Path;
 
-use super::native::Staged;
 use super::publish::Staging;
 use super::{BuildError, PlatformResult, tool};
 use crate::config::images::DockerfileSpec;
@@ -55,6 +54,12 @@ pub fn build_args(
     a.extend(super::tool::dockerfile_args(tree, spec));
     a.push(tree.join(&spec.context).into());
     a
+}
+
+/// What the staging layout holds after a build.
+pub struct Staged {
+    pub root: crate::oci::store::Fetched,
+    pub platforms: Vec<super::PlatformResult>,
 }
 
 /// Builds with buildah into `staging`; the root is the index (or the one platform's manifest).
@@ -127,7 +132,6 @@ pub fn build(
     Ok(Staged {
         root,
         platforms: results,
-        shared_layers: 0,
     })
 }
 

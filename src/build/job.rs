@@ -1,5 +1,6 @@
-//! One build: the chosen backend fills a staging layout (or, for buildx, pushes itself), then
-//! the result is published to the destination and described as an [`Outcome`].
+//! One build: the native backend writes straight into the destination; buildah fills a
+//! staging layout that is then published there; buildx pushes itself. The result is
+//! described as an [`Outcome`].
 
 use std::path::PathBuf;
 
@@ -36,7 +37,6 @@ pub struct Job<'a> {
 }
 
 pub async fn run(ctx: &Context, job: &Job<'_>) -> Result<Outcome, BuildError> {
-    let staging = Staging::new()?;
     let (root, platforms, shared_layers) = match job.backend {
         Backend::Native => {
             let spec = job.image.native.as_ref().ok_or_else(|| {
@@ -49,10 +49,16 @@ pub async fn run(ctx: &Context, job: &Job<'_>) -> Result<Outcome, BuildError> {
                 source: job.source.clone(),
                 single: job.single,
             };
-            let s = native::build(ctx, &req, &staging).await?;
+            // Written straight into the destination: only the names are left to set.
+            let s = native::build(ctx, &req, &job.to).await?;
+            s.dst.set_tag(&s.root, job.to.tag()).await?;
+            for tag in &job.tags {
+                s.dst.set_tag(&s.root, Some(tag)).await?;
+            }
             (s.root, s.platforms, s.shared_layers)
         }
         Backend::Buildah => {
+            let staging = Staging::new()?;
             let s = buildah::build(
                 dockerfile(job)?,
                 &job.tree,
@@ -61,6 +67,7 @@ pub async fn run(ctx: &Context, job: &Job<'_>) -> Result<Outcome, BuildError> {
                 job.source.epoch,
                 &staging,
             )?;
+            publish(ctx, &staging, &s.root, &job.to, &job.tags).await?;
             (s.root, s.platforms, 0)
         }
         Backend::Buildx => {
@@ -74,7 +81,6 @@ pub async fn run(ctx: &Context, job: &Job<'_>) -> Result<Outcome, BuildError> {
             return pushed(ctx, job, &digest).await;
         }
     };
-    publish(ctx, &staging, &root, &job.to, &job.tags).await?;
     Ok(Outcome {
         image: job.name.to_owned(),
         destination: job.to.to_string(),

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use flate2::Compression;
@@ -28,10 +28,9 @@ pub struct Entry {
     pub gid: u64,
 }
 
-/// A layer written to `path`: what the image config and manifest need of it.
-#[derive(Debug)]
+/// A layer as written: what the image config and manifest need of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Built {
-    pub path: tempfile::TempPath,
     pub digest: Digest,
     pub diff_id: String,
     pub size: u64,
@@ -102,17 +101,20 @@ fn conflict(a: &str, b: &str) -> BuildError {
     ))
 }
 
-/// Writes the layer for `entries` into a temporary file in `dir`.
-pub fn build(entries: &[Entry], mtime: u64, level: u32, dir: &Path) -> Result<Built, BuildError> {
+/// Writes the layer for `entries` (gzip-compressed tar) into `out`, which `name` names in
+/// errors, and gives `out` back with what was written.
+pub fn build<W: Write>(
+    entries: &[Entry],
+    mtime: u64,
+    level: u32,
+    out: W,
+    name: &Path,
+) -> Result<(Built, W), BuildError> {
     let tree = tree(entries)?;
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(BuildError::io(dir))?;
-    let path = tmp.path().to_path_buf();
-    let io_err = BuildError::io(&path);
-    let out = hashing(BufWriter::with_capacity(1 << 20, tmp));
-    let gz = GzEncoder::new(out, Compression::new(level));
+    let gz = GzEncoder::new(hashing(out), Compression::new(level));
     let mut tar = tar::Builder::new(hashing(gz));
     tar.mode(tar::HeaderMode::Deterministic);
-    for (name, entry) in &tree {
+    for (path, entry) in &tree {
         let mut h = tar::Header::new_gnu();
         h.set_mtime(mtime);
         match entry {
@@ -122,8 +124,8 @@ pub fn build(entries: &[Entry], mtime: u64, level: u32, dir: &Path) -> Result<Bu
                 h.set_uid(0);
                 h.set_gid(0);
                 h.set_size(0);
-                tar.append_data(&mut h, name, io::empty())
-                    .map_err(BuildError::io(&path))?;
+                tar.append_data(&mut h, path, io::empty())
+                    .map_err(BuildError::io(name))?;
             }
             Some(e) => {
                 let file = open_regular(&e.src)?;
@@ -135,24 +137,21 @@ pub fn build(entries: &[Entry], mtime: u64, level: u32, dir: &Path) -> Result<Bu
                 h.set_size(len);
                 // A file that changes size while read would corrupt the stream: read exactly len.
                 let reader = io::Read::take(file, len);
-                tar.append_data(&mut h, name, reader)
+                tar.append_data(&mut h, path, reader)
                     .map_err(BuildError::io(&e.src))?;
             }
         }
     }
-    let inner = tar.into_inner().map_err(BuildError::io(&path))?;
+    let inner = tar.into_inner().map_err(BuildError::io(name))?;
     let diff_id = hex_digest(inner.hasher);
-    let mut out = inner.inner.finish().map_err(BuildError::io(&path))?;
-    out.flush().map_err(BuildError::io(&path))?;
-    let size = out.len;
-    let digest = Digest::parse(&hex_digest(out.hasher))?;
-    let tmp = out.inner.into_inner().map_err(|e| io_err(e.into_error()))?;
-    Ok(Built {
-        path: tmp.into_temp_path(),
-        digest,
+    let mut out = inner.inner.finish().map_err(BuildError::io(name))?;
+    out.flush().map_err(BuildError::io(name))?;
+    let built = Built {
+        digest: Digest::parse(&hex_digest(out.hasher))?,
         diff_id,
-        size,
-    })
+        size: out.len,
+    };
+    Ok((built, out.inner))
 }
 
 /// Opens a source file, refusing anything but a regular file (exit 2 with the reason).
@@ -192,23 +191,21 @@ mod tests {
         let b = dir.path().join("b");
         std::fs::write(&a, b"alpha").expect("a");
         std::fs::write(&b, b"beta").expect("b");
-        let one = build(
+        let build = |entries: &[Entry], mtime| {
+            build(entries, mtime, 1, Vec::new(), Path::new("layer")).map(|(b, _)| b)
+        };
+        let (one, bytes) = super::build(
             &[entry(&b, "/usr/bin/b"), entry(&a, "/etc/a")],
             7,
             1,
-            dir.path(),
+            Vec::new(),
+            Path::new("layer"),
         )
         .expect("build");
-        let two = build(
-            &[entry(&a, "/etc/a"), entry(&b, "/usr/bin/b")],
-            7,
-            1,
-            dir.path(),
-        )
-        .expect("build");
-        assert_eq!((&one.digest, &one.diff_id), (&two.digest, &two.diff_id));
-        let bytes = std::fs::read(&one.path).expect("read");
+        let two = build(&[entry(&a, "/etc/a"), entry(&b, "/usr/bin/b")], 7).expect("build");
+        assert_eq!(one, two);
         assert_eq!(bytes.len() as u64, one.size);
+        assert_eq!(Digest::of(&bytes), one.digest);
         let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
         let names: Vec<(String, u32, u64)> = archive
             .entries()
@@ -233,10 +230,10 @@ mod tests {
                 ("usr/bin/b".into(), 0o755, 7)
             ]
         );
-        let other = build(&[entry(&a, "/etc/a")], 8, 1, dir.path()).expect("mtime");
+        let other = build(&[entry(&a, "/etc/a")], 8).expect("mtime");
         assert_ne!(other.digest, one.digest);
-        assert!(build(&[entry(&a, "/x"), entry(&b, "/x")], 0, 1, dir.path()).is_err());
-        assert!(build(&[entry(&a, "/x"), entry(&b, "/x/y")], 0, 1, dir.path()).is_err());
-        assert!(build(&[entry(dir.path(), "/d")], 0, 1, dir.path()).is_err());
+        assert!(build(&[entry(&a, "/x"), entry(&b, "/x")], 0).is_err());
+        assert!(build(&[entry(&a, "/x"), entry(&b, "/x/y")], 0).is_err());
+        assert!(build(&[entry(dir.path(), "/d")], 0).is_err());
     }
 }

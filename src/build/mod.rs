@@ -1,7 +1,7 @@
-//! `cicd build`: multi-platform images from `images:` in `cicd.yaml`. Backends (`native`
-//! layer assembly without a daemon or QEMU, `buildah`, `buildx`) produce per-platform
-//! manifests in a staging image layout; [`publish`] sends them on through `oci::Store`
-//! (by digest; a tag only when asked). Fan-out records, `merge` and `plan matrix` live here too.
+//! `cicd build`: multi-platform images from `images:` in `cicd.yaml`. Backends: `native`
+//! layer assembly without a daemon or QEMU, written straight into the destination through
+//! `oci::Store`; `buildah`, whose staging layout [`publish`] sends on; `buildx`, which pushes
+//! itself. By digest; a tag only when asked. Fan-out records, `merge` and `plan matrix` too.
 
 pub mod buildah;
 pub mod buildx;
@@ -15,6 +15,7 @@ pub mod platform;
 pub mod publish;
 pub mod record;
 pub mod source;
+pub mod stream;
 pub mod tool;
 
 use std::path::{Path, PathBuf};

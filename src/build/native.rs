@@ -1,6 +1,7 @@
 //! The `native` backend: per platform, the base image's manifest and config (no RUN, no
 //! QEMU, no daemon), our reproducible layers on top, a config and manifest, then an index —
-//! all into the staging layout. Files shared by every platform go in one layer built once.
+//! written straight into the destination through `oci::Store`, each layer streamed there as
+//! it is compressed (all layers at once). Files shared by every platform go in one layer.
 
 use std::path::{Path, PathBuf};
 
@@ -9,9 +10,9 @@ use serde_json::Value;
 use super::config::{Added, CONFIG_MEDIA_TYPE, image_config, index, manifest};
 use super::layer::{self, Built, Entry, LAYER_MEDIA_TYPE};
 use super::platform::{expand, varies};
-use super::publish::{Staging, at_digest, read_small_blob};
+use super::publish::read_small_blob;
 use super::source::{Source, label};
-use super::{BuildError, PlatformResult};
+use super::{BuildError, PlatformResult, stream};
 use crate::config::images::{NativeSpec, parse_mode};
 use crate::oci::copy::Copier;
 use crate::oci::manifest::{Descriptor, Kind, OCI_INDEX, OCI_MANIFEST, Platform};
@@ -28,8 +29,9 @@ pub struct Request<'a> {
     pub single: bool,
 }
 
-/// What the staging layout holds after a build.
-pub struct Staged {
+/// What the destination holds after a build (the root is stored by digest, untagged).
+pub struct Written {
+    pub dst: Store,
     pub root: Fetched,
     pub platforms: Vec<PlatformResult>,
     pub shared_layers: usize,
@@ -98,21 +100,26 @@ pub fn plan_files(
     Ok((shared, per))
 }
 
-/// Builds every platform into `staging`.
-pub async fn build(
-    ctx: &Context,
-    req: &Request<'_>,
-    staging: &Staging,
-) -> Result<Staged, BuildError> {
+/// Builds every platform into `to` (created when it is a layout). Sources and the base are
+/// checked before the destination is touched: a bad input leaves nothing behind.
+pub async fn build(ctx: &Context, req: &Request<'_>, to: &Location) -> Result<Written, BuildError> {
     let (shared, per) = plan_files(req.spec, &req.tree, &req.platforms)?;
-    let bases = resolve_base(ctx, req, staging).await?;
+    let bases = resolve_base(ctx, req).await?;
+    let dst = ctx.store(to, true)?;
     let level = req.spec.compression_level.unwrap_or(1);
     let mtime = req.source.epoch.max(0) as u64;
-    let (shared_layer, layers) = build_layers(&shared, &per, mtime, level, staging.path())?;
+    let copy_base = async {
+        match &bases {
+            Some(b) => b.copy_layers(&dst).await,
+            None => Ok(()),
+        }
+    };
+    let push_layers = push_layers(&shared, &per, mtime, level, &dst);
+    let ((), (shared_layer, layers)) = tokio::try_join!(copy_base, push_layers)?;
     let mut labels = req.source.labels();
     let mut annotations = labels.clone();
-    if let Some((name, _)) = &bases {
-        annotations.insert(label("base.name"), name.clone());
+    if let Some(b) = &bases {
+        annotations.insert(label("base.name"), b.name.clone());
     }
     // The config may hold only what came from the build's inputs: sources, git and base.
     labels.extend(req.spec.labels.clone());
@@ -123,18 +130,16 @@ pub async fn build(
     for (i, platform) in req.platforms.iter().enumerate() {
         let mut ours: Vec<&Built> = shared_layer.iter().collect();
         ours.extend(layers[i].iter());
-        let base = bases.as_ref().map(|(_, b)| &b[i]);
+        let base = bases.as_ref().map(|b| &b.platforms[i]);
         let mut descs: Vec<Descriptor> = base.map(|b| b.layers.clone()).unwrap_or_default();
         let mut added = Vec::new();
         for (n, l) in ours.iter().enumerate() {
-            let desc = Descriptor {
+            descs.push(Descriptor {
                 media_type: LAYER_MEDIA_TYPE.into(),
                 digest: l.digest.clone(),
                 size: l.size,
                 ..Descriptor::default()
-            };
-            staging.put_file(&l.path, &desc).await?;
-            descs.push(desc);
+            });
             let shared_or_not = if n == 0 && shared_layer.is_some() {
                 "files shared by every platform"
             } else {
@@ -153,14 +158,14 @@ pub async fn build(
             &created,
             &added,
         )?;
-        let cfg = staging.put_blob(CONFIG_MEDIA_TYPE, cfg).await?;
+        let cfg = dst
+            .put_blob_bytes(CONFIG_MEDIA_TYPE, bytes::Bytes::from(cfg))
+            .await?;
         let mut ann = annotations.clone();
         if let Some(b) = base {
             ann.insert(label("base.digest"), b.digest.clone());
         }
-        let m = staging
-            .put_manifest(OCI_MANIFEST, manifest(&cfg, &descs, &ann))
-            .await?;
+        let m = put_manifest(&dst, OCI_MANIFEST, manifest(&cfg, &descs, &ann)).await?;
         let mut desc = m.descriptor();
         results.push(PlatformResult {
             platform: platform.to_string(),
@@ -174,56 +179,115 @@ pub async fn build(
         children.swap_remove(0).1
     } else {
         let descs: Vec<Descriptor> = children.into_iter().map(|(d, _)| d).collect();
-        staging
-            .put_manifest(OCI_INDEX, index(&descs, &annotations))
-            .await?
+        put_manifest(&dst, OCI_INDEX, index(&descs, &annotations)).await?
     };
-    Ok(Staged {
+    Ok(Written {
+        dst,
         root,
         platforms: results,
         shared_layers: usize::from(shared_layer.is_some() && req.platforms.len() > 1),
     })
 }
 
+/// Stores a manifest by digest (untagged) and returns it.
+async fn put_manifest(
+    dst: &Store,
+    media_type: &str,
+    bytes: Vec<u8>,
+) -> Result<Fetched, BuildError> {
+    let m = Fetched::new(bytes, media_type);
+    dst.put_manifest(&m, None).await?;
+    Ok(m)
+}
+
 type Layers = (Option<Built>, Vec<Option<Built>>);
 
-/// The shared layer and one layer per platform, compressed in parallel.
-fn build_layers(
+/// The shared layer and one layer per platform, all compressed at once (one thread each),
+/// each streamed into `dst` as it is compressed. The digest the compressor computed must be
+/// the one the store hashed and committed, else the build fails.
+async fn push_layers(
     shared: &[Entry],
     per: &[Vec<Entry>],
     mtime: u64,
     level: u32,
-    dir: &Path,
+    dst: &Store,
 ) -> Result<Layers, BuildError> {
-    let one = |entries: &[Entry]| -> Result<Option<Built>, BuildError> {
-        if entries.is_empty() {
-            return Ok(None);
+    let one = |entries: &[Entry]| {
+        let entries = entries.to_vec();
+        async move {
+            if entries.is_empty() {
+                return Ok(None);
+            }
+            let (tx, body) = stream::channel();
+            let name = std::path::PathBuf::from(dst.describe());
+            let compress = tokio::task::spawn_blocking(move || {
+                let (built, tx) = layer::build(&entries, mtime, level, tx, &name)?;
+                tx.finish().map_err(BuildError::io(&name))?;
+                Ok::<_, BuildError>(built)
+            });
+            let stored = dst.put_hashed_blob(LAYER_MEDIA_TYPE, body).await;
+            let built = compress
+                .await
+                .map_err(|_| BuildError::Usage("a layer build thread panicked".into()))?;
+            let built = match (built, stored) {
+                // The compressor's own failure says why the store's stream broke off.
+                (Err(e), _) if !closed(&e) => return Err(e),
+                (_, Err(e)) => return Err(e.into()),
+                (Err(e), Ok(_)) => return Err(e),
+                (Ok(built), Ok(desc)) => {
+                    if desc.digest != built.digest || desc.size != built.size {
+                        return Err(crate::oci::error::OciError::DigestMismatch {
+                            what: "layer".into(),
+                            place: dst.describe(),
+                            expected: built.digest.to_string(),
+                            actual: format!("{} ({} bytes)", desc.digest, desc.size),
+                        }
+                        .into());
+                    }
+                    built
+                }
+            };
+            Ok(Some(built))
         }
-        layer::build(entries, mtime, level, dir).map(Some)
     };
-    std::thread::scope(|s| {
-        let shared = s.spawn(|| one(shared));
-        let handles: Vec<_> = per.iter().map(|e| s.spawn(move || one(e))).collect();
-        let joined = |h: std::thread::ScopedJoinHandle<'_, Result<Option<Built>, BuildError>>| {
-            h.join()
-                .map_err(|_| BuildError::Usage("a layer build thread panicked".into()))?
-        };
-        let shared = joined(shared)?;
-        let mut layers = Vec::new();
-        for h in handles {
-            layers.push(joined(h)?);
-        }
-        Ok((shared, layers))
-    })
+    let shared_fut = one(shared);
+    let per_futs = futures_util::future::try_join_all(per.iter().map(|e| one(e)));
+    let (shared, layers) = tokio::try_join!(shared_fut, per_futs)?;
+    Ok((shared, layers))
 }
 
-/// The base image for each platform (`None` for scratch), its blobs copied into staging so
-/// the result is complete wherever it is sent.
-async fn resolve_base(
-    ctx: &Context,
-    req: &Request<'_>,
-    staging: &Staging,
-) -> Result<Option<(String, Vec<Base>)>, BuildError> {
+/// Whether a layer build failed only because the store stopped reading.
+fn closed(e: &BuildError) -> bool {
+    matches!(e, BuildError::Io { source, .. } if stream::is_closed(source))
+}
+
+/// The base image: where it is read from and, per platform, its manifest and config.
+struct Bases {
+    name: String,
+    store: Store,
+    platforms: Vec<Base>,
+}
+
+impl Bases {
+    /// The base layers every platform stacks on, copied into `dst` (skipped when there,
+    /// mounted within a registry, else streamed and verified).
+    async fn copy_layers(&self, dst: &Store) -> Result<(), BuildError> {
+        let mut layers: Vec<Descriptor> = Vec::new();
+        for d in self.platforms.iter().flat_map(|b| &b.layers) {
+            if !layers.iter().any(|l| l.digest == d.digest) {
+                layers.push(d.clone());
+            }
+        }
+        Copier::new(&self.store, dst)
+            .copy_blob_list(&layers)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The base image for each platform (`None` for scratch): manifests and configs read and
+/// checked, nothing written yet.
+async fn resolve_base(ctx: &Context, req: &Request<'_>) -> Result<Option<Bases>, BuildError> {
     let name = req.spec.base.trim();
     if name == "scratch" {
         return Ok(None);
@@ -267,20 +331,17 @@ async fn resolve_base(
                 arch.unwrap_or("?")
             )));
         }
-        Copier::new(&store, &staging.store)
-            .run(
-                &at_digest(&loc, &m.digest),
-                &staging.location(&m.digest),
-                None,
-            )
-            .await?;
         bases.push(Base {
             digest: m.digest.to_string(),
             layers,
             config: cfg,
         });
     }
-    Ok(Some((name.to_owned(), bases)))
+    Ok(Some(Bases {
+        name: name.to_owned(),
+        store,
+        platforms: bases,
+    }))
 }
 
 async fn fetch(store: &Store, digest: &str) -> Result<Fetched, BuildError> {

@@ -1,15 +1,13 @@
-//! The hand-over to `oci`: every backend leaves its manifests and blobs in a staging image
-//! layout (written through `oci::layout`, digest-checked); [`publish`] copies the root from
-//! there to the destination with `oci::copy` (by digest, skipping blobs already present) and
+//! The hand-over to `oci` for the buildah backend, which leaves its manifests and blobs in a
+//! staging image layout (written through `oci::layout`, digest-checked); [`publish`] copies
+//! the root from there to the destination with `oci::copy` (by digest, skipping blobs already present) and
 //! tags only when asked. Reading a base image's small blobs is here too.
 
 use std::path::{Path, PathBuf};
 
-use bytes::Bytes;
 use futures_util::StreamExt;
 
 use super::BuildError;
-use crate::oci::blob;
 use crate::oci::copy::Copier;
 use crate::oci::digest::Digest;
 use crate::oci::error::OciError;
@@ -45,38 +43,6 @@ impl Staging {
 
     pub fn path(&self) -> &Path {
         self.dir.path()
-    }
-
-    /// Stores a config and returns its descriptor.
-    pub async fn put_blob(
-        &self,
-        media_type: &str,
-        bytes: Vec<u8>,
-    ) -> Result<Descriptor, BuildError> {
-        Ok(self
-            .store
-            .put_blob_bytes(media_type, Bytes::from(bytes))
-            .await?)
-    }
-
-    /// Stores a manifest (untagged) and returns it.
-    pub async fn put_manifest(
-        &self,
-        media_type: &str,
-        bytes: Vec<u8>,
-    ) -> Result<Fetched, BuildError> {
-        let m = Fetched::new(bytes, media_type);
-        self.store.put_manifest(&m, None).await?;
-        Ok(m)
-    }
-
-    /// Streams a finished layer file in, checked against the digest it was built with.
-    pub async fn put_file(&self, path: &Path, desc: &Descriptor) -> Result<(), BuildError> {
-        let file = std::fs::File::open(path).map_err(BuildError::io(path))?;
-        self.store
-            .put_blob(desc, blob::from_file(file, path.to_path_buf()))
-            .await?;
-        Ok(())
     }
 
     /// A manifest stored here, verified.

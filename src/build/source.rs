@@ -18,38 +18,54 @@ pub struct Source {
 }
 
 impl Source {
-    /// Reads the environment, then `git` in `dir` for what it did not say.
+    /// Reads the environment, then `git` in `dir` for what it did not say: one `git log`
+    /// for the commit time and revision, with `git remote get-url` and `git describe` run at
+    /// the same time (only those the environment leaves open).
     pub fn detect(dir: &Path) -> Result<Self, BuildError> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let git = |args: &[&str]| git(dir, args);
-        let epoch = match env("SOURCE_DATE_EPOCH") {
-            Some(v) => v
-                .trim()
-                .parse::<i64>()
-                .ok()
-                .filter(|e| *e >= 0)
-                .ok_or_else(|| {
-                    BuildError::Usage(format!(
-                        "SOURCE_DATE_EPOCH `{v}` is not a whole number of seconds since 1970"
-                    ))
-                })?,
-            None => git(&["log", "-1", "--format=%ct"])
-                .and_then(|t| t.parse().ok())
-                .unwrap_or(0),
+        let epoch_env = match env("SOURCE_DATE_EPOCH") {
+            Some(v) => Some(
+                v.trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|e| *e >= 0)
+                    .ok_or_else(|| {
+                        BuildError::Usage(format!(
+                            "SOURCE_DATE_EPOCH `{v}` is not a whole number of seconds since 1970"
+                        ))
+                    })?,
+            ),
+            None => None,
         };
-        let url = match (env("GITHUB_SERVER_URL"), env("GITHUB_REPOSITORY")) {
+        let url_env = match (env("GITHUB_SERVER_URL"), env("GITHUB_REPOSITORY")) {
             (Some(s), Some(r)) => Some(format!("{}/{r}", s.trim_end_matches('/'))),
-            _ => git(&["remote", "get-url", "origin"]).map(|u| strip_userinfo(&u)),
+            _ => None,
         };
-        let revision = env("GITHUB_SHA").or_else(|| git(&["rev-parse", "HEAD"]));
-        let version = env("GITHUB_REF")
-            .and_then(|r| r.strip_prefix("refs/tags/").map(str::to_owned))
-            .or_else(|| git(&["describe", "--tags", "--exact-match"]));
+        let revision_env = env("GITHUB_SHA");
+        let version_env =
+            env("GITHUB_REF").and_then(|r| r.strip_prefix("refs/tags/").map(str::to_owned));
+        let want = |given: bool, args: &'static [&'static str]| {
+            (!given).then(|| spawn(dir, args)).flatten()
+        };
+        let log = want(
+            epoch_env.is_some() && revision_env.is_some(),
+            &["log", "-1", "--format=%ct%n%H"],
+        );
+        let remote = want(url_env.is_some(), &["remote", "get-url", "origin"]);
+        let describe = want(
+            version_env.is_some(),
+            &["describe", "--tags", "--exact-match"],
+        );
+        let log = log.and_then(collect);
+        let mut log = log.as_deref().unwrap_or_default().lines();
+        let (time, head) = (log.next(), log.next());
         Ok(Self {
-            epoch,
-            url,
-            revision,
-            version,
+            epoch: epoch_env
+                .or_else(|| time.and_then(|t| t.trim().parse().ok()))
+                .unwrap_or(0),
+            url: url_env.or_else(|| remote.and_then(collect).map(|u| strip_userinfo(&u))),
+            revision: revision_env.or_else(|| head.map(|h| h.trim().to_owned())),
+            version: version_env.or_else(|| describe.and_then(collect)),
         })
     }
 
@@ -81,15 +97,22 @@ pub fn label(key: &str) -> String {
     format!("org.opencontainers.image.{key}")
 }
 
-fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git")
+/// `git -C dir ARGS…`, started (not waited for): the callers run several at once.
+fn spawn(dir: &Path, args: &[&str]) -> Option<std::process::Child> {
+    Command::new("git")
         .arg("-C")
         .arg(dir)
         .args(args)
         .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
+        .spawn()
+        .ok()
+}
+
+/// A started `git`'s trimmed output, when it succeeded and said something.
+fn collect(child: std::process::Child) -> Option<String> {
+    let out = child.wait_with_output().ok()?;
     let text = String::from_utf8(out.stdout).ok()?.trim().to_owned();
     (out.status.success() && !text.is_empty()).then_some(text)
 }

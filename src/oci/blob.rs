@@ -7,7 +7,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
 
-use super::digest::{Digest, Mismatch, Verifier};
+use super::digest::{Digest, Hasher, Mismatch, Verifier};
 use super::error::OciError;
 
 /// Blob bytes, in order; an error ends the stream.
@@ -68,6 +68,38 @@ pub fn verified(
             }
         }
     }))
+}
+
+/// What a [`hashed`] stream's bytes hashed to; set only when the stream ended cleanly (an
+/// error or a stream dropped before its end leaves it empty, so nothing is committed).
+pub type Seen = std::sync::Arc<std::sync::Mutex<Option<(Digest, u64)>>>;
+
+/// `inner` passed on unchanged, hashed as it goes, for a blob whose digest is learned from
+/// its bytes (see `Store::put_hashed_blob`).
+pub fn hashed(inner: BlobStream) -> (BlobStream, Seen) {
+    let seen = Seen::default();
+    let slot = seen.clone();
+    let stream = stream::unfold(
+        (inner, Some(Hasher::default()), slot),
+        |(mut inner, mut hasher, slot)| async move {
+            let h = hasher.as_mut()?;
+            match inner.next().await {
+                Some(Ok(bytes)) => {
+                    h.update(&bytes);
+                    Some((Ok(bytes), (inner, hasher, slot)))
+                }
+                Some(Err(e)) => Some((Err(e), (inner, None, slot))),
+                None => {
+                    let done = hasher.take().map(Hasher::finish);
+                    if let Ok(mut s) = slot.lock() {
+                        *s = done;
+                    }
+                    None
+                }
+            }
+        },
+    );
+    (Box::pin(stream), seen)
 }
 
 /// A stream over bytes already in memory (checked like any other).
@@ -135,5 +167,22 @@ mod tests {
 
         let short = verified(chunks(&[b"hello"]), &d, 11, mismatch());
         assert!(short.try_collect::<Vec<_>>().await.is_err());
+    }
+
+    #[tokio::test]
+    async fn hashed_streams_say_what_they_carried_only_when_whole() {
+        let (s, seen) = hashed(chunks(&[b"hello", b" ", b"world"]));
+        let all: Vec<Bytes> = s.try_collect().await.expect("hashed");
+        assert_eq!(all.concat(), b"hello world");
+        let got = seen.lock().expect("lock").clone();
+        assert_eq!(got, Some((Digest::of(b"hello world"), 11)));
+
+        let broken: BlobStream = Box::pin(stream::iter(vec![
+            Ok(Bytes::from_static(b"hello")),
+            Err(OciError::Manifest("stopped".into())),
+        ]));
+        let (s, seen) = hashed(broken);
+        assert!(s.try_collect::<Vec<_>>().await.is_err());
+        assert!(seen.lock().expect("lock").is_none());
     }
 }

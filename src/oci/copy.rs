@@ -203,6 +203,17 @@ impl<'a> Copier<'a> {
         Ok(())
     }
 
+    /// Just these blobs (a base image's layers a builder stacks on), each skipped when
+    /// present, mounted or streamed verified like any blob of a copied image.
+    pub async fn copy_blob_list(
+        &self,
+        blobs: &[super::manifest::Descriptor],
+    ) -> Result<(), OciError> {
+        stream::iter(blobs.iter().map(Ok))
+            .try_for_each_concurrent(PARALLEL_BLOBS, |d| self.copy_blob(d))
+            .await
+    }
+
     async fn copy_blobs(&self, m: &Manifest) -> Result<(), OciError> {
         stream::iter(m.blobs().into_iter().map(Ok))
             .try_for_each_concurrent(PARALLEL_BLOBS, |d| self.copy_blob(d))

@@ -112,6 +112,29 @@ pub fn sha256_hex(digest: &str) -> Result<&str, OciError> {
     }
 }
 
+/// Hashes bytes whose digest is not known beforehand (a layer being compressed): what they
+/// hash to is learned at the end, from the bytes themselves.
+#[derive(Clone, Default)]
+pub struct Hasher {
+    hasher: Sha256,
+    len: u64,
+}
+
+impl Hasher {
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.hasher.update(bytes);
+        self.len += bytes.len() as u64;
+    }
+
+    /// The digest and size of every byte seen.
+    pub fn finish(self) -> (Digest, u64) {
+        (
+            Digest(format!("sha256:{}", hex(&self.hasher.finalize()))),
+            self.len,
+        )
+    }
+}
+
 /// Hashes bytes as they stream past and checks the total against the expected digest.
 pub struct Verifier {
     hasher: Sha256,

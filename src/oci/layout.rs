@@ -256,6 +256,12 @@ impl Layout {
 
     /// Records `desc` in `index.json`, under `tag` (replacing what it named) or untagged.
     pub fn set_ref(&self, tag: Option<&str>, desc: &Descriptor) -> Result<(), OciError> {
+        // `index.json` is read, changed and rewritten: writers in this process (a release's
+        // images run at once) take turns, so no entry is lost.
+        static INDEX_WRITE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _turn = INDEX_WRITE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut index = self.index()?;
         let mut entry = Descriptor {
             media_type: desc.media_type.clone(),

@@ -287,6 +287,53 @@ impl Store {
         }
     }
 
+    /// Writes a blob whose digest is learned from its bytes as they pass (a layer streamed
+    /// while it is compressed) and returns its descriptor: a layout renames the file to the
+    /// digest the bytes hashed to, a registry completes the upload under it (and checks the
+    /// bytes it received against it). A `body` that ends with an error commits nothing.
+    /// Unlike [`Store::put_blob`], a blob already present is sent again.
+    pub async fn put_hashed_blob(
+        &self,
+        media_type: &str,
+        body: BlobStream,
+    ) -> Result<Descriptor, OciError> {
+        let (body, seen) = blob::hashed(body);
+        let digest = match self {
+            Store::Layout(l) => write_hashed_blob(l, body, &seen).await?,
+            Store::Registry { registry, repo } => {
+                let location = registry.start_upload(repo, None).await?.ok_or_else(|| {
+                    OciError::Unsupported("registry mounted an unasked blob".into())
+                })?;
+                let mode = match registry.chunk_size {
+                    Some(chunk) => Upload::Chunked(chunk),
+                    None => Upload::Streamed,
+                };
+                registry
+                    .push_hashed_blob(repo, location, body, mode, &seen)
+                    .await?
+            }
+        };
+        let (hashed, size) = seen
+            .lock()
+            .ok()
+            .and_then(|s| s.clone())
+            .ok_or_else(|| OciError::Unsupported("blob written without its digest".into()))?;
+        if hashed != digest {
+            return Err(OciError::DigestMismatch {
+                what: "blob".into(),
+                place: self.describe(),
+                expected: hashed.to_string(),
+                actual: digest.to_string(),
+            });
+        }
+        Ok(Descriptor {
+            media_type: media_type.to_owned(),
+            digest,
+            size,
+            ..Descriptor::default()
+        })
+    }
+
     /// [`Store::put_blob`] for bytes in memory; returns their descriptor.
     pub async fn put_blob_bytes(
         &self,
@@ -366,6 +413,65 @@ async fn write_blob(l: &Layout, desc: &Descriptor, mut body: BlobStream) -> Resu
         return Err(e);
     }
     written?.commit()
+}
+
+/// [`Store::put_hashed_blob`] into a layout: written to a temporary file beside the blobs on
+/// a blocking thread, renamed to the digest its bytes hashed to once `body` ended cleanly.
+async fn write_hashed_blob(
+    l: &Layout,
+    mut body: BlobStream,
+    seen: &blob::Seen,
+) -> Result<Digest, OciError> {
+    use std::io::Write;
+    let dir = l.root().join("blobs").join("sha256");
+    std::fs::create_dir_all(&dir).map_err(OciError::io(&dir))?;
+    let tmp = crate::fs::temp_file_in(&dir).map_err(OciError::io(&dir))?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(64);
+    let io_dir = dir.clone();
+    let writer = tokio::task::spawn_blocking(move || {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp);
+        while let Some(chunk) = rx.blocking_recv() {
+            out.write_all(&chunk).map_err(OciError::io(&io_dir))?;
+        }
+        out.into_inner()
+            .map_err(|e| OciError::io(&io_dir)(e.into_error()))
+    });
+    let mut failed = None;
+    while let Some(item) = body.next().await {
+        match item {
+            Ok(bytes) => {
+                if tx.send(bytes).await.is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let written = writer
+        .await
+        .map_err(|e| OciError::Unsupported(format!("blob write task failed: {e}")))?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let tmp = written?;
+    let digest = seen
+        .lock()
+        .ok()
+        .and_then(|s| s.clone())
+        .map(|(d, _)| d)
+        .ok_or_else(|| {
+            OciError::Unsupported(format!("a blob for {} stopped early", l.describe()))
+        })?;
+    let path = l.blob_path(&digest);
+    tmp.persist(&path).map_err(|e| OciError::Io {
+        path: path.clone(),
+        source: e.error,
+    })?;
+    Ok(digest)
 }
 
 /// A blob download that broke off.

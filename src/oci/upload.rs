@@ -9,7 +9,8 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 
-use super::blob::BlobStream;
+use super::blob::{BlobStream, Seen};
+use super::digest::Digest;
 use super::distribution::push_scope;
 use super::error::OciError;
 use super::manifest::Descriptor;
@@ -37,15 +38,67 @@ impl Registry {
         body: BlobStream,
         mode: Upload,
     ) -> Result<(), OciError> {
+        let mode = match mode {
+            Upload::Chunked(chunk) if desc.size <= chunk => Upload::Streamed,
+            m => m,
+        };
+        let digest = || Ok(desc.digest.clone());
+        self.push_body(repo, location, body, mode, &digest).await
+    }
+
+    /// [`Registry::push_blob`] for a blob whose digest is learned from its bytes as they go
+    /// (a layer being compressed): the upload is completed under the digest `seen` holds once
+    /// `body` has ended — and the registry checks the bytes it got against that digest.
+    pub async fn push_hashed_blob(
+        &self,
+        repo: &str,
+        location: String,
+        body: BlobStream,
+        mode: Upload,
+        seen: &Seen,
+    ) -> Result<Digest, OciError> {
+        let learned = Mutex::new(None);
+        let digest = || {
+            let d = seen
+                .lock()
+                .ok()
+                .and_then(|s| s.clone())
+                .map(|(d, _)| d)
+                .ok_or_else(|| {
+                    OciError::Unsupported(format!(
+                        "the blob for {repo} ended before its last byte; nothing was committed"
+                    ))
+                })?;
+            if let Ok(mut l) = learned.lock() {
+                *l = Some(d.clone());
+            }
+            Ok(d)
+        };
+        self.push_body(repo, location, body, mode, &digest).await?;
+        learned
+            .into_inner()
+            .ok()
+            .flatten()
+            .ok_or_else(|| OciError::Unsupported(format!("the blob for {repo} was not completed")))
+    }
+
+    /// Sends `body` and completes the session under `digest()` (asked once the body is
+    /// sent); on any failure the session is cancelled and the first cause returned.
+    async fn push_body(
+        &self,
+        repo: &str,
+        location: String,
+        body: BlobStream,
+        mode: Upload,
+        digest: &(dyn Fn() -> Result<Digest, OciError> + Sync),
+    ) -> Result<(), OciError> {
         let mut location = location;
         let result = match mode {
-            Upload::Chunked(chunk) if desc.size > chunk => {
-                self.push_chunked(repo, &mut location, desc, body, chunk)
+            Upload::Chunked(chunk) => {
+                self.push_chunked(repo, &mut location, digest, body, chunk)
                     .await
             }
-            Upload::Chunked(_) | Upload::Streamed => {
-                self.push_streamed(repo, &mut location, desc, body).await
-            }
+            Upload::Streamed => self.push_streamed(repo, &mut location, digest, body).await,
         };
         if result.is_err() {
             self.cancel_upload(repo, &location).await;
@@ -61,7 +114,7 @@ impl Registry {
         &self,
         repo: &str,
         location: &mut String,
-        desc: &Descriptor,
+        digest: &(dyn Fn() -> Result<Digest, OciError> + Sync),
         body: BlobStream,
     ) -> Result<(), OciError> {
         let failure = Arc::new(Mutex::new(None::<OciError>));
@@ -103,7 +156,7 @@ impl Registry {
             return Err(e);
         }
         sent?;
-        self.close_upload(repo, location, desc).await
+        self.close_upload(repo, location, &digest()?).await
     }
 
     /// `PATCH` chunks of `chunk` bytes (each retried on its own), then the closing `PUT`.
@@ -112,7 +165,7 @@ impl Registry {
         &self,
         repo: &str,
         location: &mut String,
-        desc: &Descriptor,
+        digest: &(dyn Fn() -> Result<Digest, OciError> + Sync),
         mut body: BlobStream,
         chunk: u64,
     ) -> Result<(), OciError> {
@@ -135,7 +188,7 @@ impl Registry {
                 break;
             }
         }
-        self.close_upload(repo, location, desc).await
+        self.close_upload(repo, location, &digest()?).await
     }
 
     /// The empty `PUT` that completes a session whose bytes were all sent before.
@@ -143,10 +196,9 @@ impl Registry {
         &self,
         repo: &str,
         location: &str,
-        desc: &Descriptor,
+        digest: &Digest,
     ) -> Result<(), OciError> {
         let empty = reqwest::Body::from(Vec::new());
-        self.finish_upload(repo, location, &desc.digest, 0, empty)
-            .await
+        self.finish_upload(repo, location, digest, 0, empty).await
     }
 }

@@ -1,6 +1,6 @@
-//! `cicd release` end to end, in the order the design fixes: for each image build (by
-//! digest) → SBOM per platform (written to `dist`, attested) → sign index and platforms →
-//! vulnerability gate result attested; then, only when every image passed the gate, the tags
+//! `cicd release` end to end, in the order the design fixes: for each image (up to four at
+//! once, reported in `cicd.yaml` order) build (by digest) → SBOM per platform (written to
+//! `dist`, attested) → sign index and platforms → vulnerability gate result attested; then, only when every image passed the gate, the tags
 //! the scheme decides (a manifest PUT of the same bytes) → notes, assets and `SHA256SUMS` in
 //! `dist` → the GitHub release. A failed gate stops before any tag moves or any release is
 //! made. Every step says what it did on stderr; the [`Record`] says it all at the end.
@@ -8,6 +8,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use futures_util::future::try_join_all;
+use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
 
 use super::assets::{self, AssetFile};
@@ -22,6 +24,9 @@ use crate::github::releases::{ReleaseFields, Releases};
 use crate::oci::store::{Context, Fetched, Store};
 use crate::oci::transport::Location;
 use crate::sign::store::Subject;
+
+/// Images released at once.
+const PARALLEL_IMAGES: usize = 4;
 
 /// The gate's verdict on the scan reports, decided before the pipeline starts.
 #[derive(Clone, Debug, Serialize)]
@@ -138,10 +143,30 @@ pub async fn run(req: Request<'_>) -> Result<Record, PipelineError> {
             ))
         }
     };
+    // Images run at once (at most PARALLEL_IMAGES); their steps are said, and their results
+    // kept, in the order cicd.yaml lists them. The first image (in that order) that failed
+    // fails the release with its own error, as when they ran one after the other.
+    let signer = signer.as_ref();
+    let shared = &req;
+    let done: Vec<(ImageRecord, Fetched, Store)> =
+        stream::iter(req.plan.images.iter().zip(&req.specs))
+            .map(|(image_plan, spec)| async move {
+                let mut log = Vec::new();
+                let result = image(shared, signer, image_plan, spec, &mut log).await;
+                (log, result)
+            })
+            .buffered(PARALLEL_IMAGES)
+            .map(|(log, result)| {
+                for line in &log {
+                    step(line);
+                }
+                result
+            })
+            .try_collect()
+            .await?;
     let mut images = Vec::new();
     let mut built = Vec::new();
-    for (image_plan, spec) in req.plan.images.iter().zip(&req.specs) {
-        let (record, root, store) = image(&req, signer.as_ref(), image_plan, spec).await?;
+    for (record, root, store) in done {
         images.push(record);
         built.push((root, store));
     }
@@ -269,11 +294,13 @@ async fn promote_first(
 }
 
 /// Build, SBOMs, signatures and the gate attestation for one image.
+/// Its steps go to `log` (said once the image is done, in the order of `cicd.yaml`).
 async fn image(
     req: &Request<'_>,
     signer: Option<&evidence::Signer<'_>>,
     plan: &ImagePlan,
     spec: &ImageSpec,
+    log: &mut Vec<String>,
 ) -> Result<(ImageRecord, Fetched, Store), PipelineError> {
     let to = location(&plan.destination)?;
     let platforms = spec
@@ -294,7 +321,7 @@ async fn image(
     };
     let outcome = if req.records.is_empty() {
         let outcome = crate::build::job::run(&req.ctx, &job).await?;
-        step(&format!(
+        log.push(format!(
             "built {} -> {} @ {}",
             spec.name, plan.destination, outcome.digest
         ));
@@ -303,7 +330,7 @@ async fn image(
         let mine = records_for(&req.records, &plan.destination, &spec.platforms)
             .map_err(|e| PipelineError::Plan(format!("image {}: {e}", spec.name)))?;
         let outcome = crate::build::merge::merge(&req.ctx, &mine, &to, &[]).await?;
-        step(&format!(
+        log.push(format!(
             "merged {} from {} fan-out record(s) -> {} @ {}",
             spec.name,
             mine.len(),
@@ -324,7 +351,7 @@ async fn image(
         tags: Vec::new(),
         signatures: Vec::new(),
     };
-    sboms(req, signer, plan, &store, &outcome.digest, &mut rec).await?;
+    sboms(req, signer, plan, &store, &outcome.digest, &mut rec, log).await?;
     if let Some(signer) = signer {
         let mut subjects = vec![Subject::of(&root)];
         for p in &rec.platforms {
@@ -333,11 +360,21 @@ async fn image(
                 .await?;
             subjects.push(Subject::of(&m));
         }
-        for s in &subjects {
-            let stored = evidence::sign(&store, s, signer, &req.created).await?;
+        // The index first, alone: its signature stores the blobs every signature shares (the
+        // empty config), so the platforms' signatures, made at once after it, only add their
+        // own — a blob uploaded twice at once while a manifest naming it is `PUT` is what
+        // docker-registry refuses (see `oci::copy`'s `in_flight`).
+        let (first, rest) = subjects.split_at(1);
+        let first = evidence::sign(&store, &first[0], signer, &req.created).await?;
+        let rest = try_join_all(
+            rest.iter()
+                .map(|s| evidence::sign(&store, s, signer, &req.created)),
+        )
+        .await?;
+        for stored in std::iter::once(first).chain(rest) {
             rec.signatures.push(stored.manifest.to_string());
         }
-        step(&format!(
+        log.push(format!(
             "signed {} and its {} platform(s)",
             root.digest,
             rec.platforms.len()
@@ -353,7 +390,7 @@ async fn image(
                 &req.created,
             )
             .await?;
-            step(&format!(
+            log.push(format!(
                 "attested the gate result ({}) on {}",
                 req.gate.result, root.digest
             ));
@@ -362,7 +399,8 @@ async fn image(
     Ok((rec, root, store))
 }
 
-/// One CycloneDX SBOM per platform into `dist/sbom`, attested when the release signs.
+/// One CycloneDX SBOM per platform into `dist/sbom`, attested when the release signs (the
+/// first platform alone, the others at once after it: see the signatures in [`image`]).
 async fn sboms(
     req: &Request<'_>,
     signer: Option<&evidence::Signer<'_>>,
@@ -370,6 +408,7 @@ async fn sboms(
     store: &Store,
     digest: &str,
     rec: &mut ImageRecord,
+    log: &mut Vec<String>,
 ) -> Result<(), PipelineError> {
     let source = crate::sbom::source::Source::Image(at_digest(&plan.destination, digest)?);
     let sbom_req = crate::sbom::Request {
@@ -380,6 +419,7 @@ async fn sboms(
         sources: req.sources.clone(),
     };
     let outcome = crate::sbom::run(&sbom_req).await?;
+    let mut written = Vec::new();
     for doc in &outcome.documents {
         let platform = doc
             .platform
@@ -394,8 +434,14 @@ async fn sboms(
         ));
         crate::fs::write_atomically(&path, &bytes).map_err(|e| io(&path, e))?;
         let pdigest = doc.subject.digest.clone().unwrap_or_default();
-        let mut attestation = None;
-        if let Some(signer) = signer {
+        written.push((platform, pdigest, path, bytes, doc.packages.len()));
+    }
+    let attest = |pdigest: &str, bytes: &[u8]| {
+        let (pdigest, bytes) = (pdigest.to_owned(), bytes.to_vec());
+        async move {
+            let Some(signer) = signer else {
+                return Ok::<_, PipelineError>(None);
+            };
             let m = store
                 .resolve(&at_digest(&plan.destination, &pdigest)?)
                 .await?;
@@ -410,13 +456,23 @@ async fn sboms(
                 &req.created,
             )
             .await?;
-            attestation = Some(stored.manifest.to_string());
+            Ok(Some(stored.manifest.to_string()))
         }
-        step(&format!(
+    };
+    let mut attestations = Vec::new();
+    if let Some((_, pdigest, _, bytes, _)) = written.first() {
+        attestations.push(attest(pdigest, bytes).await?);
+        let rest = written[1..].iter().map(|(_, d, _, b, _)| attest(d, b));
+        attestations.extend(try_join_all(rest).await?);
+    }
+    for ((platform, pdigest, path, _, components), attestation) in
+        written.into_iter().zip(attestations)
+    {
+        log.push(format!(
             "SBOM {} {}: {} components -> {}{}",
             rec.name,
             platform,
-            doc.packages.len(),
+            components,
             path.display(),
             if attestation.is_some() {
                 " (attested)"

@@ -166,3 +166,79 @@ async fn a_refused_upload_is_cancelled() {
         assert!(store.has_blob(&desc).await.expect("ask"));
     }
 }
+
+/// A blob whose digest is learned from its bytes (a layer streamed while it is compressed):
+/// committed under what the bytes hash to, read back verified; a body that breaks off commits
+/// nothing — in a layout, and in the real registry streamed and chunked.
+#[tokio::test(flavor = "multi_thread")]
+async fn hashed_blobs_commit_under_their_own_digest_and_never_when_cut_short() {
+    let reg = plain();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bytes = images::tar_layer("streamed.bin", 2_500_000, 905);
+    let want = Digest::of(&bytes);
+    let places = [
+        (None, format!("oci:{}", tmp.path().join("lay").display())),
+        (None, format!("docker://{}/store/hashed", reg.addr)),
+        (
+            Some(1 << 20),
+            format!("docker://{}/store/hashed-chunked", reg.addr),
+        ),
+    ];
+    for (chunk_size, place) in places {
+        let opts = Options {
+            chunk_size,
+            ..Options::default()
+        };
+        let ctx = Context::new(opts, Sources::default()).expect("context");
+        let store = ctx
+            .store(&Location::parse(&place).expect("loc"), true)
+            .expect("store");
+        let pieces = |bytes: &[u8]| -> Vec<Result<Bytes, cicd::oci::error::OciError>> {
+            bytes
+                .chunks(1 << 20)
+                .map(|c| Ok(Bytes::copy_from_slice(c)))
+                .collect()
+        };
+        // Cut short: two pieces, then the producer fails.
+        let mut cut = pieces(&bytes[..2 << 20]);
+        cut.push(Err(cicd::oci::error::OciError::Unsupported(
+            "compressor stopped".into(),
+        )));
+        let e = store
+            .put_hashed_blob(
+                "application/octet-stream",
+                Box::pin(futures_util::stream::iter(cut)),
+            )
+            .await
+            .expect_err("cut short");
+        assert!(e.to_string().contains("compressor stopped"), "{place}: {e}");
+        for (d, size) in [
+            (&want, bytes.len()),
+            (&Digest::of(&bytes[..2 << 20]), 2 << 20),
+        ] {
+            let desc = Descriptor {
+                digest: d.clone(),
+                size: size as u64,
+                ..Descriptor::default()
+            };
+            assert!(!store.has_blob(&desc).await.expect("ask"), "{place}: {d}");
+        }
+        // Whole: stored under the digest of its bytes, and read back verified.
+        let desc = store
+            .put_hashed_blob(
+                "application/octet-stream",
+                Box::pin(futures_util::stream::iter(pieces(&bytes))),
+            )
+            .await
+            .expect("whole");
+        assert_eq!((&desc.digest, desc.size), (&want, bytes.len() as u64));
+        let back: Vec<Bytes> = store
+            .open_blob(&desc)
+            .await
+            .expect("open")
+            .try_collect()
+            .await
+            .expect("verified");
+        assert_eq!(back.concat(), bytes, "{place}");
+    }
+}

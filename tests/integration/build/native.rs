@@ -254,3 +254,73 @@ fn regex_lite_redact(text: &str, path: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The source labels come from git (one `git log`, with `remote get-url` and `describe` run
+/// alongside): commit time, full revision, exact tag, and the remote without its credentials.
+#[test]
+fn native_source_labels_come_from_git() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    project(tmp.path());
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .current_dir(tmp.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .env("GIT_COMMITTER_DATE", "1700000000 +0000")
+            .env("GIT_AUTHOR_DATE", "1700000000 +0000")
+            .output()
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "feat: labels"]);
+    git(&["tag", "v1.2.3"]);
+    git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://x-access-token:ghs_secret@example.invalid/acme/app.git",
+    ]);
+    let head = git(&["rev-parse", "HEAD"]);
+    let out = tmp.path().join("out");
+    let built = crate::harness::cicd()
+        .current_dir(tmp.path())
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env_remove("GITHUB_SHA")
+        .env_remove("GITHUB_REF")
+        .env_remove("GITHUB_REPOSITORY")
+        .args(["build", "bb", "--to", &format!("oci:{}", out.display())])
+        .output()
+        .expect("run");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let config: Value = serde_json::from_str(&skopeo(&[
+        "inspect",
+        "--config",
+        "--override-arch",
+        "arm64",
+        &format!("oci:{}", out.display()),
+    ]))
+    .expect("config");
+    let labels = &config["config"]["Labels"];
+    assert_eq!(labels["org.opencontainers.image.revision"], head.as_str());
+    assert_eq!(labels["org.opencontainers.image.version"], "v1.2.3");
+    assert_eq!(
+        labels["org.opencontainers.image.source"],
+        "https://example.invalid/acme/app"
+    );
+    assert_eq!(
+        labels["org.opencontainers.image.created"],
+        "2023-11-14T22:13:20Z"
+    );
+    assert_eq!(config["created"], "2023-11-14T22:13:20Z");
+}

@@ -188,3 +188,34 @@ fn a_failing_gate_moves_no_tag_and_a_registry_failing_mid_release_is_finished_by
         4
     );
 }
+
+/// Images run at once, but a failing image still fails the release with its own error, and
+/// nothing reads as released: no tag on either image (the other one built fine), no JSON
+/// record, no version or digest in `$GITHUB_OUTPUT`.
+#[test]
+fn one_failing_image_of_two_run_at_once_fails_the_release_and_tags_nothing() {
+    let reg = plain();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let (bb, motd) = (
+        format!("{}/par/bb", reg.addr),
+        format!("{}/par/motd", reg.addr),
+    );
+    project(dir, [Some(&bb), Some(&motd)], false, "v1.0.0");
+    // The first image's arm64 source becomes a directory: its build is refused (exit 2).
+    let src = dir.join("bin/arm64/busybox");
+    std::fs::remove_file(&src).expect("rm");
+    std::fs::create_dir(&src).expect("mkdir");
+    let run = release(dir, &[], &["--version", "1.0.0", "--json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not a regular file"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
+    assert!(!run.output.contains("digest"), "{}", run.output);
+    assert!(!run.output.contains("version=1.0.0"), "{}", run.output);
+    assert!(tags(&bb).is_empty());
+    assert!(tags(&motd).is_empty());
+}
