@@ -2,7 +2,8 @@
 //! (v0.3, DSSE) of an in-toto statement whose subjects are every release asset and
 //! `SHA256SUMS` itself (name and SHA-256), with cosign's custom predicate carrying the
 //! `SHA256SUMS` text, as `cosign attest-blob` would write it. Signed the way the release signs
-//! its images: with the cosign key, or keylessly (Fulcio certificate and Rekor entry). Any
+//! its images: with the cosign key (its Rekor entry in the bundle unless `tlog-upload: false`),
+//! or keylessly (Fulcio certificate and Rekor entry). Any
 //! Sigstore verifier checks an asset against it (`sigstore verify identity --bundle
 //! SHA256SUMS.sigstore.json FILE`): the file's digest must be one of the subjects.
 
@@ -50,9 +51,15 @@ pub async fn write(
         .map_err(|e| PipelineError::Plan(format!("{}: {e}", sums.path.display())))?;
     let payload = statement(files, &sums_text, created);
     let bytes = match signer {
-        Signer::Key(key) => {
+        Signer::Key(key, log) => {
             let envelope = dsse::sign(key, statement::PAYLOAD_TYPE, payload);
-            let b = bundle::key_based(key.verifying_key(), envelope, Vec::new());
+            // Logged in Rekor like the release's other key-based evidence, unless
+            // `tlog-upload: false`.
+            let entries = match log {
+                Some(log) => vec![log.upload(&envelope, key.verifying_key()).await?],
+                None => Vec::new(),
+            };
+            let b = bundle::key_based(key.verifying_key(), envelope, entries);
             bundle::to_bytes(&b).map_err(PipelineError::Plan)?
         }
         Signer::Keyless(req) => {
