@@ -51,12 +51,7 @@ pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
             let (ctx, policy) = (ctx.clone(), policy.clone());
             tokio::spawn(async move { one(&ctx, &loc, policy.as_ref()).await })
         }))
-        .buffered(
-            std::env::var("CICD_VERIFY_CONCURRENCY")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(CONCURRENCY),
-        )
+        .buffered(CONCURRENCY)
         .map(|joined| {
             joined.unwrap_or_else(|e| {
                 Err(OciError::Manifest(format!("verification task failed: {e}")))
