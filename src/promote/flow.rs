@@ -116,9 +116,10 @@ async fn after_refusal(
     }))
 }
 
-/// Copies (when the environment lives elsewhere) and re-verifies there, then claims a history
-/// slot, moves the environment tag and tags the entry (`history::append`). A failed
-/// re-verification or claim leaves the environment tag where it was.
+/// Copies (when the environment lives elsewhere) and re-verifies there while claiming a
+/// history slot (`history::hold`), then moves the environment tag and tags the entry
+/// (`history::enter`). A failed re-verification or claim leaves the environment tag where it
+/// was.
 pub async fn apply(
     ctx: &Context,
     req: &Request,
