@@ -341,6 +341,9 @@ impl Registry {
         repo: &str,
         digest: &Digest,
     ) -> Result<Option<Vec<u8>>, OciError> {
+        if self.lacks_referrers(repo, None) {
+            return Ok(None);
+        }
         let url_path = format!("/v2/{repo}/referrers/{digest}");
         let resp = self
             .send("GET referrers", repo, &pull_scope(repo), |c, base| {
@@ -352,6 +355,9 @@ impl Registry {
             .await?;
         let is_index = header(resp.headers(), CONTENT_TYPE.as_str())
             .is_some_and(|t| t.starts_with(super::manifest::OCI_INDEX));
+        if resp.status() == reqwest::StatusCode::NOT_FOUND {
+            self.lacks_referrers(repo, Some(true));
+        }
         if !resp.status().is_success() || !is_index {
             return Ok(None);
         }
@@ -363,6 +369,17 @@ impl Registry {
             )
             .await?;
         Ok(Some(bytes))
+    }
+
+    /// Whether `repo` is known to have no referrers API; `learned` records that it has none.
+    fn lacks_referrers(&self, repo: &str, learned: Option<bool>) -> bool {
+        let Ok(mut known) = self.no_referrers_api.lock() else {
+            return false; // A poisoned set only costs the request it would have saved.
+        };
+        if learned.is_some() {
+            known.insert(repo.to_owned());
+        }
+        known.contains(repo)
     }
 
     /// A manifest-sized body, refused past 4 MiB even when no `Content-Length` said so.

@@ -62,6 +62,9 @@ pub struct Registry {
     pub chunk_size: Option<u64>,
     /// How the user logs in (named by the caller: oci knows no command line).
     pub login_command: Option<String>,
+    /// Repositories whose referrers request was answered 404: OCI distribution 1.1 says a
+    /// registry with the API never does, so their later lookups go straight to the fallback tag.
+    pub(super) no_referrers_api: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Registry {
@@ -82,6 +85,7 @@ impl Registry {
             retry: opts.retry,
             chunk_size: opts.chunk_size.filter(|&n| n > 0),
             login_command: None,
+            no_referrers_api: std::sync::Mutex::new(std::collections::HashSet::new()),
         }
     }
 

@@ -77,34 +77,60 @@ pub async fn check(
     };
     let policy = policy.as_ref();
     let platforms = platforms(store, image).await?;
-    if req.sbom {
-        for (subject, platform) in &platforms {
-            checks.push(sbom(store, subject, platform.as_ref(), policy).await?);
+    // Every platform's SBOM and the scan are independent lookups: asked at once, listed in
+    // platform order, the scan last.
+    let sboms = async {
+        if !req.sbom {
+            return Ok(Vec::new());
         }
-    }
-    if let Some(max_age) = req.scan_max_age {
-        let (on_root, found) = scan_one(
-            store,
-            &Subject::of(image),
-            policy,
-            max_age,
-            now,
-            &req.scan_gate,
+        futures_util::future::try_join_all(
+            platforms
+                .iter()
+                .map(|(subject, platform)| sbom(store, subject, platform.as_ref(), policy)),
         )
-        .await?;
-        if found || platforms.len() == 1 {
-            checks.push(on_root);
-        } else {
-            // No passing scan of the whole image: every platform needs its own.
-            for (subject, platform) in &platforms {
-                let (mut c, _) =
-                    scan_one(store, subject, policy, max_age, now, &req.scan_gate).await?;
-                c.evidence = format!("scan {}", name(platform.as_ref()));
-                checks.push(c);
-            }
+        .await
+    };
+    let scans = async {
+        match req.scan_max_age {
+            Some(max_age) => scans(store, image, &platforms, policy, max_age, now, req).await,
+            None => Ok(Vec::new()),
         }
-    }
+    };
+    let (sboms, scans) = tokio::try_join!(sboms, scans)?;
+    checks.extend(sboms);
+    checks.extend(scans);
     Ok(checks)
+}
+
+/// A passing scan of the whole image, else one per platform.
+async fn scans(
+    store: &Store,
+    image: &Fetched,
+    platforms: &[(Subject, Option<Platform>)],
+    policy: &dyn Verifier,
+    max_age: i64,
+    now: i64,
+    req: &Requirements,
+) -> Result<Vec<Check>, OciError> {
+    let (on_root, found) = scan_one(
+        store,
+        &Subject::of(image),
+        policy,
+        max_age,
+        now,
+        &req.scan_gate,
+    )
+    .await?;
+    if found || platforms.len() == 1 {
+        return Ok(vec![on_root]);
+    }
+    // No passing scan of the whole image: every platform needs its own.
+    futures_util::future::try_join_all(platforms.iter().map(|(subject, platform)| async move {
+        let (mut c, _) = scan_one(store, subject, policy, max_age, now, &req.scan_gate).await?;
+        c.evidence = format!("scan {}", name(platform.as_ref()));
+        Ok::<_, OciError>(c)
+    }))
+    .await
 }
 
 fn fail(evidence: &str, detail: String) -> Check {

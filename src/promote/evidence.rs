@@ -135,23 +135,35 @@ impl Requirements {
     }
 }
 
-/// Runs every check of `req` on `image` in `store`.
+/// Runs every check of `req` on `image` in `store`: the signature and the attestations are
+/// looked up at once (independent reads), their checks listed signature first.
 pub async fn check(
     store: &Store,
     image: &Fetched,
     req: &Requirements,
     now: i64,
 ) -> Result<Vec<Check>, OciError> {
-    let mut checks = Vec::new();
-    match &req.signature {
-        None => {}
-        Some(Signature::Unsupported(m)) => checks.push(Check {
+    let (signature, attestations) = tokio::try_join!(
+        signature(store, image, req),
+        super::attestations::check(store, image, req, now),
+    )?;
+    Ok(signature.into_iter().chain(attestations).collect())
+}
+
+async fn signature(
+    store: &Store,
+    image: &Fetched,
+    req: &Requirements,
+) -> Result<Option<Check>, OciError> {
+    Ok(Some(match &req.signature {
+        None => return Ok(None),
+        Some(Signature::Unsupported(m)) => Check {
             evidence: "signature".into(),
             verified: false,
             detail: m.clone(),
-        }),
+        },
         Some(Signature::Identity { describe, policy }) => {
-            checks.push(check_identity(store, image, describe, policy, &req.verifiers).await?);
+            check_identity(store, image, describe, policy, &req.verifiers).await?
         }
         Some(Signature::Key {
             path,
@@ -175,15 +187,13 @@ pub async fn check(
             } else {
                 format!("key {}: {}", path.display(), verdict.reason())
             };
-            checks.push(Check {
+            Check {
                 evidence: "signature".into(),
                 verified: verdict.verified,
                 detail,
-            });
+            }
         }
-    }
-    checks.extend(super::attestations::check(store, image, req, now).await?);
-    Ok(checks)
+    }))
 }
 
 /// The reasons of the checks that fail.

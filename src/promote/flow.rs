@@ -33,8 +33,24 @@ pub async fn verify(
     ctx: &Context,
     req: &Request,
 ) -> Result<(Outcome, Option<Fetched>), PromoteError> {
+    verify_known(ctx, req, None).await
+}
+
+/// The image a run already resolved and the checks of its evidence under one `require:`.
+pub type Known = (Fetched, Vec<evidence::Check>);
+
+/// [`verify`], given what this run already resolved and checked for the same source under the
+/// same requirements (another environment of one release): neither is asked again.
+pub async fn verify_known(
+    ctx: &Context,
+    req: &Request,
+    known: Option<&Known>,
+) -> Result<(Outcome, Option<Fetched>), PromoteError> {
     let src = ctx.store(&req.source, false)?;
-    let image = src.resolve(&req.source).await?;
+    let image = match known {
+        Some((image, _)) => image.clone(),
+        None => src.resolve(&req.source).await?,
+    };
     let mut out = Outcome {
         environment: req.environment.clone(),
         kind: "promote",
@@ -46,29 +62,64 @@ pub async fn verify(
         dry_run: req.dry_run,
         ..Outcome::default()
     };
-    out.evidence = evidence::check(&src, &image, &req.requirements, req.stamp.now).await?;
+    // The checks, the `after:` history and (in a registry) the environment tag are reads that
+    // do not depend on each other: asked at once. A layout destination is created only once
+    // the checks pass, so its tag is read after them.
+    let registry_dst = match &req.destination {
+        Location::Registry(_) => Some(ctx.store(&req.destination, false)?),
+        Location::Layout { .. } => None,
+    };
+    let (checks, after, previous) = tokio::try_join!(
+        async {
+            match known {
+                Some((_, checks)) => Ok(checks.clone()),
+                None => Ok(evidence::check(&src, &image, &req.requirements, req.stamp.now).await?),
+            }
+        },
+        after_refusal(ctx, req, &image),
+        async {
+            match &registry_dst {
+                Some(dst) => current(dst, &req.tag).await,
+                None => Ok(None),
+            }
+        },
+    )?;
+    out.evidence = checks;
     out.refused = evidence::failures(&out.evidence);
-    if let Some((prev, repo)) = &req.after {
-        let store = ctx.store(repo, false)?;
-        let entries = history::read(&store, prev).await?;
-        if !history::contains(&entries, &image.digest) {
-            out.refused.push(format!(
-                "after: {} was never promoted to `{prev}` ({} has no {prev}-<time> entry for it); promote it to {prev} first",
-                image.digest, repo
-            ));
-        }
-    }
+    out.refused.extend(after);
     if !out.refused.is_empty() {
         return Ok((out, None));
     }
-    let dst = ctx.store(&req.destination, true)?;
-    out.previous_digest = current(&dst, &req.tag).await?;
+    out.previous_digest = match registry_dst {
+        Some(_) => previous,
+        None => current(&ctx.store(&req.destination, true)?, &req.tag).await?,
+    };
     Ok((out, Some(image)))
 }
 
-/// Copies (when the environment lives elsewhere) and re-verifies there, then claims a history
-/// slot, moves the environment tag and tags the entry (`history::append`). A failed
-/// re-verification or claim leaves the environment tag where it was.
+/// Why `after:` refuses `image` (it was never promoted to the previous environment), if it does.
+async fn after_refusal(
+    ctx: &Context,
+    req: &Request,
+    image: &Fetched,
+) -> Result<Option<String>, PromoteError> {
+    let Some((prev, repo)) = &req.after else {
+        return Ok(None);
+    };
+    let store = ctx.store(repo, false)?;
+    let entries = history::read(&store, prev).await?;
+    Ok((!history::contains(&entries, &image.digest)).then(|| {
+        format!(
+            "after: {} was never promoted to `{prev}` ({} has no {prev}-<time> entry for it); promote it to {prev} first",
+            image.digest, repo
+        )
+    }))
+}
+
+/// Copies (when the environment lives elsewhere) and re-verifies there while claiming a
+/// history slot (`history::hold`), then moves the environment tag and tags the entry
+/// (`history::enter`). A failed re-verification or claim leaves the environment tag where it
+/// was.
 pub async fn apply(
     ctx: &Context,
     req: &Request,
@@ -84,18 +135,6 @@ pub async fn apply(
     } else {
         &src
     };
-    if cross {
-        out.copied = Some(copy(&src, dst, &req.source, &req.destination, image).await?);
-        out.evidence_at_destination =
-            evidence::check(dst, image, &req.requirements, req.stamp.now).await?;
-        out.refused = evidence::failures(&out.evidence_at_destination)
-            .into_iter()
-            .map(|r| format!("at {}: {r}", req.destination))
-            .collect();
-        if !out.refused.is_empty() {
-            return Ok(());
-        }
-    }
     let facts = Facts {
         environment: req.environment.clone(),
         digest: image.digest.to_string(),
@@ -108,8 +147,32 @@ pub async fn apply(
         previous_digest: out.previous_digest.clone(),
         run: req.stamp.run.clone(),
     };
-    // The environment tag moves inside `append`, once a history slot is held.
-    out.history_tag = Some(history::append(dst, image, &facts, req.stamp.now, &req.tag).await?);
+    let slot = if cross {
+        out.copied = Some(copy(&src, dst, &req.source, &req.destination, image).await?);
+        // The re-verification and the slot claim are independent: run at once. The claim
+        // writes only the slot's scratch and record tags; a slot whose promotion is then
+        // refused is never entered (no history tag), which readers skip.
+        let (checks, slot) = tokio::try_join!(
+            async { Ok(evidence::check(dst, image, &req.requirements, req.stamp.now).await?) },
+            async {
+                Ok::<_, PromoteError>(history::hold(dst, image, &facts, req.stamp.now).await?)
+            },
+        )?;
+        out.evidence_at_destination = checks;
+        out.refused = evidence::failures(&out.evidence_at_destination)
+            .into_iter()
+            .map(|r| format!("at {}: {r}", req.destination))
+            .collect();
+        if !out.refused.is_empty() {
+            return Ok(());
+        }
+        slot
+    } else {
+        history::hold(dst, image, &facts, req.stamp.now).await?
+    };
+    // The environment tag moves only now: the evidence holds and the history slot is held.
+    history::enter(dst, image, &req.tag, &slot).await?;
+    out.history_tag = Some(slot);
     Ok(())
 }
 

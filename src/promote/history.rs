@@ -154,49 +154,67 @@ pub fn history_tags(env: &str, tags: &[String]) -> Vec<String> {
     found.into_iter().map(|(_, t)| t).collect()
 }
 
-/// Reads every entry of `env`'s history in `store`, oldest first, rollbacks marked.
+/// History entries read at once.
+const READ_CONCURRENCY: usize = 8;
+
+/// Reads every entry of `env`'s history in `store`, oldest first, rollbacks marked. Entries
+/// (each a tag and its record) are read concurrently, a few at a time.
 pub async fn read(store: &Store, env: &str) -> Result<Vec<Entry>, OciError> {
+    use futures_util::StreamExt;
     let tags = super::tags::list(store).await?;
-    let mut entries = Vec::new();
-    for tag in history_tags(env, &tags) {
-        let Some(image) = store.manifest(&tag).await? else {
-            continue; // Deleted between listing and reading.
-        };
-        let record = store.manifest(&format!("{tag}{RECORD_SUFFIX}")).await?;
-        let (facts, problem) = match record.as_ref().map(|r| (r, r.parse())) {
-            None => (Facts::default(), Some("no promotion record".to_owned())),
-            Some((_, Err(e))) => (Facts::default(), Some(format!("unreadable record: {e}"))),
-            Some((_, Ok(m))) => {
-                let facts = Facts::from_annotations(&m.annotations);
-                let subject = m.subject.map(|s| s.digest.to_string());
-                let problem = if facts.digest != image.digest.as_str()
-                    || subject.as_deref() != Some(image.digest.as_str())
-                {
-                    Some(format!(
-                        "the record names {}, but the tag points at {}",
-                        facts.digest, image.digest
-                    ))
-                } else if facts.environment != env {
-                    Some(format!(
-                        "the record is for environment `{}`",
-                        facts.environment
-                    ))
-                } else {
-                    None
-                };
-                (facts, problem)
-            }
-        };
-        entries.push(Entry {
-            tag,
-            digest: image.digest.to_string(),
-            facts,
-            rolled_back: false,
-            problem,
-        });
-    }
+    let read: Vec<Option<Entry>> = futures_util::stream::iter(
+        history_tags(env, &tags)
+            .into_iter()
+            .map(|tag| entry(store, env, tag)),
+    )
+    .buffered(READ_CONCURRENCY)
+    .collect::<Vec<_>>()
+    .await
+    .into_iter()
+    .collect::<Result<_, _>>()?;
+    let mut entries: Vec<Entry> = read.into_iter().flatten().collect();
     mark_rollbacks(&mut entries);
     Ok(entries)
+}
+
+/// One entry: the history tag and its record, read at once (`None`: deleted meanwhile).
+async fn entry(store: &Store, env: &str, tag: String) -> Result<Option<Entry>, OciError> {
+    let record_tag = format!("{tag}{RECORD_SUFFIX}");
+    let (image, record) = tokio::try_join!(store.manifest(&tag), store.manifest(&record_tag))?;
+    let Some(image) = image else {
+        return Ok(None); // Deleted between listing and reading.
+    };
+    let (facts, problem) = match record.as_ref().map(|r| (r, r.parse())) {
+        None => (Facts::default(), Some("no promotion record".to_owned())),
+        Some((_, Err(e))) => (Facts::default(), Some(format!("unreadable record: {e}"))),
+        Some((_, Ok(m))) => {
+            let facts = Facts::from_annotations(&m.annotations);
+            let subject = m.subject.map(|s| s.digest.to_string());
+            let problem = if facts.digest != image.digest.as_str()
+                || subject.as_deref() != Some(image.digest.as_str())
+            {
+                Some(format!(
+                    "the record names {}, but the tag points at {}",
+                    facts.digest, image.digest
+                ))
+            } else if facts.environment != env {
+                Some(format!(
+                    "the record is for environment `{}`",
+                    facts.environment
+                ))
+            } else {
+                None
+            };
+            (facts, problem)
+        }
+    };
+    Ok(Some(Entry {
+        tag,
+        digest: image.digest.to_string(),
+        facts,
+        rolled_back: false,
+        problem,
+    }))
 }
 
 fn mark_rollbacks(entries: &mut [Entry]) {
@@ -211,13 +229,7 @@ fn mark_rollbacks(entries: &mut [Entry]) {
 }
 
 /// Moves the environment tag `env_tag` to `image` and appends the entry for it at `now`:
-/// claims the first free slot of that second (record tag written only when absent, then read
-/// back), moves the environment tag, and only then tags the image with the slot's history
-/// tag, which makes the entry. A registry that fails during the claim leaves the environment
-/// tag where it was; one that fails after it moved leaves no entry claiming it did (a slot
-/// without a history tag is skipped by readers). Returns the history tag.
-/// Slots are probed from the first: `claim` reads the record tag anyway, so listing the
-/// repository's tags first would only add a request to the usual, uncontended case.
+/// [`hold`] a slot, then [`enter`] it. Returns the history tag.
 pub async fn append(
     store: &Store,
     image: &Fetched,
@@ -225,14 +237,32 @@ pub async fn append(
     now: i64,
     env_tag: &str,
 ) -> Result<String, OciError> {
+    let slot = hold(store, image, facts, now).await?;
+    enter(store, image, env_tag, &slot).await?;
+    Ok(slot)
+}
+
+/// Claims the first free history slot of second `now` for `image` (record tag written only
+/// when absent, then read back) and returns its history tag, not yet tagged: a slot without
+/// its history tag is skipped by readers, so a held slot that is never entered records
+/// nothing. Slots are probed from the first: `claim` reads the record tag anyway, so listing
+/// the repository's tags first would only add a request to the usual, uncontended case.
+pub async fn hold(
+    store: &Store,
+    image: &Fetched,
+    facts: &Facts,
+    now: i64,
+) -> Result<String, OciError> {
     let stamp = stamp(now);
-    let record = record_manifest(store, image, facts).await?;
+    // The record's empty blob and the first slot's door are independent reads: asked at once.
+    let first = format!("{}{RECORD_SUFFIX}", tag_name(&facts.environment, &stamp, 1));
+    let (record, first_door) =
+        tokio::try_join!(record_manifest(store, image, facts), store.manifest(&first),)?;
+    let mut door = Some(first_door.is_some());
     for n in 1..=SLOTS_MAX {
         let tag = tag_name(&facts.environment, &stamp, n);
         let record_tag = format!("{tag}{RECORD_SUFFIX}");
-        if claim(store, &record, &tag, &record_tag).await? {
-            store.set_tag(image, Some(env_tag)).await?;
-            store.set_tag(image, Some(&tag)).await?;
+        if claim(store, &record, &tag, &record_tag, door.take()).await? {
             return Ok(tag);
         }
     }
@@ -241,6 +271,19 @@ pub async fn append(
         store.describe(),
         facts.environment
     )))
+}
+
+/// Enters a slot [`hold`] returned: moves the environment tag, and only then tags the image
+/// with the slot's history tag, which makes the entry. A registry that fails after the
+/// environment tag moved leaves no entry claiming it did.
+pub async fn enter(
+    store: &Store,
+    image: &Fetched,
+    env_tag: &str,
+    slot: &str,
+) -> Result<(), OciError> {
+    store.set_tag(image, Some(env_tag)).await?;
+    store.set_tag(image, Some(slot)).await
 }
 
 /// Suffix of the scratch tag that names who is claiming a slot (see `claim`).
@@ -254,15 +297,22 @@ const CLAIM_SUFFIX: &str = ".claim";
 /// name holds (the keeper's), so a late write never leaves another racer's record behind.
 /// Under contention nobody may keep a slot (it stays without a history tag, which readers
 /// skip) and every racer moves on. Uncontended: five requests, no waiting (a `PUT` by tag
-/// stores the manifest too, so none is also put by digest).
+/// stores the manifest too, so none is also put by digest). `closed`: whether the door was
+/// already seen closed by a read made just before (the first look, which only spares a taken
+/// slot a scratch write; the splitter's own look after naming itself is always made).
 async fn claim(
     store: &Store,
     record: &Fetched,
     tag: &str,
     record_tag: &str,
+    closed: Option<bool>,
 ) -> Result<bool, OciError> {
     let name_tag = format!("{tag}{CLAIM_SUFFIX}");
-    if store.manifest(record_tag).await?.is_some() {
+    let closed = match closed {
+        Some(c) => c,
+        None => store.manifest(record_tag).await?.is_some(),
+    };
+    if closed {
         return Ok(false);
     }
     store.set_tag(record, Some(&name_tag)).await?;

@@ -218,11 +218,15 @@ pub async fn verify(
     verifier: &dyn Verifier,
 ) -> Result<Verdict, OciError> {
     let mut signatures = Vec::new();
-    let found = store::bundles_of(store, subject, Some(statement::SIGN_PREDICATE)).await?;
+    // Both places are read at once (independent lookups); bundles are still listed first.
+    let (found, legacy) = tokio::try_join!(
+        store::bundles_of(store, subject, Some(statement::SIGN_PREDICATE)),
+        store::legacy(store, subject),
+    )?;
     for found in found {
         signatures.push(check_bundle(&found, &subject.digest, verifier));
     }
-    for (i, found) in store::legacy(store, subject).await?.iter().enumerate() {
+    for (i, found) in legacy.iter().enumerate() {
         signatures.push(check_legacy(found, i, &subject.digest, verifier));
     }
     Ok(Verdict {

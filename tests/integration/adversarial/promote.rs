@@ -382,3 +382,57 @@ fn a_version_with_a_newline_and_workflow_command_from_a_record_stays_inert() {
         );
     }
 }
+
+/// An empty and a truncated `cicd.yaml`: exit 2 naming the file, nothing tagged in the
+/// source repository, no `environment:` repository created, and no `digest` (no pass) in
+/// `$GITHUB_OUTPUT`. See: issue 15.
+#[test]
+fn an_empty_or_truncated_config_is_bad_input_and_tags_nothing() {
+    let reg = plain();
+    let w = World::new(&reg.addr, "adv-config");
+    w.config("");
+    let src = w.repo("src");
+    let d = w.push(&src, "v1", 3401);
+    w.sign(&format!("docker://{src}:v1"), &w.key);
+    let full = std::fs::read_to_string(w.tmp.path().join("cicd.yaml")).expect("config");
+    // Cut inside the flow mapping of the first `require.signature`.
+    let cut = full.find("insecure-ignore").expect("signature line");
+    let tags_before = skopeo_tags(&src);
+    for (what, text) in [("empty", ""), ("truncated", &full[..cut])] {
+        let dir = w.tmp.path();
+        std::fs::write(dir.join("cicd.yaml"), text).expect("config");
+        let output = dir.join(format!("output-{what}"));
+        let out = cicd()
+            .current_dir(dir)
+            .env("CICD_NOW", NOW)
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_OUTPUT", &output)
+            .env("GITHUB_STEP_SUMMARY", dir.join(format!("summary-{what}")))
+            .args([
+                "promote",
+                &format!("{src}@{d}"),
+                "--to",
+                "staging",
+                "--json",
+            ])
+            .output()
+            .expect("run cicd");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+        assert!(
+            stderr.contains("cicd.yaml"),
+            "{what}: names the file: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{what}: no JSON: {stderr}");
+        let written = std::fs::read_to_string(&output).unwrap_or_default();
+        assert!(
+            !written.contains("digest") && !written.contains(&d),
+            "{what}: no pass in $GITHUB_OUTPUT: {written}"
+        );
+        assert_eq!(skopeo_tags(&src), tags_before, "{what}: nothing tagged");
+        assert!(
+            skopeo_tags(&w.repo("staging")).is_empty(),
+            "{what}: the environment's repository is untouched"
+        );
+    }
+}

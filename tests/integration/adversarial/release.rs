@@ -249,9 +249,9 @@ fn a_release_url_with_a_newline_and_a_workflow_command_is_escaped_everywhere() {
 
 #[test]
 fn environments_a_release_cannot_promote_to_are_refused_before_anything_is_built() {
-    // See: issue 14 (one first environment; one `repository:` cannot hold two images).
+    // See: issue 14 (one `repository:` cannot hold two images; several root environments are
+    // all promoted: tests/integration/release/promote_roots.rs).
     let cases = [
-        ("environments:\n  a: {}\n  b: {}\n", "have no `after:`"),
         (
             "environments:\n  staging:\n    repository: 127.0.0.1:9/one\n",
             "has one `repository:` and cicd.yaml has 2 images",
@@ -278,5 +278,78 @@ fn environments_a_release_cannot_promote_to_are_refused_before_anything_is_built
             run.stdout
         );
         assert!(!dir.join("out").exists(), "{extra}: built before refusing");
+    }
+}
+
+#[test]
+fn an_empty_or_truncated_scan_report_is_never_a_pass_and_tags_nothing() {
+    // See: issue 14 (the gate reads the reports as `cicd check trivy` does: an unreadable
+    // report is a gate error, exit 2, never a pass; nothing is tagged or promoted).
+    let whole = serde_json::to_vec_pretty(&serde_json::json!({
+        "SchemaVersion": 2,
+        "CreatedAt": "2026-01-31T11:00:00Z",
+        "ArtifactName": "bb",
+        "ArtifactType": "container_image",
+        "Results": [{"Target": "bb", "Class": "os-pkgs", "Type": "alpine", "Vulnerabilities": []}]
+    }))
+    .expect("json");
+    for (what, bytes) in [
+        ("empty", &whole[..0]),
+        ("truncated", &whole[..whole.len() / 2]),
+    ] {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path();
+        plain_project(dir, "v1.0.0");
+        let mut yaml = std::fs::read_to_string(dir.join("cicd.yaml")).expect("yaml");
+        yaml.push_str("environments:\n  staging: {}\n");
+        std::fs::write(dir.join("cicd.yaml"), yaml).expect("yaml");
+        git(dir, &["commit", "-q", "-am", "chore: environments"]);
+        git(dir, &["tag", "-f", "-a", "v1.0.0", "-m", "v1.0.0"]);
+        let reports = tempfile::tempdir().expect("tmp");
+        let report = reports.path().join("trivy.json");
+        std::fs::write(&report, bytes).expect("report");
+        let run = release(
+            dir,
+            &[],
+            &[
+                "--to",
+                "oci:./out",
+                "--offline",
+                "--json",
+                "--scan-report",
+                report.to_str().expect("utf8"),
+            ],
+        );
+        assert!(
+            run.code == 2 || run.code == 1,
+            "{what}: exit {} {}",
+            run.code,
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("trivy.json"),
+            "{what}: names the report: {}",
+            run.stderr
+        );
+        for pass in ["result=passed", "promotion-result=promoted", "environment="] {
+            assert!(!run.output.contains(pass), "{what}: {}", run.output);
+        }
+        assert!(
+            !run.summary.contains("gate passed"),
+            "{what}: {}",
+            run.summary
+        );
+        for image in ["bb", "motd"] {
+            let layout = dir.join("out").join(image);
+            if !layout.join("index.json").exists() {
+                continue; // Refused before anything was built.
+            }
+            let tags = layout_tags(&layout);
+            assert!(
+                tags.iter()
+                    .all(|(t, _)| !t.starts_with("staging") && t != "1.0.0"),
+                "{what}: {image}: {tags:?}"
+            );
+        }
     }
 }

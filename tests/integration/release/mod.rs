@@ -8,6 +8,7 @@ mod github_pages;
 mod keyless;
 mod layout;
 mod promote;
+mod promote_roots;
 mod registry;
 mod rekor;
 mod stand_in;
