@@ -389,25 +389,27 @@ impl Store {
     }
 }
 
-/// Writes `body` to a layout on a blocking thread; the source's own error wins over the
-/// writer's (it says why the bytes stopped).
-async fn write_blob(l: &Layout, desc: &Descriptor, mut body: BlobStream) -> Result<(), OciError> {
-    let (tx, writer) = l.blob_writer(&desc.digest, desc.size)?.spawn();
-    let mut failed = None;
+/// Sends `body`'s chunks to a blob writer until it ends, fails or the writer hangs up;
+/// returns the source's error, which wins over the writer's (it says why the bytes stopped).
+async fn forward(body: &mut BlobStream, tx: tokio::sync::mpsc::Sender<Bytes>) -> Option<OciError> {
     while let Some(item) = body.next().await {
         match item {
             Ok(bytes) => {
                 if tx.send(bytes).await.is_err() {
-                    break;
+                    return None;
                 }
             }
-            Err(e) => {
-                failed = Some(e);
-                break;
-            }
+            Err(e) => return Some(e),
         }
     }
-    drop(tx);
+    None
+}
+
+/// Writes `body` to a layout on a blocking thread; the source's own error wins over the
+/// writer's (it says why the bytes stopped).
+async fn write_blob(l: &Layout, desc: &Descriptor, mut body: BlobStream) -> Result<(), OciError> {
+    let (tx, writer) = l.blob_writer(&desc.digest, desc.size)?.spawn();
+    let failed = forward(&mut body, tx).await;
     let written = writer.await;
     if let Some(e) = failed {
         return Err(e);
@@ -436,21 +438,7 @@ async fn write_hashed_blob(
         out.into_inner()
             .map_err(|e| OciError::io(&io_dir)(e.into_error()))
     });
-    let mut failed = None;
-    while let Some(item) = body.next().await {
-        match item {
-            Ok(bytes) => {
-                if tx.send(bytes).await.is_err() {
-                    break;
-                }
-            }
-            Err(e) => {
-                failed = Some(e);
-                break;
-            }
-        }
-    }
-    drop(tx);
+    let failed = forward(&mut body, tx).await;
     let written = writer
         .await
         .map_err(|e| OciError::Unsupported(format!("blob write task failed: {e}")))?;
