@@ -115,15 +115,27 @@ fn walk(
         if !set.is_match(rel) {
             continue;
         }
+        // A newline in a name would write a second, forged line into SHA256SUMS (and GitHub
+        // renames such assets): refused, the name shown escaped.
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .chars()
+            .any(char::is_control)
+        {
+            return Err(AssetError(format!(
+                "release asset {:?}: a file name holding a control character (a newline would forge a line of SHA256SUMS); rename it",
+                rel
+            )));
+        }
         if kind.is_symlink() {
             let target = path
                 .canonicalize()
                 .map_err(|e| AssetError(format!("{}: {e}", path.display())))?;
             if !target.starts_with(root) || !target.is_file() {
                 return Err(AssetError(format!(
-                    "release asset {} is a symlink to {}, outside the repository (or not a file); refusing to publish it",
-                    rel.display(),
-                    target.display()
+                    "release asset {:?} is a symlink to {:?}, outside the repository (or not a file); refusing to publish it",
+                    rel, target
                 )));
             }
         }

@@ -353,3 +353,47 @@ fn an_empty_or_truncated_scan_report_is_never_a_pass_and_tags_nothing() {
         }
     }
 }
+
+// An asset whose file name holds a newline and `::` would write a forged second line into
+// SHA256SUMS (and a workflow command into the log): refused at plan time, exit 2, the name
+// escaped, nothing built, tagged or written to `$GITHUB_OUTPUT`. An empty asset is an asset
+// like any other: listed with the empty file's digest.
+#[test]
+fn an_asset_name_with_a_newline_and_workflow_command_is_refused_and_an_empty_asset_is_listed() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    plain_project(dir, "v1.0.0");
+    std::fs::create_dir_all(dir.join("pkg")).expect("mkdir");
+    let forged = format!("app\n{}  other.tar.gz\n::error::forged", "0".repeat(64));
+    std::fs::write(dir.join("pkg").join(&forged), b"a").expect("write");
+    std::fs::write(dir.join("pkg/empty.bin"), b"").expect("write");
+    let mut yaml = std::fs::read_to_string(dir.join("cicd.yaml")).expect("read");
+    yaml.push_str("release:\n  assets: [\"pkg/*\"]\n");
+    std::fs::write(dir.join("cicd.yaml"), yaml).expect("write");
+    git(dir, &["add", "-A"]);
+    let run = release(dir, &[], &["--to", "oci:./out", "--offline"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("control character"), "{}", run.stderr);
+    for text in [&run.stdout, &run.stderr, &run.output, &run.summary] {
+        assert!(
+            !text.lines().any(|l| l.starts_with("::error::forged")),
+            "{text}"
+        );
+    }
+    assert!(run.output.is_empty(), "{}", run.output);
+    assert!(!dir.join("out").exists() && !dir.join("dist").exists());
+
+    std::fs::remove_file(dir.join("pkg").join(&forged)).expect("rm");
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "chore: drop it"]);
+    git(dir, &["tag", "-a", "v1.0.1", "-m", "v1.0.1"]);
+    let run = release(dir, &[], &["--to", "oci:./out", "--offline"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let sums = std::fs::read_to_string(dir.join("dist/SHA256SUMS")).expect("sums");
+    assert!(
+        sums.contains(
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  empty.bin\n"
+        ),
+        "{sums}"
+    );
+}
