@@ -120,10 +120,13 @@ impl Shared {
     }
 }
 
-/// One environment's requirements on their own (what `cicd release` checks before promoting
-/// to its first environment): the same key, trust root and `policy.trivy` gate as promote.
-pub(crate) fn requirements_for(loaded: &Loaded, env: &Environment) -> Result<Requirements, Error> {
-    requirements(loaded, env, false, &mut Shared::new())
+/// The requirements of each environment `cicd release` promotes to (its root environments):
+/// the same key, trust root and `policy.trivy` gate as promote, loaded once for all of them.
+pub(crate) fn requirements_for(
+    loaded: &Loaded,
+) -> impl FnMut(&Environment) -> Result<Requirements, String> + '_ {
+    let mut shared = Shared::new();
+    move |env| requirements(loaded, env, false, &mut shared).map_err(|e| e.to_string())
 }
 
 fn requirements(

@@ -223,9 +223,12 @@ fn first_environment(
     } else {
         None
     };
-    crate::release::promote::first(loaded, loaded.config.images.len(), deployer, |env| {
-        super::promote::requirements_for(loaded, env).map_err(|e| e.to_string())
-    })
+    crate::release::promote::first(
+        loaded,
+        loaded.config.images.len(),
+        deployer,
+        super::promote::requirements_for(loaded),
+    )
     .map_err(Error::Usage)
 }
 

@@ -43,12 +43,14 @@ pub async fn write(
     dist: &Path,
     created: &str,
 ) -> Result<AssetFile, PipelineError> {
-    let sums = files
-        .iter()
-        .find(|f| f.name == assets::SUMS)
-        .ok_or_else(|| PipelineError::Plan(format!("{NAME}: no {} to sign", assets::SUMS)))?;
-    let sums_text = std::fs::read_to_string(&sums.path)
-        .map_err(|e| PipelineError::Plan(format!("{}: {e}", sums.path.display())))?;
+    if !files.iter().any(|f| f.name == assets::SUMS) {
+        return Err(PipelineError::Plan(format!(
+            "{NAME}: no {} to sign",
+            assets::SUMS
+        )));
+    }
+    // The text `collect_assets` wrote (`sums` leaves SHA256SUMS itself out), not read back.
+    let sums_text = assets::sums(files);
     let payload = statement(files, &sums_text, created);
     let bytes = match signer {
         Signer::Key(key, log) => {

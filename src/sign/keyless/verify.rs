@@ -7,7 +7,6 @@
 //! checked the same way. Signatures, attestations and promotion all verify through it.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use sigstore_types::bundle::VerificationMaterialContent;
@@ -41,13 +40,6 @@ impl KeylessPolicy {
             log: Arc::new(verifier(&trust)?),
             identity,
         })
-    }
-
-    /// The policy over `CICD_TRUST_CONFIG` (else the embedded public-good root), for callers
-    /// without a `--trust-config` flag (promotion, release).
-    pub fn from_env(identity: Policy) -> Result<Self, KeylessError> {
-        let path = std::env::var_os("CICD_TRUST_CONFIG").map(PathBuf::from);
-        Self::load(path.as_deref(), identity)
     }
 }
 
@@ -161,13 +153,4 @@ fn classify(e: &sigstore_verify::Error) -> String {
         }
         other => format!("invalid bundle: {other}"),
     }
-}
-
-/// The log verifier for key-based policies that are not given flags (promotion's
-/// `require.signature.key`): the trust config named by `CICD_TRUST_CONFIG`, else the embedded
-/// public-good root. `None` when it cannot be loaded, so a log entry then fails to verify.
-pub fn log_verifier_from_env() -> Option<Arc<Verifier>> {
-    let path = std::env::var_os("CICD_TRUST_CONFIG").map(PathBuf::from);
-    let trust = trust::load(path.as_deref()).ok()?;
-    verifier(&trust).ok().map(Arc::new)
 }
