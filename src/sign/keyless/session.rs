@@ -5,7 +5,6 @@
 //! `sign --format legacy` and `attest --format legacy` sign through it. The Fulcio, Rekor and TSA clients are sigstore-sign's
 //! (re-exported sigstore-fulcio, -rekor, -tsa), over our HTTP client and its timeouts.
 
-use secrecy::ExposeSecret;
 use sigstore_sign::bundle::BundleV03;
 use sigstore_sign::crypto::KeyPair;
 use sigstore_sign::fulcio::FulcioClient;
@@ -46,13 +45,7 @@ impl Session {
                 "the signing config names a Rekor v2 log: signing several digests with one certificate (--recursive) or the legacy format needs a Rekor v1 log".into(),
             ));
         }
-        let token =
-            sigstore_oidc::IdentityToken::from_jwt(req.token.expose_secret()).map_err(|_| {
-                KeylessError::Usage(
-                    "the OIDC token's claims cannot be read (not base64url JSON); it is not shown"
-                        .into(),
-                )
-            })?;
+        let token = super::sign::identity_token(req)?;
         let key = KeyPair::generate_ecdsa_p256()
             .map_err(|e| KeylessError::Usage(format!("ephemeral key: {e}")))?;
         let fulcio = FulcioClient::builder(req.services.fulcio_url())
@@ -62,7 +55,7 @@ impl Session {
         let cert = fulcio
             .create_signing_certificate(&token, &key)
             .await
-            .map_err(|e| service("Fulcio")(scrub(&e.to_string(), req)))?;
+            .map_err(|e| service("Fulcio")(super::sign::scrub(&e.to_string(), req.token)))?;
         let mut certs = cert.certificate_chain().to_vec();
         let leaf = certs.remove(0);
         let info = sigstore_sign::crypto::parse_certificate_info(&leaf)
@@ -158,15 +151,5 @@ impl Session {
         self.key
             .sign(data)
             .map_err(|e| KeylessError::Usage(format!("signing with the ephemeral key: {e}")))
-    }
-}
-
-/// A service's message with the token cut out, should a service ever echo it.
-fn scrub(message: &str, req: &Request<'_>) -> String {
-    let secret = req.token.expose_secret();
-    if secret.is_empty() {
-        message.to_owned()
-    } else {
-        message.replace(secret, "[token]")
     }
 }

@@ -93,13 +93,7 @@ async fn sign_statement(
 /// caller's to store (an OCI referrer, or a release asset).
 pub async fn sign_raw(payload: &[u8], req: &Request<'_>) -> Result<(Bundle, Signed), KeylessError> {
     super::provider::install();
-    let token =
-        sigstore_oidc::IdentityToken::from_jwt(req.token.expose_secret()).map_err(|_| {
-            KeylessError::Usage(
-                "the OIDC token's claims cannot be read (not base64url JSON); it is not shown"
-                    .into(),
-            )
-        })?;
+    let token = identity_token(req)?;
     let signer = SigningContext::new(req.services.clone())
         .with_http_client(req.client.clone())
         .signer(token);
@@ -232,8 +226,19 @@ pub fn log_index(b: &Bundle) -> Option<u64> {
         .map(|e| u64::from(e.log_index))
 }
 
+/// The request's OIDC token as sigstore reads it; never shown in the error.
+pub(super) fn identity_token(
+    req: &Request<'_>,
+) -> Result<sigstore_oidc::IdentityToken, KeylessError> {
+    sigstore_oidc::IdentityToken::from_jwt(req.token.expose_secret()).map_err(|_| {
+        KeylessError::Usage(
+            "the OIDC token's claims cannot be read (not base64url JSON); it is not shown".into(),
+        )
+    })
+}
+
 /// A service's message with the token cut out, should a service ever echo it.
-fn scrub(message: &str, token: &SecretString) -> String {
+pub(super) fn scrub(message: &str, token: &SecretString) -> String {
     let secret = token.expose_secret();
     if secret.is_empty() {
         message.to_owned()
