@@ -17,7 +17,7 @@ pub fn run(args: &SbomArgs, offline: bool) -> Result<Exit, Error> {
     if args.from_attached {
         return super::sbom_attach::from_attached(args, offline);
     }
-    super::sbom_attach::check_attach_args(args)?;
+    let log = super::sbom_attach::check_attach_args(args)?;
     let source = Source::parse(&args.reference).map_err(|e| to_error(e, true, &args.reference))?;
     let local = source.is_local();
     if offline && !local {
@@ -86,7 +86,7 @@ pub fn run(args: &SbomArgs, offline: bool) -> Result<Exit, Error> {
         }
     }
     if args.attach {
-        super::sbom_attach::attach(args, &rt, &attach)?;
+        super::sbom_attach::attach(args, &rt, &attach, log)?;
     }
     report(args, &outcome, &written)
 }

@@ -28,10 +28,11 @@ pub fn predicate_type(format: SbomFormat) -> &'static str {
     }
 }
 
-/// Checks the flags before any layer is read: `--attach` needs an image and a key.
-pub fn check_attach_args(args: &SbomArgs) -> Result<(), Error> {
+/// Checks the flags before any layer is read: `--attach` needs an image; with a key, the
+/// Rekor its attestations go to is loaded here, once, and handed to [`attach`].
+pub fn check_attach_args(args: &SbomArgs) -> Result<Option<Log>, Error> {
     if !args.attach {
-        return Ok(());
+        return Ok(None);
     }
     if args.reference.starts_with("dir:") {
         return Err(Error::Usage(
@@ -39,9 +40,9 @@ pub fn check_attach_args(args: &SbomArgs) -> Result<(), Error> {
         ));
     }
     if args.key.is_none() {
-        return Ok(()); // Attached unsigned.
+        return Ok(None); // Attached unsigned.
     }
-    rekor(args).map(|_| ())
+    rekor(args)
 }
 
 /// The Rekor the attestations are logged in (`--trust-config`'s), unless
@@ -64,11 +65,11 @@ pub fn attach(
     args: &SbomArgs,
     rt: &tokio::runtime::Runtime,
     documents: &[(String, Vec<u8>)],
+    log: Option<Log>,
 ) -> Result<(), Error> {
     let Some(key_path) = &args.key else {
         return attach_unsigned(args, rt, documents);
     };
-    let log = rekor(args)?;
     let key = super::sign::signing_key(key_path)?;
     let loc = Location::parse(&args.reference)?;
     let predicate_type = predicate_type(args.format);
