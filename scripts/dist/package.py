@@ -18,7 +18,6 @@ import gzip
 import io
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -72,6 +71,19 @@ def archive_bytes(binary, top, mtime):
     return out.getvalue()
 
 
+def write_new(path, data, mode=0o644):
+    """Writes `data` at `path` in a directory that is no symlink, replacing a file or symlink
+    already there rather than writing through it (nothing lands outside --out)."""
+    for parent in (path.parent, path.parent.parent):
+        if parent.is_symlink():
+            fail(f"{parent}: a symlink; refusing to write through it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink() or path.exists():
+        path.unlink()
+    path.write_bytes(data)
+    path.chmod(mode)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", required=True, choices=sorted(TARGETS))
@@ -79,7 +91,7 @@ def main():
     parser.add_argument("--binary", type=Path, help="package this file instead of building")
     parser.add_argument("--out", type=Path, default=Path("dist"))
     args = parser.parse_args()
-    if not VERSION.match(args.version):
+    if not VERSION.fullmatch(args.version):
         fail(f"--version {args.version!r}: expected X.Y.Z[-PRE]")
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "0")
     if not epoch.isdigit():
@@ -88,18 +100,20 @@ def main():
     binary = args.binary or build(args.target)
     if not binary.is_file():
         fail(f"{binary}: no such file")
+    with binary.open("rb") as f:
+        head = f.read(4)
+    # ELF (Linux) or Mach-O (macOS, thin or universal): anything else, an empty or cut-short
+    # file among it, is not a cicd binary.
+    if head not in (b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe"):
+        fail(f"{binary}: not an executable (no ELF or Mach-O header): empty, truncated or another file")
     top = f"cicd-{args.version}-{args.target}"
-    archives = args.out / "archives"
-    archives.mkdir(parents=True, exist_ok=True)
-    archive = archives / f"{top}.tar.gz"
-    archive.write_bytes(archive_bytes(binary, top, int(epoch)))
+    archive = args.out / "archives" / f"{top}.tar.gz"
+    write_new(archive, archive_bytes(binary, top, int(epoch)))
     print(f"wrote {archive}")
     arch = TARGETS[args.target]
     if arch is not None:
         image_file = args.out / arch / "cicd"
-        image_file.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(binary, image_file)
-        image_file.chmod(0o755)
+        write_new(image_file, binary.read_bytes(), 0o755)
         print(f"wrote {image_file}")
 
 

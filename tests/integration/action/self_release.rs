@@ -454,3 +454,87 @@ fn the_table_commit_fails_closed() {
     }
     drop(silent);
 }
+
+/// `package.py` with `args`, in `dir`: (exit code, stderr).
+fn package_run(dir: &Path, args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let out = Command::new("python3")
+        .current_dir(dir)
+        .arg("scripts/dist/package.py")
+        .args(["--target", TARGET])
+        .args(args)
+        .output()
+        .expect("package.py");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+// See: issue 16. `package.py` as a hostile checkout would drive it: an empty and a truncated
+// binary, a version holding a newline and `::`, and an output file or directory that is a
+// symlink out of the tree — each exit 2 with its reason (the version shown escaped), and
+// nothing written outside `--out`.
+#[test]
+fn packaging_refuses_empty_truncated_hostile_and_symlinked_input() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    checkout(dir);
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let elf = dir.join("ok-binary");
+    std::fs::write(&elf, b"\x7fELF\x02 a small stand-in").expect("write");
+    for (name, bytes) in [("empty", &b""[..]), ("cut", &b"\x7fE"[..])] {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).expect("write");
+        let (code, stderr) = package_run(
+            dir,
+            &[
+                &os("--version"),
+                &os("1.2.3"),
+                &os("--binary"),
+                path.as_os_str(),
+            ],
+        );
+        assert_eq!(code, Some(2), "{name}: {stderr}");
+        assert!(stderr.contains("not an executable"), "{stderr}");
+    }
+    let (code, stderr) = package_run(
+        dir,
+        &[
+            &os("--version"),
+            &os("1.2.3\n::error::forged"),
+            &os("--binary"),
+            elf.as_os_str(),
+        ],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(!stderr.lines().any(|l| l.starts_with("::")), "{stderr}");
+    assert!(!dir.join("dist").exists());
+
+    // A symlinked archive is replaced, never written through; a symlinked directory refused.
+    let outside = tempfile::tempdir().expect("outside");
+    let archives = dir.join("dist/archives");
+    std::fs::create_dir_all(&archives).expect("mkdir");
+    let victim = outside.path().join("victim");
+    std::os::unix::fs::symlink(
+        &victim,
+        archives.join(format!("cicd-1.2.3-{TARGET}.tar.gz")),
+    )
+    .expect("symlink");
+    std::os::unix::fs::symlink(outside.path(), dir.join("dist/amd64")).expect("symlink");
+    let (code, stderr) = package_run(
+        dir,
+        &[
+            &os("--version"),
+            &os("1.2.3"),
+            &os("--binary"),
+            elf.as_os_str(),
+        ],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("a symlink; refusing to write through it"),
+        "{stderr}"
+    );
+    assert!(!victim.exists(), "written through a symlink");
+    assert_eq!(std::fs::read_dir(outside.path()).expect("read").count(), 0);
+}
