@@ -92,6 +92,7 @@ fn an_asset_symlink_out_of_the_tree_is_refused() {
         "{}",
         run.stderr
     );
+    assert!(run.output.is_empty(), "outputs: {}", run.output);
     assert!(!dir.join("out").exists() && !dir.join("dist").exists());
 }
 
@@ -396,4 +397,29 @@ fn an_asset_name_with_a_newline_and_workflow_command_is_refused_and_an_empty_ass
         ),
         "{sums}"
     );
+}
+
+// Both images of a release pushed (at once) to a registry that accepts connections and never
+// answers: exit 3 naming the registry, no record on stdout, nothing in `$GITHUB_OUTPUT`, no
+// notes or SHA256SUMS written.
+#[test]
+fn a_registry_that_never_answers_while_images_are_released_at_once_is_exit_3() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let silent = StallServer::silent();
+    let (bb, motd) = (
+        format!("{}/acme/bb", silent.addr),
+        format!("{}/acme/motd", silent.addr),
+    );
+    project(dir, [Some(&bb), Some(&motd)], false, "v1.0.0");
+    let run = release(dir, &[], &["--json"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains(&silent.addr), "{}", run.stderr);
+    assert!(
+        run.stdout.is_empty(),
+        "a failed release printed: {}",
+        run.stdout
+    );
+    assert!(run.output.is_empty(), "outputs: {}", run.output);
+    assert!(!dir.join("dist/SHA256SUMS").exists());
 }
