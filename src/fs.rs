@@ -1,7 +1,8 @@
 //! File writes that never leave a half-written file behind, creating new files with the
-//! permissions the umask allows (0644 under umask 022), as skopeo and most tools do.
+//! permissions the umask allows (0644 under umask 022), as skopeo and most tools do; and
+//! whole-file reads of small inputs that stop at a size cap.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 /// Writes through a temporary file in the same directory, keeping the old file's
@@ -31,6 +32,24 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Reads all of `path`, a small input the user named (a config, key, record or predicate),
+/// but never more than `max` bytes: a huge file or an endless one (`/dev/zero`, a symlink to
+/// it) is an error naming the cap, not memory exhaustion. Pipes are read as files are
+/// (`<(…)` works), so only their size is bounded.
+pub fn read_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("larger than the {max} bytes such a file may have"),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// A temporary file in `dir` created with mode 0666 less the umask (tempfile's default is
 /// 0600), so renaming it into place gives the permissions a new file would have. A failure
 /// says what went wrong without the temporary name, which means nothing to the user.
@@ -56,6 +75,21 @@ pub fn temp_file_in(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounded_reads_stop_at_the_cap() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"12345").expect("write");
+        assert_eq!(read_bounded(&path, 5).expect("at the cap"), b"12345");
+        let err = read_bounded(&path, 4).expect_err("over the cap");
+        assert_eq!(err.kind(), io::ErrorKind::FileTooLarge);
+        assert!(err.to_string().contains("4 bytes"), "{err}");
+        let endless = read_bounded(Path::new("/dev/zero"), 1 << 10).expect_err("endless");
+        assert_eq!(endless.kind(), io::ErrorKind::FileTooLarge);
+        std::fs::write(&path, b"").expect("empty");
+        assert_eq!(read_bounded(&path, 0).expect("empty"), b"");
+    }
 
     #[test]
     fn errors_name_no_temporary_file() {

@@ -3,7 +3,7 @@
 //! times and the verdict — whatever the verdict, logged in Rekor (`--trust-config`'s) unless
 //! `--tlog-upload=false`; the exit code stays the gate's.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use p256::ecdsa::SigningKey;
 
@@ -99,19 +99,12 @@ pub fn attach(
 }
 
 /// One Trivy report as JSON, size-capped (shared with `cicd release`'s gate attestation).
-pub fn read_report(path: &PathBuf) -> Result<serde_json::Value, Error> {
+pub fn read_report(path: &Path) -> Result<serde_json::Value, Error> {
     let bad = |reason: String| Error::BadInput {
-        path: path.clone(),
+        path: path.to_path_buf(),
         reason,
     };
-    let size = std::fs::metadata(path)
-        .map_err(|e| bad(e.to_string()))?
-        .len();
-    if size > MAX_REPORT {
-        return Err(bad(format!(
-            "{size} bytes, over the {MAX_REPORT} an attested report may have"
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    // Bounded as it is read: a size from metadata says 0 for `/dev/zero` or a pipe.
+    let bytes = crate::fs::read_bounded(path, MAX_REPORT).map_err(|e| bad(e.to_string()))?;
     serde_json::from_slice(&bytes).map_err(|e| bad(format!("not JSON: {e}")))
 }

@@ -88,7 +88,7 @@ fn predicate(
 ) -> Result<serde_json::Value, Error> {
     let read = reports
         .iter()
-        .map(super::check_trivy_attest::read_report)
+        .map(|p| super::check_trivy_attest::read_report(p))
         .collect::<Result<Vec<_>, _>>()?;
     let gate = serde_json::to_value(gate).map_err(|e| Error::Runtime(e.to_string()))?;
     Ok(crate::sign::attest_vuln::predicate(

@@ -13,6 +13,8 @@ pub mod images;
 pub mod release;
 
 pub const FILE_NAMES: [&str; 2] = ["cicd.yaml", "cicd.yml"];
+/// No hand-written `cicd.yaml` comes near this; a larger one is refused, not read on.
+const MAX_CONFIG_BYTES: u64 = 4 << 20;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -118,7 +120,9 @@ impl Loaded {
         while let Some(d) = dir {
             for name in FILE_NAMES {
                 let candidate = d.join(name);
-                if candidate.is_file() {
+                // Anything by that name is the config: a dangling symlink or a device is an
+                // error, never silently "no config" (the defaults could be laxer).
+                if candidate.symlink_metadata().is_ok() {
                     // Shown relative to where the search started, as users typed nothing.
                     let shown = match d.strip_prefix(start) {
                         Ok(rel) => rel.join(name),
@@ -144,9 +148,11 @@ impl Loaded {
 
     /// Loads `path`, naming it `shown` in errors.
     fn load_as(path: &Path, shown: &Path) -> Result<Self, ConfigError> {
-        let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
-            path: shown.to_path_buf(),
-            source,
+        let bytes = crate::fs::read_bounded(path, MAX_CONFIG_BYTES).map_err(|source| {
+            ConfigError::Read {
+                path: shown.to_path_buf(),
+                source,
+            }
         })?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let pos =

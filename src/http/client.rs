@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 use reqwest::{RequestBuilder, Response, ResponseBuilderExt};
 
 use super::error::{Cause, HttpError, chain};
+
+/// A CA bundle (the system's is ~200 KiB); a larger file is refused, not read on.
+const MAX_CA_FILE_BYTES: u64 = 16 << 20;
 use super::retry::{Retry, retry_after, retryable_status};
 use super::watch::{Clock, Download, Upload};
 use super::{Purpose, Timeouts, slow_after};
@@ -228,7 +231,7 @@ fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, Htt
         path: path.to_path_buf(),
         message,
     };
-    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let pem = crate::fs::read_bounded(path, MAX_CA_FILE_BYTES).map_err(|e| fail(e.to_string()))?;
     let found = reqwest::Certificate::from_pem_bundle(&pem)
         .map_err(|e| fail(format!("not PEM certificates: {e}")))?;
     if found.is_empty() {

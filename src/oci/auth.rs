@@ -22,6 +22,8 @@ pub const PASSWORD_ENV: &str = "CICD_REGISTRY_PASSWORD";
 /// Docker Hub does not send a private registry's password there).
 pub const HOST_ENV: &str = "CICD_REGISTRY_HOST";
 const IDENTITY_TOKEN_USER: &str = "<token>";
+/// A Docker `config.json` holds a few credentials; a larger one is refused, not read on.
+const MAX_CONFIG_BYTES: u64 = 4 << 20;
 /// The key Docker files Docker Hub credentials under.
 pub const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
 
@@ -159,15 +161,13 @@ pub fn server_key(registry: &str) -> String {
 }
 
 fn read_json(path: &Path) -> Result<Option<Value>, OciError> {
-    match std::fs::read(path) {
+    match crate::fs::read_bounded(path, MAX_CONFIG_BYTES) {
         Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
             OciError::Credentials(format!("{} is not valid JSON: {e}", path.display()))
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(OciError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        }),
+        // Unreadable or over the cap: the user's file to fix (exit 2), not an outside failure.
+        Err(e) => Err(OciError::Credentials(format!("{}: {e}", path.display()))),
     }
 }
 

@@ -12,6 +12,9 @@ use super::purl::Purl;
 use super::{Class, TrivyFinding};
 use crate::time;
 
+/// Trivy ignore files list findings by hand; a larger one is refused, not read on.
+const MAX_IGNORE_BYTES: u64 = 16 << 20;
+
 /// Where an ignore was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
@@ -151,7 +154,8 @@ pub fn read_file(path: &Path, notes: &mut Vec<String>) -> Result<Vec<Ignore>, Fi
         at: path.display().to_string(),
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| fail(format!("could not be read: {e}")))?;
+    let bytes = crate::fs::read_bounded(path, MAX_IGNORE_BYTES)
+        .map_err(|e| fail(format!("could not be read: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         fail(format!(
             "not valid UTF-8 (byte {})",

@@ -6,6 +6,7 @@
 mod audit;
 mod build;
 mod cli;
+mod endless;
 mod gate;
 mod http;
 mod init;
