@@ -16,12 +16,23 @@ pub struct ComposeError {
     pub message: String,
 }
 
-/// Collects every service image. `dir` is the compose file's directory, for `extends.file`
-/// (`None`: other files are not followed).
+/// A followed `extends.file` is read up to this size; a larger one is not followed.
+const MAX_FOLLOWED_BYTES: u64 = 4 << 20;
+
+/// Where `extends.file` is looked up: the compose file's directory, and the tree the input
+/// was found in, which no followed file may leave.
+#[derive(Clone, Copy, Debug)]
+pub struct Follow<'a> {
+    pub dir: &'a Path,
+    pub tree: &'a Path,
+}
+
+/// Collects every service image. `follow` says where `extends.file` is looked up (`None`:
+/// other files are not followed).
 pub fn read_compose(
     doc: &mut Document,
     roots: &[Node],
-    dir: Option<&Path>,
+    follow: Option<Follow<'_>>,
     extra: &mut Vec<Document>,
 ) -> Result<(), ComposeError> {
     for root in roots {
@@ -42,7 +53,7 @@ pub fn read_compose(
                 continue;
             }
             check_lists(name, service)?;
-            read_service(doc, services, name, service, dir, extra, 0);
+            read_service(doc, services, name, service, follow, extra, 0);
         }
     }
     Ok(())
@@ -80,7 +91,7 @@ fn read_service(
     services: &Node,
     name: &str,
     service: &Node,
-    dir: Option<&Path>,
+    follow: Option<Follow<'_>>,
     extra: &mut Vec<Document>,
     depth: usize,
 ) {
@@ -108,28 +119,30 @@ fn read_service(
     match file {
         None => {
             if let Some(base_node) = services.get(base).filter(|n| n.is_map()) {
-                read_service(doc, services, base, base_node, dir, extra, depth + 1);
+                read_service(doc, services, base, base_node, follow, extra, depth + 1);
             }
         }
         Some(file) => {
-            if let Some(dir) = dir {
-                follow_file(doc, dir, file, base, extra, depth + 1);
+            if let Some(follow) = follow {
+                follow_file(doc, follow, file, base, extra, depth + 1);
             }
         }
     }
 }
 
 /// Reads the service `base` in another compose file; its image is reported in that file.
+/// A file outside the tree, not a regular file (a FIFO would block, a device never end) or
+/// over the cap is not followed, like a missing one.
 fn follow_file(
     doc: &Document,
-    dir: &Path,
+    follow: Follow<'_>,
     file: &str,
     base: &str,
     extra: &mut Vec<Document>,
     depth: usize,
 ) {
-    let path = dir.join(file);
-    let Ok(text) = std::fs::read_to_string(&path) else {
+    let path = follow.dir.join(file);
+    let Some(text) = read_inside(&path, follow.tree) else {
         // Compose itself reports the missing file; this check has nothing to add.
         return;
     };
@@ -143,18 +156,32 @@ fn follow_file(
         kind: Kind::Compose,
     });
     let mut other = Document::new(source);
-    let dir = path.parent();
+    let follow = path.parent().map(|dir| Follow {
+        dir,
+        tree: follow.tree,
+    });
     for root in &roots {
         let Some(services) = root.get("services") else {
             continue;
         };
         if let Some(node) = services.get(base).filter(|n| n.is_map()) {
-            read_service(&mut other, services, base, node, dir, extra, depth);
+            read_service(&mut other, services, base, node, follow, extra, depth);
         }
     }
     if !other.images.is_empty() {
         extra.push(other);
     }
+}
+
+/// The text of `path` when it resolves (symbolic links followed) inside `tree`, is a regular
+/// file and holds at most `MAX_FOLLOWED_BYTES` of UTF-8.
+fn read_inside(path: &Path, tree: &Path) -> Option<String> {
+    let resolved = path.canonicalize().ok()?;
+    if !resolved.starts_with(tree.canonicalize().ok()?) || !resolved.metadata().ok()?.is_file() {
+        return None;
+    }
+    let bytes = crate::fs::read_bounded(&resolved, MAX_FOLLOWED_BYTES).ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 /// Removes `.` and folds `dir/..` without touching the file system.

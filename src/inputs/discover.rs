@@ -80,18 +80,28 @@ pub struct Discovered {
     pub missing: Vec<InputProblem>,
     /// Workflow files under a `.github/workflows` GitHub does not run (not named explicitly).
     pub nested_skipped: usize,
+    /// Entries named like an input that are not regular files (symbolic links, FIFOs,
+    /// devices): not followed or read, and counted so "0 files" is never a silent pass.
+    pub special_skipped: usize,
 }
 
 impl Discovered {
     /// What to tell the user about files left out.
     pub fn notes(&self) -> Vec<String> {
-        match self.nested_skipped {
-            0 => Vec::new(),
-            n => vec![format!(
+        let mut notes = Vec::new();
+        if let n @ 1.. = self.nested_skipped {
+            notes.push(format!(
                 "{n} {} under nested .github/workflows skipped: GitHub runs only a repository root's (name a file to check it)",
                 crate::report::plural(n, "file"),
-            )],
+            ));
         }
+        if let n @ 1.. = self.special_skipped {
+            notes.push(format!(
+                "{n} {} skipped: symbolic links and special files are not followed (name a file to check it)",
+                crate::report::plural(n, "input"),
+            ));
+        }
+        notes
     }
 }
 
@@ -129,7 +139,10 @@ fn walk(root: &Path, ignore: &IgnoreSet, cwd: &Path, out: &mut Discovered) {
         .filter_entry(|e| e.file_name() != ".git")
         .build();
     for entry in walker.flatten() {
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
+        let Some(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() {
             continue;
         }
         let path = entry.path();
@@ -137,6 +150,10 @@ fn walk(root: &Path, ignore: &IgnoreSet, cwd: &Path, out: &mut Discovered) {
             continue;
         };
         if ignore.ignores(path) {
+            continue;
+        }
+        if !file_type.is_file() {
+            out.special_skipped += 1;
             continue;
         }
         if kind == Kind::Workflow && !runs_workflows(root, path) {

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::inputs::compose::read_compose;
+use crate::inputs::compose::{Follow, read_compose};
 use crate::inputs::dockerfile::read_dockerfile;
 use crate::inputs::document::{Document, Kind, Source};
 use crate::inputs::workflow::{read_action, read_workflow};
@@ -34,7 +34,11 @@ impl Input {
         let bytes = std::fs::read(&self.path).map_err(|e| {
             InputProblem::new(self.shown.clone(), None, format!("could not be read: {e}"))
         })?;
-        parse(&self.shown, self.path.parent(), bytes, self.kind)
+        let follow = self.path.parent().map(|dir| Follow {
+            dir,
+            tree: &self.tree,
+        });
+        parse(&self.shown, follow, bytes, self.kind)
     }
 }
 
@@ -109,11 +113,11 @@ pub fn decode(shown: &Path, bytes: Vec<u8>) -> Result<String, InputProblem> {
     })
 }
 
-/// Parses an input's bytes. `dir` is where compose `extends.file` is looked up (`None`: not
-/// followed). Never panics, whatever the bytes.
+/// Parses an input's bytes. `follow` is where compose `extends.file` is looked up (`None`:
+/// not followed). Never panics, whatever the bytes.
 pub fn parse(
     shown: &Path,
-    dir: Option<&Path>,
+    follow: Option<Follow<'_>>,
     bytes: Vec<u8>,
     kind: Option<Kind>,
 ) -> Result<Vec<Document>, InputProblem> {
@@ -174,7 +178,7 @@ pub fn parse(
         }
         Kind::Compose => {
             check_root_is_mapping(&roots, "compose file").map_err(|(p, m)| problem(p, m))?;
-            read_compose(&mut doc, &roots, dir, &mut extra)
+            read_compose(&mut doc, &roots, follow, &mut extra)
                 .map_err(|e| problem(Some(e.pos), e.message))?;
         }
         Kind::Dockerfile => {

@@ -356,3 +356,86 @@ fn large_workflow_in_bounded_memory() {
         size >> 20
     );
 }
+
+/// Compose `extends.file` naming `/dev/zero`, a FIFO or a file outside the tree: `cicd
+/// check` hung reading `/dev/zero` (or the FIFO) for ever, and read files outside the tree it
+/// was given. Now none is followed (as a missing file is not), the check ends and reports
+/// the service's own file, and the same `extends` inside the tree is still followed.
+#[test]
+fn compose_extends_never_reads_endless_blocking_or_outside_files() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let tree = tmp.path().join("tree");
+    write(
+        &tmp.path().join("outside.yml"),
+        "services:\n  base:\n    image: nginx:latest\n",
+    );
+    write(
+        &tree.join("inside.yml"),
+        "services:\n  base:\n    image: nginx:latest\n",
+    );
+    let fifo = tree.join("fifo.yml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let compose = |file: &str| {
+        format!("services:\n  app:\n    extends:\n      file: {file}\n      service: base\n")
+    };
+    for (file, followed) in [
+        ("/dev/zero", false),
+        ("fifo.yml", false),
+        ("../outside.yml", false),
+        ("inside.yml", true),
+    ] {
+        write(&tree.join("compose.yaml"), &compose(file));
+        let out = cicd()
+            .current_dir(&tree)
+            .args(["check", "compose.yaml", "--format", "json"])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .expect("run cicd");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{file}: {stderr}");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{file}: not JSON ({e}): {stderr}"));
+        let files: Vec<&str> = json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter_map(|f| f["file"].as_str())
+            .collect();
+        assert_eq!(
+            files.contains(&"inside.yml"),
+            followed,
+            "{file}: findings in {files:?}"
+        );
+        assert!(
+            !files.iter().any(|f| f.contains("outside")),
+            "{file}: {files:?}"
+        );
+    }
+}
+
+/// A workflow that is a symbolic link (here to `/dev/zero`) or a FIFO is not followed when a
+/// directory is checked; it used to vanish from the count ("no findings in 0 files", exit 0),
+/// now a note says how many inputs were skipped and why.
+#[test]
+fn symlinked_or_special_workflows_are_counted_not_silently_dropped() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join(".github/workflows")).expect("mkdir");
+    std::os::unix::fs::symlink("/dev/zero", dir.join(".github/workflows/zero.yml"))
+        .expect("symlink");
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.join(".github/workflows/fifo.yml"))
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let (code, stdout, stderr) = run(dir, &["check", "."]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("2 inputs skipped: symbolic links and special files are not followed"),
+        "{stdout}"
+    );
+}
