@@ -50,6 +50,19 @@ pub fn read_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Reads a file cicd found itself (not one the user named) the way `read_bounded` does, but
+/// only when it is a regular file (symbolic links followed): opening a FIFO found in a tree
+/// would block for ever.
+pub fn read_found(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    read_bounded(path, max)
+}
+
 /// A temporary file in `dir` created with mode 0666 less the umask (tempfile's default is
 /// 0600), so renaming it into place gives the permissions a new file would have. A failure
 /// says what went wrong without the temporary name, which means nothing to the user.
@@ -75,6 +88,21 @@ pub fn temp_file_in(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn found_files_must_be_regular_files() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.expect("mkfifo").success());
+        // Would block for ever if opened: refused before opening.
+        let err = read_found(&fifo, 10).expect_err("a FIFO");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert!(read_found(Path::new("/dev/zero"), 10).is_err());
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"ok").expect("write");
+        assert_eq!(read_found(&file, 10).expect("regular"), b"ok");
+    }
 
     #[test]
     fn bounded_reads_stop_at_the_cap() {

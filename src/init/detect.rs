@@ -113,7 +113,8 @@ pub fn compose_files(root: &Path) -> Vec<String> {
 /// `(owner, name)` of the `origin` remote when it is on github.com, read from `.git/config`
 /// (no `git` process: init must work where git is not installed).
 pub fn origin(root: &Path) -> Option<(String, String)> {
-    origin_in(&std::fs::read_to_string(root.join(".git/config")).ok()?)
+    let config = crate::fs::read_found(&root.join(".git/config"), 1 << 20).ok()?;
+    origin_in(&String::from_utf8(config).ok()?)
 }
 
 /// `(owner, name)` of `[remote "origin"]` in the text of a `.git/config`, if on github.com.

@@ -177,10 +177,10 @@ fn follow_file(
 /// file and holds at most `MAX_FOLLOWED_BYTES` of UTF-8.
 fn read_inside(path: &Path, tree: &Path) -> Option<String> {
     let resolved = path.canonicalize().ok()?;
-    if !resolved.starts_with(tree.canonicalize().ok()?) || !resolved.metadata().ok()?.is_file() {
+    if !resolved.starts_with(tree.canonicalize().ok()?) {
         return None;
     }
-    let bytes = crate::fs::read_bounded(&resolved, MAX_FOLLOWED_BYTES).ok()?;
+    let bytes = crate::fs::read_found(&resolved, MAX_FOLLOWED_BYTES).ok()?;
     String::from_utf8(bytes).ok()
 }
 

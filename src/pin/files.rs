@@ -117,7 +117,8 @@ impl Locks {
         );
         let lock_path = dir.join(lockfile::FILE_NAME);
         let state = self.0.entry(lock_path.clone()).or_insert_with(|| {
-            let text = std::fs::read_to_string(&lock_path).map_err(|_| ())?;
+            let bytes = crate::fs::read_found(&lock_path, lockfile::MAX_BYTES).map_err(|_| ())?;
+            let text = String::from_utf8(bytes).map_err(|_| ())?;
             lockfile::Lockfile::parse(&text)
                 .map(|l| (text, l))
                 .map_err(|why| {

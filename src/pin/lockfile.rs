@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use crate::inputs::yaml::{self, Node};
 
 pub const FILE_NAME: &str = "actions.lock";
+/// A lock file lists one line per action reference; a larger one is left alone, not read on.
+pub const MAX_BYTES: u64 = 16 << 20;
 const VERSIONS: [&str; 2] = ["v0.0.2", "v0.0.3"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
