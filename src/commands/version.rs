@@ -212,6 +212,9 @@ pub fn section_for(
     Ok((title, md))
 }
 
+/// The largest `CHANGELOG.md` `--prepend` rewrites (years of releases are a few MiB).
+const MAX_CHANGELOG_BYTES: u64 = 64 << 20;
+
 fn changelog_cmd(repo: &Repo, config: &ReleaseConfig, args: &ChangelogArgs) -> Result<Exit, Error> {
     let (title, md) = section_for(
         repo,
@@ -221,7 +224,12 @@ fn changelog_cmd(repo: &Repo, config: &ReleaseConfig, args: &ChangelogArgs) -> R
         args.pre.map(|p| p.id()),
     )?;
     if let Some(path) = &args.prepend {
-        let existing = match std::fs::read_to_string(path) {
+        // Rewritten in place: only a regular file (a FIFO or device is refused, not read
+        // for ever), and of a size a changelog has.
+        let existing = match crate::fs::read_found(path, MAX_CHANGELOG_BYTES).and_then(|b| {
+            String::from_utf8(b)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        }) {
             Ok(text) => Some(text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {

@@ -221,3 +221,43 @@ fn tag_push_to_a_remote_that_never_answers_is_an_external_failure() {
     assert!(!output.exists(), "{:?}", std::fs::read_to_string(&output));
     assert!(repo.git(&["tag", "--list", "v1.3.0"]).contains("v1.3.0"));
 }
+
+/// `cicd version changelog --prepend` onto a `CHANGELOG.md` that is a symbolic link to
+/// `/dev/zero` read until memory ran out, and onto a FIFO blocked for ever. Both are exit 2
+/// naming the file now, and neither is replaced by a file.
+#[test]
+fn changelog_prepend_onto_an_endless_or_blocking_file_is_refused() {
+    let mut repo = Repo::new();
+    repo.commit("feat: first");
+    let changelog = repo.path.join("CHANGELOG.md");
+    std::os::unix::fs::symlink("/dev/zero", &changelog).expect("symlink");
+    let refused = |repo: &Repo| {
+        let out = repo
+            .cicd_cmd()
+            .args(["version", "changelog", "--prepend", "CHANGELOG.md"])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains("CHANGELOG.md"), "{}", stderr(&out));
+    };
+    refused(&repo);
+    assert!(
+        changelog
+            .symlink_metadata()
+            .expect("still there")
+            .is_symlink()
+    );
+    std::fs::remove_file(&changelog).expect("rm");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&changelog)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    refused(&repo);
+    let kind = changelog
+        .symlink_metadata()
+        .expect("still there")
+        .file_type();
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&kind));
+}
