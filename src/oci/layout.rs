@@ -16,6 +16,8 @@ use super::manifest::{Descriptor, REF_NAME};
 
 const LAYOUT_FILE: &str = "oci-layout";
 const INDEX_FILE: &str = "index.json";
+/// `oci-layout` and `index.json` list manifests, not content; a larger one is refused.
+const MAX_LAYOUT_FILE: u64 = 64 << 20;
 /// Manifests and configs are read whole; anything larger is not one.
 const SMALL_BLOB_MAX: u64 = 4 << 20;
 
@@ -115,9 +117,16 @@ impl Layout {
     /// A file of the layout, read whole, refusing links out of it and special files.
     fn read_file(&self, name: &str) -> Result<Vec<u8>, String> {
         let path = self.root.join(name);
-        let mut file = self.confined.open(&path).map_err(|r| r.to_string())?;
+        let file = self.confined.open(&path).map_err(|r| r.to_string())?;
         let mut out = Vec::new();
-        file.read_to_end(&mut out).map_err(|e| e.to_string())?;
+        file.take(MAX_LAYOUT_FILE + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| e.to_string())?;
+        if out.len() as u64 > MAX_LAYOUT_FILE {
+            return Err(format!(
+                "larger than the {MAX_LAYOUT_FILE} bytes it may have"
+            ));
+        }
         Ok(out)
     }
 

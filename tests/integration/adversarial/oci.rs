@@ -637,3 +637,22 @@ fn refusals_read_well() {
     error: invalid registry `ftp://host`: expected HOST[:PORT] (`https://` or `http://` and a path are accepted and ignored, as docker login does)
     "#);
 }
+
+/// A layout whose `index.json` is huge (a sparse 100 MB file here) was read whole before
+/// being parsed; it is refused at 64 MiB with exit 2, naming the file.
+#[test]
+fn a_huge_index_json_is_refused_not_read_whole() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        tmp.path().join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .expect("oci-layout");
+    let index = std::fs::File::create(tmp.path().join("index.json")).expect("index");
+    index.set_len(100 << 20).expect("sparse");
+    let layout = format!("oci:{}:v1", tmp.path().display());
+    let out = image(&["inspect", &layout]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("index.json"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("bytes"), "{}", stderr(&out));
+}
