@@ -90,7 +90,7 @@ impl ApiClient {
             .is_some_and(|v| v.as_bytes() == b"0");
         match status {
             200 => {
-                let bytes = response.bytes().await.map_err(|e| http::network(&e))?;
+                let bytes = http::read_capped(response, super::MAX_JSON_BYTES).await?;
                 let body: CompareBody =
                     serde_json::from_slice(&bytes).map_err(|e| ApiError::Body {
                         url,

@@ -113,7 +113,7 @@ impl Deployer {
             })
             .await?;
         let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(|e| http::network(&e))?;
+        let bytes = http::read_capped(response, super::MAX_JSON_BYTES).await?;
         let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Ok((status, value))
     }

@@ -269,7 +269,7 @@ async fn read<T: serde::de::DeserializeOwned>(
             (err, _) => err,
         });
     }
-    let bytes = response.bytes().await.map_err(|e| http::network(&e))?;
+    let bytes = http::read_capped(response, super::MAX_JSON_BYTES).await?;
     serde_json::from_slice(&bytes).map_err(|e| ApiError::Body {
         url: url.to_owned(),
         reason: e.to_string(),

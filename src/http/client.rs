@@ -138,6 +138,29 @@ impl Client {
     }
 }
 
+/// Reads a whole response body of a kind that is small (JSON, a token, a ref list, a small
+/// pack), refusing it past `max` bytes even when no `Content-Length` said so: a server that
+/// streams without end fails the request (exit 3) instead of filling memory.
+pub async fn read_capped(mut response: Response, max: usize) -> Result<Vec<u8>, HttpError> {
+    let url = without_query(response.url().as_str());
+    let mut out = Vec::new();
+    // Body errors carry no URL of their own: name the one the answer came from.
+    let failed = |e: reqwest::Error| HttpError::Network {
+        url: url.clone(),
+        cause: chain(&e),
+    };
+    while let Some(chunk) = response.chunk().await.map_err(failed)? {
+        if out.len() + chunk.len() > max {
+            return Err(HttpError::Network {
+                url,
+                cause: format!("the answer is larger than the {max} bytes expected").into(),
+            });
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
 /// A failed request as an [`HttpError`] naming its URL.
 pub fn network(e: &reqwest::Error) -> HttpError {
     HttpError::Network {

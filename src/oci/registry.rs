@@ -243,8 +243,8 @@ impl Registry {
                     message: "token service refused".into(),
                 });
             }
-            let body = resp
-                .bytes()
+            // A token answer is a few KiB: one that streams on is a failure, not memory.
+            let body = crate::http::read_capped(resp, 1 << 20)
                 .await
                 .map_err(|e| self.network("reading a token", &e))?;
             let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();

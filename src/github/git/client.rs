@@ -9,6 +9,11 @@ use crate::http::{self, HttpError, Purpose};
 use super::pack::{self, PackError};
 use super::refs::{self, RefMap, RefsError};
 
+/// A ref advertisement (the largest public repositories list a few MiB of refs).
+const MAX_REFS_BYTES: usize = 64 << 20;
+/// A pack of commits only (`tree:0`), or whole when the server refuses filters.
+const MAX_PACK_BYTES: usize = 256 << 20;
+
 /// Why the refs of a repository could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -62,7 +67,7 @@ impl GitClient {
                     .get("content-type")
                     .is_some_and(|v| v.as_bytes() == b"application/x-git-upload-pack-result") =>
             {
-                let bytes = response.bytes().await.map_err(|e| http::network(&e))?;
+                let bytes = http::read_capped(response, MAX_REFS_BYTES).await?;
                 return refs::parse_ls_refs(&bytes)
                     .map_err(|source| GitError::Protocol { url, source });
             }
@@ -71,7 +76,7 @@ impl GitClient {
         // A server without protocol v2 (or one that wants the advertisement first).
         let url = format!("{repo_url}/info/refs?service=git-upload-pack");
         let response = self.send(&url, |c| c.get(&url)).await?;
-        let bytes = response.bytes().await.map_err(|e| http::network(&e))?;
+        let bytes = http::read_capped(response, MAX_REFS_BYTES).await?;
         refs::parse_advertisement(&bytes).map_err(|source| GitError::Protocol { url, source })
     }
 
@@ -92,7 +97,7 @@ impl GitClient {
         for filter in [true, false] {
             let body = pack::fetch_request(agent, commits, filter);
             let response = self.send(&url, |c| upload_pack(c, &url, &body)).await?;
-            let bytes = response.bytes().await.map_err(|e| http::network(&e))?;
+            let bytes = http::read_capped(response, MAX_PACK_BYTES).await?;
             match pack::packfile(&bytes).and_then(|p| pack::commit_times(&p)) {
                 Ok(times) => return Ok(times),
                 Err(source) => last = Some(source),

@@ -72,6 +72,25 @@ fn check_against_a_git_server_that_stalls_its_body_ends_with_a_note_naming_it() 
     assert_online_rules_said_unreachable(&server, true);
 }
 
+/// A Git server (and REST API) whose answer streams zeros without end: the body was read
+/// whole, so memory grew until the request's time ran out (gigabytes on loopback). Answers
+/// of a kind that is small are now read up to a cap: the online rules end with a note naming
+/// the server and the cap, and nothing claims they ran.
+#[test]
+fn check_against_a_git_server_whose_answer_never_ends_ends_with_a_note_naming_it() {
+    let server = StallServer::endless_body("application/x-git-upload-pack-result");
+    let out = check_against(&server.addr, "json");
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let notes = json["summary"]["notes"].to_string();
+    assert!(
+        notes.contains("online rules could not read") && notes.contains(&server.addr),
+        "{notes}"
+    );
+    assert!(notes.contains("larger than the"), "{notes}");
+}
+
 fn inspect(addr: &str) -> Output {
     cicd()
         .env("CICD_HTTP_TIMEOUT", "2")

@@ -82,16 +82,45 @@ impl StallServer {
         Self::start(Some(content_type))
     }
 
+    /// Answers `200` with this content type and a chunked body of zeros that never ends
+    /// (a broken or hostile server streaming as fast as the client reads).
+    pub fn endless_body(content_type: &'static str) -> Self {
+        Self::serve(move |conn| flood(conn, content_type))
+    }
+
     fn start(content_type: Option<&'static str>) -> Self {
+        Self::serve(move |conn| hold(conn, content_type))
+    }
+
+    fn serve(handle: impl Fn(TcpStream) + Clone + Send + 'static) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr").to_string();
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
-                std::thread::spawn(move || hold(conn, content_type));
+                let handle = handle.clone();
+                std::thread::spawn(move || handle(conn));
             }
         });
         Self { addr }
     }
+}
+
+fn flood(mut conn: TcpStream, content_type: &'static str) {
+    use std::io::Write;
+    if Request::read(&conn).is_err() {
+        return;
+    }
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    if conn.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let mut chunk = b"10000\r\n".to_vec();
+    chunk.extend(std::iter::repeat_n(b'0', 0x10000));
+    chunk.extend_from_slice(b"\r\n");
+    // Until the client hangs up.
+    while conn.write_all(&chunk).is_ok() {}
 }
 
 fn hold(mut conn: TcpStream, content_type: Option<&'static str>) {
