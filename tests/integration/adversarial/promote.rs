@@ -494,6 +494,12 @@ fn an_environment_tag_put_that_never_answers_leaves_no_sound_history_entry() {
         .filter_map(|e| e["digest"].as_str())
         .collect();
     assert_eq!(sound, [v1.as_str()], "{h:?}");
+    assert_eq!(
+        h.len(),
+        2,
+        "the history tag landed and reads as unsound: {h:?}"
+    );
+    assert!(h[1]["problem"].is_string(), "{h:?}");
     let out = w.run(
         &["promote", &format!("{src}@{v2}"), "--to", "production"],
         NOW,
