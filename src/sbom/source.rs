@@ -94,8 +94,7 @@ pub async fn resolve_root(
             // Attestation manifests (buildkit's unknown/unknown) describe no filesystem.
             let wanted = children.iter().filter_map(|child| {
                 let p = child.platform.as_ref()?;
-                (p.os != "unknown" && !platform.is_some_and(|w| !p.matches(w)))
-                    .then_some((child, p))
+                (p.os != "unknown" && platform.is_none_or(|w| p.matches(w))).then_some((child, p))
             });
             let fetched = futures_util::future::try_join_all(wanted.map(|(child, p)| async move {
                 let fetched = store
