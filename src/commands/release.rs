@@ -134,8 +134,6 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
         specs: loaded.config.images.iter().collect(),
         tree: loaded.base.clone(),
         ctx,
-        opts: super::registry::options(&args.registry),
-        sources: super::registry::credential_sources(),
         tags: rcfg.tags.clone(),
         signing,
         gate,

@@ -160,7 +160,9 @@ fn exit(record: &Record) -> Exit {
     }
 }
 
-/// `promotion-result` always; `environment` and `promoted-digest` only once promoted.
+/// `promotion-result` always; once promoted, `environments` (a JSON array of the root
+/// environments, which a workflow parses with `fromJSON`), `environment` only when there is
+/// exactly one (a joined list cannot be split safely), and `promoted-digest(s)`.
 fn promotion_outputs(record: &Record, rt: &Runtime) -> std::io::Result<()> {
     let Some(p) = &record.promotion else {
         return Ok(());
@@ -169,7 +171,16 @@ fn promotion_outputs(record: &Record, rt: &Runtime) -> std::io::Result<()> {
     if p.result != "promoted" {
         return Ok(());
     }
-    rt.set_output("environment", &p.environment)?;
+    let names: Vec<&str> = p
+        .environments
+        .iter()
+        .map(|e| e.environment.as_str())
+        .collect();
+    if let [only] = names.as_slice() {
+        rt.set_output("environment", only)?;
+    }
+    let names = serde_json::to_string(&names).map_err(std::io::Error::other)?;
+    rt.set_output("environments", &names)?;
     let digests: BTreeMap<&str, &str> = record
         .images
         .iter()

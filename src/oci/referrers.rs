@@ -72,9 +72,13 @@ pub async fn put(
 
 /// Every referrer of `subject` listed by the referrers API, else by the fallback index.
 pub async fn list(store: &Store, subject: &Descriptor) -> Result<Vec<Descriptor>, OciError> {
-    let bytes = match api(store, subject).await? {
+    // The referrers API and the fallback tag are asked at once (one round trip where the
+    // registry has no API); the fallback answer is used only when the API has none.
+    let fallback = referrers_tag(&subject.digest);
+    let (from_api, from_tag) = tokio::join!(api(store, subject), store.manifest(&fallback));
+    let bytes = match from_api? {
         Some(bytes) => bytes,
-        None => match store.manifest(&referrers_tag(&subject.digest)).await? {
+        None => match from_tag? {
             Some(m) => m.bytes,
             None => return Ok(Vec::new()),
         },

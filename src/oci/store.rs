@@ -343,22 +343,23 @@ impl Store {
         Ok(desc)
     }
 
-    /// Stores a manifest by digest and, when `tag` is given, under that tag too. The bytes
-    /// are checked against `m.digest` first; a layout lists it in `index.json` only when
-    /// tagged (see [`Store::set_tag`]).
+    /// Stores a manifest: under `tag` when one is given, else by its digest. The bytes are
+    /// checked against `m.digest` first. A registry stores a manifest `PUT` by tag under its
+    /// digest as well (and the digest it answers is checked), so a tagged manifest is one
+    /// `PUT`, not a `PUT` by digest and another by tag; a layout lists it in `index.json`
+    /// only when tagged (see [`Store::set_tag`]).
     pub async fn put_manifest(&self, m: &Fetched, tag: Option<&str>) -> Result<(), OciError> {
+        if let Some(t) = tag {
+            return self.set_tag(m, Some(t)).await;
+        }
         m.check(&self.describe())?;
         match self {
-            Store::Layout(l) => l.write_blob(&m.digest, &m.bytes)?,
+            Store::Layout(l) => l.write_blob(&m.digest, &m.bytes),
             Store::Registry { registry, repo } => {
                 registry
                     .put_manifest(repo, m.digest.as_str(), &m.bytes, &m.media_type)
-                    .await?
+                    .await
             }
-        }
-        match tag {
-            Some(t) => self.set_tag(m, Some(t)).await,
-            None => Ok(()),
         }
     }
 

@@ -69,7 +69,9 @@ pub async fn verify_known(
         Location::Registry(_) => Some(ctx.store(&req.destination, false)?),
         Location::Layout { .. } => None,
     };
-    let (checks, after, previous) = tokio::try_join!(
+    // A promotion that will be applied also reads ahead what its history claim starts with
+    // (`history::prepare`: reads only, nothing is written before the checks pass).
+    let (checks, after, previous, prepared) = tokio::try_join!(
         async {
             match known {
                 Some((_, checks)) => Ok(checks.clone()),
@@ -83,7 +85,16 @@ pub async fn verify_known(
                 None => Ok(None),
             }
         },
+        async {
+            match &registry_dst {
+                Some(dst) if !req.dry_run => {
+                    Ok(history::prepare(dst, &req.environment, req.stamp.now).await?)
+                }
+                _ => Ok(history::Prepared::default()),
+            }
+        },
     )?;
+    out.prepared = prepared;
     out.evidence = checks;
     out.refused = evidence::failures(&out.evidence);
     out.refused.extend(after);
@@ -117,8 +128,8 @@ async fn after_refusal(
 }
 
 /// Copies (when the environment lives elsewhere) and re-verifies there while claiming a
-/// history slot (`history::hold`), then moves the environment tag and tags the entry
-/// (`history::enter`). A failed re-verification or claim leaves the environment tag where it
+/// history slot (`history::hold`, its first reads made during `verify`), then moves the
+/// environment tag and tags the entry at once (`history::enter`). A failed re-verification or claim leaves the environment tag where it
 /// was.
 pub async fn apply(
     ctx: &Context,
@@ -147,6 +158,8 @@ pub async fn apply(
         previous_digest: out.previous_digest.clone(),
         run: req.stamp.run.clone(),
     };
+    let prepared = std::mem::take(&mut out.prepared);
+    let hold = history::hold(dst, image, &facts, req.stamp.now, &prepared);
     let slot = if cross {
         out.copied = Some(copy(&src, dst, &req.source, &req.destination, image).await?);
         // The re-verification and the slot claim are independent: run at once. The claim
@@ -154,9 +167,7 @@ pub async fn apply(
         // refused is never entered (no history tag), which readers skip.
         let (checks, slot) = tokio::try_join!(
             async { Ok(evidence::check(dst, image, &req.requirements, req.stamp.now).await?) },
-            async {
-                Ok::<_, PromoteError>(history::hold(dst, image, &facts, req.stamp.now).await?)
-            },
+            async { Ok::<_, PromoteError>(hold.await?) },
         )?;
         out.evidence_at_destination = checks;
         out.refused = evidence::failures(&out.evidence_at_destination)
@@ -168,9 +179,10 @@ pub async fn apply(
         }
         slot
     } else {
-        history::hold(dst, image, &facts, req.stamp.now).await?
+        hold.await?
     };
-    // The environment tag moves only now: the evidence holds and the history slot is held.
+    // The environment tag moves only now (with the history tag, at once: `history::enter`):
+    // the evidence holds and the history slot is held.
     history::enter(dst, image, &req.tag, &slot).await?;
     out.history_tag = Some(slot);
     Ok(())

@@ -24,6 +24,7 @@ use crate::oci::store::{Fetched, Store};
 
 pub const ARTIFACT_TYPE: &str = "application/vnd.cicd.promotion.v1+json";
 const EMPTY: &str = "application/vnd.oci.empty.v1+json";
+const EMPTY_BYTES: &str = "{}";
 const RECORD_SUFFIX: &str = ".promotion";
 const PREFIX: &str = "dev.cicd.promotion.";
 /// Same-second promotions tried before giving up.
@@ -237,9 +238,33 @@ pub async fn append(
     now: i64,
     env_tag: &str,
 ) -> Result<String, OciError> {
-    let slot = hold(store, image, facts, now).await?;
+    let slot = hold(store, image, facts, now, &Prepared::default()).await?;
     enter(store, image, env_tag, &slot).await?;
     Ok(slot)
+}
+
+/// What [`prepare`] read ahead for [`hold`] (`None`: not read, `hold` asks itself).
+#[derive(Clone, Debug, Default)]
+pub struct Prepared {
+    /// Whether the record's empty blob is in the repository.
+    empty_blob: Option<bool>,
+    /// Whether the first slot's door (its record tag) is already closed.
+    first_door: Option<bool>,
+}
+
+/// The reads [`hold`] starts with — the record's empty blob and the first slot's door of
+/// second `now` — made ahead, while the evidence is checked: reads only, so a promotion that
+/// is then refused wrote nothing. What they saw can only grow stale in the safe direction
+/// (a door closes, never reopens; the splitter reads the door again after naming itself).
+pub async fn prepare(store: &Store, env: &str, now: i64) -> Result<Prepared, OciError> {
+    let first = format!("{}{RECORD_SUFFIX}", tag_name(env, &stamp(now), 1));
+    let empty = empty_descriptor();
+    let (empty_blob, first_door) =
+        tokio::try_join!(store.has_blob(&empty), store.manifest(&first))?;
+    Ok(Prepared {
+        empty_blob: Some(empty_blob),
+        first_door: Some(first_door.is_some()),
+    })
 }
 
 /// Claims the first free history slot of second `now` for `image` (record tag written only
@@ -247,18 +272,26 @@ pub async fn append(
 /// its history tag is skipped by readers, so a held slot that is never entered records
 /// nothing. Slots are probed from the first: `claim` reads the record tag anyway, so listing
 /// the repository's tags first would only add a request to the usual, uncontended case.
+/// `prepared`: what was read ahead ([`prepare`]); the rest is read here, at once.
 pub async fn hold(
     store: &Store,
     image: &Fetched,
     facts: &Facts,
     now: i64,
+    prepared: &Prepared,
 ) -> Result<String, OciError> {
     let stamp = stamp(now);
-    // The record's empty blob and the first slot's door are independent reads: asked at once.
     let first = format!("{}{RECORD_SUFFIX}", tag_name(&facts.environment, &stamp, 1));
-    let (record, first_door) =
-        tokio::try_join!(record_manifest(store, image, facts), store.manifest(&first),)?;
-    let mut door = Some(first_door.is_some());
+    let (record, first_door) = tokio::try_join!(
+        record_manifest(store, image, facts, prepared.empty_blob),
+        async {
+            match prepared.first_door {
+                Some(closed) => Ok(closed),
+                None => Ok(store.manifest(&first).await?.is_some()),
+            }
+        },
+    )?;
+    let mut door = Some(first_door);
     for n in 1..=SLOTS_MAX {
         let tag = tag_name(&facts.environment, &stamp, n);
         let record_tag = format!("{tag}{RECORD_SUFFIX}");
@@ -273,17 +306,41 @@ pub async fn hold(
     )))
 }
 
-/// Enters a slot [`hold`] returned: moves the environment tag, and only then tags the image
-/// with the slot's history tag, which makes the entry. A registry that fails after the
-/// environment tag moved leaves no entry claiming it did.
+/// Enters a slot [`hold`] returned: moves the environment tag and tags the image with the
+/// slot's history tag (which makes the entry), both `PUT`s at once. When the environment tag
+/// fails to move but the history tag landed, the history tag is pointed at the slot's record
+/// instead of the image, so the entry reads as unsound (the record names another digest than
+/// its tag): it never satisfies `after:` and `history` shows the problem. Either way the
+/// promotion fails with the registry's error.
 pub async fn enter(
     store: &Store,
     image: &Fetched,
     env_tag: &str,
     slot: &str,
 ) -> Result<(), OciError> {
-    store.set_tag(image, Some(env_tag)).await?;
-    store.set_tag(image, Some(slot)).await
+    let (moved, entered) = tokio::join!(
+        store.set_tag(image, Some(env_tag)),
+        store.set_tag(image, Some(slot))
+    );
+    match (moved, entered) {
+        (Ok(()), entered) => entered,
+        (Err(e), Err(_)) => Err(e),
+        (Err(e), Ok(())) => {
+            let record_tag = format!("{slot}{RECORD_SUFFIX}");
+            let unsound = match store.manifest(&record_tag).await {
+                Ok(Some(record)) => store.set_tag(&record, Some(slot)).await,
+                Ok(None) => Ok(()),
+                Err(u) => Err(u),
+            };
+            match unsound {
+                Ok(()) => Err(e),
+                Err(u) => Err(OciError::Unsupported(format!(
+                    "{e}; and the history tag {slot} in {} names a promotion that did not happen (marking it unsound failed: {u})",
+                    store.describe()
+                ))),
+            }
+        }
+    }
 }
 
 /// Suffix of the scratch tag that names who is claiming a slot (see `claim`).
@@ -335,11 +392,16 @@ async fn record_manifest(
     store: &Store,
     image: &Fetched,
     facts: &Facts,
+    empty_present: Option<bool>,
 ) -> Result<Fetched, OciError> {
     // The facts live in the annotations (what `read` trusts); config and the one layer are
     // the OCI empty descriptor, as image-spec 1.1 advises for annotation-only artifacts, so
-    // recording costs one `HEAD` for a blob that is usually there, not an upload.
-    let empty = store.put_blob_bytes(EMPTY, "{}".into()).await?;
+    // recording costs one `HEAD` for a blob that is usually there (none when `prepare` saw
+    // it), not an upload.
+    let empty = empty_descriptor();
+    if empty_present != Some(true) {
+        store.put_blob_bytes(EMPTY, EMPTY_BYTES.into()).await?;
+    }
     let manifest = json!({
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
@@ -358,6 +420,16 @@ async fn record_manifest(
         ));
     }
     Ok(m)
+}
+
+/// The OCI empty descriptor (`{}`) the record uses as config and layer.
+fn empty_descriptor() -> crate::oci::manifest::Descriptor {
+    crate::oci::manifest::Descriptor {
+        media_type: EMPTY.to_owned(),
+        digest: Digest::of(EMPTY_BYTES.as_bytes()),
+        size: EMPTY_BYTES.len() as u64,
+        ..Default::default()
+    }
 }
 
 /// Whether `digest` was ever promoted to the environment whose history is `entries` (an entry

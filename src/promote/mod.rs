@@ -94,6 +94,9 @@ pub struct Outcome {
     pub forced: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub copied: Option<Copied>,
+    /// What `flow::verify` read ahead for the history claim (`flow::apply` uses it).
+    #[serde(skip)]
+    pub prepared: history::Prepared,
 }
 
 /// What the copy moved.

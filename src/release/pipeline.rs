@@ -57,10 +57,6 @@ pub struct Request<'a> {
     pub specs: Vec<&'a ImageSpec>,
     pub tree: PathBuf,
     pub ctx: Context,
-    /// The registry options and credential sources `ctx` was made from (the SBOM reader
-    /// builds its own context from them).
-    pub opts: crate::oci::registry::Options,
-    pub sources: crate::oci::auth::Sources,
     pub tags: crate::config::release::TagsConfig,
     /// `release.signing`: a key, keyless, or none (unsigned).
     pub signing: Option<evidence::Signing>,
@@ -191,23 +187,9 @@ pub async fn run(req: Request<'_>) -> Result<Record, PipelineError> {
         ));
         return Ok(record);
     }
-    for ((image_plan, rec), (root, store)) in
-        req.plan.images.iter().zip(&mut record.images).zip(&built)
-    {
-        let existing = existing::tags(&req.ctx, &location(&image_plan.destination)?).await?;
-        let plan = super::tags::plan(
-            &semver_of(&req.plan.version)?,
-            &existing,
-            &req.tags,
-            &super::tags::Context {
-                sha: req.source.revision.as_deref(),
-                branch: None,
-            },
-        );
-        for tag in plan.to_set() {
-            store.set_tag(root, Some(tag)).await?;
-            rec.tags.push(tag.to_owned());
-        }
+    let tagged = set_tags(&req, &built).await?;
+    for (rec, tags) in record.images.iter_mut().zip(tagged) {
+        rec.tags = tags;
         step(&format!("tagged {}: {}", rec.name, rec.tags.join(", ")));
     }
     let body = notes::body(&record, &req.changelog);
@@ -245,6 +227,41 @@ pub async fn run(req: Request<'_>) -> Result<Record, PipelineError> {
         record.promotion = Some(promote_first(&req, target, &record).await);
     }
     Ok(record)
+}
+
+/// The tags the scheme decides for every image, set by digest. Every image's decision
+/// (`latest`, `X`, `X.Y`: from the tags already in its registry, listed for all images at
+/// once) is made before any tag is `PUT`; then every tag of every image is `PUT` at once (a
+/// manifest `PUT` of the same bytes per tag). Returns each image's tags, in plan order.
+async fn set_tags(
+    req: &Request<'_>,
+    built: &[(Fetched, Store)],
+) -> Result<Vec<Vec<String>>, PipelineError> {
+    let version = semver_of(&req.plan.version)?;
+    let existing = try_join_all(req.plan.images.iter().map(|image_plan| async move {
+        Ok::<_, PipelineError>(existing::tags(&req.ctx, &location(&image_plan.destination)?).await?)
+    }))
+    .await?;
+    let plans: Vec<Vec<String>> = existing
+        .iter()
+        .map(|existing| {
+            let plan = super::tags::plan(
+                &version,
+                existing,
+                &req.tags,
+                &super::tags::Context {
+                    sha: req.source.revision.as_deref(),
+                    branch: None,
+                },
+            );
+            plan.to_set().into_iter().map(str::to_owned).collect()
+        })
+        .collect();
+    let puts = plans.iter().zip(built).flat_map(|(tags, (root, store))| {
+        tags.iter().map(move |tag| store.set_tag(root, Some(tag)))
+    });
+    try_join_all(puts).await?;
+    Ok(plans)
 }
 
 /// The first environment, with the evidence just attached; said on stderr.
@@ -351,27 +368,17 @@ async fn image(
         tags: Vec::new(),
         signatures: Vec::new(),
     };
-    sboms(req, signer, plan, &store, &outcome.digest, &mut rec, log).await?;
+    let manifests = sboms(req, signer, plan, &store, &root, &mut rec, log).await?;
     if let Some(signer) = signer {
-        let mut subjects = vec![Subject::of(&root)];
-        for p in &rec.platforms {
-            let m = store
-                .resolve(&at_digest(&plan.destination, &p.digest)?)
-                .await?;
-            subjects.push(Subject::of(&m));
-        }
-        // The index first, alone: its signature stores the blobs every signature shares (the
-        // empty config), so the platforms' signatures, made at once after it, only add their
-        // own — a blob uploaded twice at once while a manifest naming it is `PUT` is what
-        // docker-registry refuses (see `oci::copy`'s `in_flight`).
-        let (first, rest) = subjects.split_at(1);
-        let first = evidence::sign(&store, &first[0], signer, &req.created).await?;
-        let rest = try_join_all(
-            rest.iter()
-                .map(|s| evidence::sign(&store, s, signer, &req.created)),
-        )
+        // The platforms' manifests are the ones the SBOM step read (digests checked there).
+        let subjects: Vec<Subject> = std::iter::once(Subject::of(&root))
+            .chain(manifests.iter().map(Subject::of))
+            .collect();
+        let stored = first_then_rest(&subjects, |s| {
+            evidence::sign(&store, s, signer, &req.created)
+        })
         .await?;
-        for stored in std::iter::once(first).chain(rest) {
+        for stored in stored {
             rec.signatures.push(stored.manifest.to_string());
         }
         log.push(format!(
@@ -399,26 +406,39 @@ async fn image(
     Ok((rec, root, store))
 }
 
+/// `items` made one by one with `f`: the first alone, then the rest at once; results in the
+/// order of `items`. The first stores the blobs every later one shares (an attestation's or
+/// a signature's empty config), so the rest, made at once after it, only add their own — a
+/// blob uploaded twice at once while a manifest naming it is `PUT` is what docker-registry
+/// refuses (see `oci::copy`'s `in_flight`).
+async fn first_then_rest<'i, T, R, F, Fut>(items: &'i [T], f: F) -> Result<Vec<R>, PipelineError>
+where
+    F: Fn(&'i T) -> Fut,
+    Fut: std::future::Future<Output = Result<R, PipelineError>>,
+{
+    let Some((first, rest)) = items.split_first() else {
+        return Ok(Vec::new());
+    };
+    let mut done = vec![f(first).await?];
+    done.extend(try_join_all(rest.iter().map(&f)).await?);
+    Ok(done)
+}
+
 /// One CycloneDX SBOM per platform into `dist/sbom`, attested when the release signs (the
-/// first platform alone, the others at once after it: see the signatures in [`image`]).
+/// first platform alone, the others at once after it: [`first_then_rest`]). The SBOMs are
+/// read from `root` (the index the build just pushed, already resolved) through the run's
+/// own registry context, the platforms at once. Returns each platform's manifest.
 async fn sboms(
     req: &Request<'_>,
     signer: Option<&evidence::Signer<'_>>,
     plan: &ImagePlan,
     store: &Store,
-    digest: &str,
+    root: &Fetched,
     rec: &mut ImageRecord,
     log: &mut Vec<String>,
-) -> Result<(), PipelineError> {
-    let source = crate::sbom::source::Source::Image(at_digest(&plan.destination, digest)?);
-    let sbom_req = crate::sbom::Request {
-        source,
-        platform: None,
-        spec: crate::sbom::Spec::V1_6,
-        opts: req.opts.clone(),
-        sources: req.sources.clone(),
-    };
-    let outcome = crate::sbom::run(&sbom_req).await?;
+) -> Result<Vec<Fetched>, PipelineError> {
+    let at = at_digest(&plan.destination, root.digest.as_str())?;
+    let outcome = crate::sbom::image_in(&req.ctx, &at, root.clone()).await?;
     let mut written = Vec::new();
     for doc in &outcome.documents {
         let platform = doc
@@ -434,40 +454,20 @@ async fn sboms(
         ));
         crate::fs::write_atomically(&path, &bytes).map_err(|e| io(&path, e))?;
         let pdigest = doc.subject.digest.clone().unwrap_or_default();
-        written.push((platform, pdigest, path, bytes, doc.packages.len()));
+        let manifest = doc.manifest.clone().ok_or_else(|| {
+            PipelineError::Plan(format!("SBOM of {} names no manifest", rec.name))
+        })?;
+        written.push((platform, pdigest, path, bytes, doc.packages.len(), manifest));
     }
-    let attest = |pdigest: &str, bytes: &[u8]| {
-        let (pdigest, bytes) = (pdigest.to_owned(), bytes.to_vec());
-        async move {
-            let Some(signer) = signer else {
-                return Ok::<_, PipelineError>(None);
-            };
-            let m = store
-                .resolve(&at_digest(&plan.destination, &pdigest)?)
-                .await?;
-            let predicate: serde_json::Value =
-                serde_json::from_slice(&bytes).map_err(|e| PipelineError::Plan(e.to_string()))?;
-            let stored = evidence::attest(
-                store,
-                &Subject::of(&m),
-                signer,
-                evidence::SBOM_PREDICATE,
-                &predicate,
-                &req.created,
-            )
-            .await?;
-            Ok(Some(stored.manifest.to_string()))
-        }
-    };
-    let mut attestations = Vec::new();
-    if let Some((_, pdigest, _, bytes, _)) = written.first() {
-        attestations.push(attest(pdigest, bytes).await?);
-        let rest = written[1..].iter().map(|(_, d, _, b, _)| attest(d, b));
-        attestations.extend(try_join_all(rest).await?);
-    }
-    for ((platform, pdigest, path, _, components), attestation) in
+    let attestations = first_then_rest(&written, |(_, _, _, bytes, _, manifest)| {
+        attest_sbom(store, signer, manifest, bytes, &req.created)
+    })
+    .await?;
+    let mut manifests = Vec::new();
+    for ((platform, pdigest, path, _, components, manifest), attestation) in
         written.into_iter().zip(attestations)
     {
+        manifests.push(manifest);
         log.push(format!(
             "SBOM {} {}: {} components -> {}{}",
             rec.name,
@@ -487,7 +487,32 @@ async fn sboms(
             sbom_attestation: attestation,
         });
     }
-    Ok(())
+    Ok(manifests)
+}
+
+/// The SBOM attestation of one platform's `manifest` (none when the release does not sign).
+async fn attest_sbom(
+    store: &Store,
+    signer: Option<&evidence::Signer<'_>>,
+    manifest: &Fetched,
+    sbom: &[u8],
+    created: &str,
+) -> Result<Option<String>, PipelineError> {
+    let Some(signer) = signer else {
+        return Ok(None);
+    };
+    let predicate: serde_json::Value =
+        serde_json::from_slice(sbom).map_err(|e| PipelineError::Plan(e.to_string()))?;
+    let stored = evidence::attest(
+        store,
+        &Subject::of(manifest),
+        signer,
+        evidence::SBOM_PREDICATE,
+        &predicate,
+        created,
+    )
+    .await?;
+    Ok(Some(stored.manifest.to_string()))
 }
 
 fn collect_assets(

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::oci::auth::Sources;
 use crate::oci::manifest::Platform;
 use crate::oci::registry::Options;
-use crate::oci::store::{Context, Store};
+use crate::oci::store::{Context, Fetched, Store};
 use crate::oci::transport::Location;
 
 pub use cyclonedx::Spec;
@@ -70,6 +70,8 @@ pub struct Document {
     /// For each package, the purls it depends on (sorted).
     pub edges: Vec<Vec<String>>,
     pub warnings: Vec<String>,
+    /// The platform's manifest (an image source only), for callers that attest or sign it.
+    pub manifest: Option<crate::oci::store::Fetched>,
 }
 
 /// Every platform's document.
@@ -105,13 +107,51 @@ async fn image(req: &Request, loc: &Location) -> Result<Outcome, SbomError> {
     let ctx = Context::new(req.opts.clone(), req.sources.clone())?;
     let store = source::store(&ctx, loc)?;
     let (digest, images) = source::resolve(&store, loc, req.platform.as_ref()).await?;
+    documents(&store, loc, digest, images)
+}
+
+/// Every platform's document of the image `root` (already resolved from `loc`, its digest
+/// checked) in `ctx`'s registries — what `cicd release` uses right after its build, sharing
+/// the build's connections and credentials.
+pub async fn image_in(ctx: &Context, loc: &Location, root: Fetched) -> Result<Outcome, SbomError> {
+    let store = source::store(ctx, loc)?;
+    let (digest, images) = source::resolve_root(&store, loc, root, None).await?;
+    documents(&store, loc, digest, images)
+}
+
+/// Squashes each platform's layers (the platforms at once, each on its own threads) and
+/// writes their documents, in the order of `images`; the first failure is the result.
+fn documents(
+    store: &Store,
+    loc: &Location,
+    digest: String,
+    images: Vec<Image>,
+) -> Result<Outcome, SbomError> {
     let handle = tokio::runtime::Handle::current();
+    let trees: Vec<Result<Tree, SbomError>> = tokio::task::block_in_place(|| {
+        std::thread::scope(|scope| {
+            let running: Vec<_> = images
+                .iter()
+                .map(|img| scope.spawn(|| squash(&handle, store, img)))
+                .collect();
+            running
+                .into_iter()
+                .map(|r| {
+                    r.join()
+                        .map_err(|_| SbomError::Render("an image reader panicked".into()))
+                        .and_then(|t| t)
+                })
+                .collect()
+        })
+    });
     let mut documents = Vec::new();
-    for img in images {
-        let tree = tokio::task::block_in_place(|| squash(&handle, &store, &img))?;
+    for (img, tree) in images.into_iter().zip(trees) {
+        let tree = tree?;
         let layers: Vec<String> = img.layers.iter().map(|l| l.digest.to_string()).collect();
         let subject = image_subject(loc, &img);
-        documents.push(document(subject, img.platform.clone(), &tree, &layers));
+        let mut doc = document(subject, img.platform.clone(), &tree, &layers);
+        doc.manifest = Some(img.manifest);
+        documents.push(doc);
     }
     Ok(Outcome {
         source: loc.to_string(),
@@ -277,5 +317,6 @@ fn document(
         packages,
         edges,
         warnings,
+        manifest: None,
     }
 }

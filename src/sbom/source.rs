@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use futures_util::StreamExt;
 
 use crate::oci::manifest::{Descriptor, ImageConfig, Kind, Platform};
-use crate::oci::store::{Context, Store};
+use crate::oci::store::{Context, Fetched, Store};
 use crate::oci::transport::Location;
 
 use super::error::SbomError;
@@ -55,6 +55,8 @@ pub struct Image {
     pub digest: String,
     pub platform: Option<Platform>,
     pub layers: Vec<Descriptor>,
+    /// The manifest itself (its digest checked), for callers that attest or sign it.
+    pub manifest: Fetched,
 }
 
 /// The images `loc` names: the manifest itself, or each child of an index that matches
@@ -65,6 +67,17 @@ pub async fn resolve(
     platform: Option<&Platform>,
 ) -> Result<(String, Vec<Image>), SbomError> {
     let root = store.resolve(loc).await?;
+    resolve_root(store, loc, root, platform).await
+}
+
+/// [`resolve`] from the root manifest `loc` already resolved to (its digest checked). An
+/// index's platform manifests are fetched at once.
+pub async fn resolve_root(
+    store: &Store,
+    loc: &Location,
+    root: Fetched,
+    platform: Option<&Platform>,
+) -> Result<(String, Vec<Image>), SbomError> {
     let manifest = root.parse()?;
     let mut images = Vec::new();
     match manifest.kind {
@@ -74,15 +87,16 @@ pub async fn resolve(
                 digest: root.digest.to_string(),
                 platform,
                 layers,
+                manifest: root.clone(),
             });
         }
         Kind::Index(children) => {
-            for child in children {
-                let Some(p) = &child.platform else { continue };
-                // Attestation manifests (buildkit's unknown/unknown) describe no filesystem.
-                if p.os == "unknown" || platform.is_some_and(|w| !p.matches(w)) {
-                    continue;
-                }
+            // Attestation manifests (buildkit's unknown/unknown) describe no filesystem.
+            let wanted = children.iter().filter_map(|child| {
+                let p = child.platform.as_ref()?;
+                (p.os != "unknown" && platform.is_none_or(|w| p.matches(w))).then_some((child, p))
+            });
+            let fetched = futures_util::future::try_join_all(wanted.map(|(child, p)| async move {
                 let fetched = store
                     .manifest(child.digest.as_str())
                     .await?
@@ -90,6 +104,10 @@ pub async fn resolve(
                         what: format!("manifest {}", child.digest),
                         place: store.describe(),
                     })?;
+                Ok::<_, SbomError>((fetched, p))
+            }))
+            .await?;
+            for (fetched, p) in fetched {
                 let Kind::Image { layers, .. } = fetched.parse()?.kind else {
                     continue;
                 };
@@ -97,6 +115,7 @@ pub async fn resolve(
                     digest: fetched.digest.to_string(),
                     platform: Some(p.clone()),
                     layers,
+                    manifest: fetched,
                 });
             }
         }

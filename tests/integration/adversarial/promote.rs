@@ -5,7 +5,8 @@
 //! summary); a malformed digest for
 //! `--rollback --to` is a usage error; a registry that stops answering during the history
 //! claim ends with exit 3 naming it, the environment tag where it was and no success in any
-//! output. See: issue 15.
+//! output; one that never answers the environment tag's `PUT` (made at once with the history
+//! tag's) leaves no sound history entry for the promotion that did not happen. See: issue 15.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -435,4 +436,84 @@ fn an_empty_or_truncated_config_is_bad_input_and_tags_nothing() {
             "{what}: the environment's repository is untouched"
         );
     }
+}
+
+#[test]
+fn an_environment_tag_put_that_never_answers_leaves_no_sound_history_entry() {
+    // The environment tag and the history tag are `PUT` at once; when only the environment
+    // tag's `PUT` fails, the history tag that landed is marked unsound (pointed at the slot's
+    // record), so the promotion that did not happen never satisfies `after:`.
+    let reg = plain();
+    let armed = Arc::new(AtomicBool::new(false));
+    let addr = tripwire(
+        &reg.addr,
+        b"PUT /v2/promote/adv-envput/staging/manifests/staging HTTP/1.1",
+        armed.clone(),
+    );
+    let w = World::new(&addr, "adv-envput");
+    w.config("");
+    let src = w.repo("src");
+    let v1 = w.push(&src, "v1", 3401);
+    w.sign(&format!("docker://{src}:v1"), &w.key);
+    w.ok(&["promote", &format!("{src}@{v1}"), "--to", "staging"], NOW);
+    let v2 = w.push(&src, "v2", 3402);
+    w.sign(&format!("docker://{src}:v2"), &w.key);
+    let staging = format!("{}/promote/adv-envput/staging", reg.addr);
+
+    armed.store(true, Ordering::SeqCst);
+    let dir = w.tmp.path();
+    let out = cicd()
+        .current_dir(dir)
+        .env("CICD_NOW", "2026-01-31T12:30:00Z")
+        .env("CICD_HTTP_TIMEOUT", "2")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", dir.join("output"))
+        .args(["promote", &format!("{src}@{v2}"), "--to", "staging"])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("run cicd");
+    armed.store(false, Ordering::SeqCst);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains(&addr), "must name {addr}: {stderr}");
+    let output = std::fs::read_to_string(dir.join("output")).unwrap_or_default();
+    assert!(
+        output.is_empty(),
+        "$GITHUB_OUTPUT after a failure: {output}"
+    );
+    assert_eq!(
+        skopeo_digest(&format!("{staging}:staging")).as_deref(),
+        Some(v1.as_str()),
+        "the environment tag's PUT never answered"
+    );
+    // The history lists v1 soundly; v2's entry, if its tag landed, is marked unsound.
+    let h = w.history("staging");
+    let sound: Vec<&str> = h
+        .iter()
+        .filter(|e| e["problem"].is_null())
+        .filter_map(|e| e["digest"].as_str())
+        .collect();
+    assert_eq!(sound, [v1.as_str()], "{h:?}");
+    assert_eq!(
+        h.len(),
+        2,
+        "the history tag landed and reads as unsound: {h:?}"
+    );
+    assert!(h[1]["problem"].is_string(), "{h:?}");
+    let out = w.run(
+        &["promote", &format!("{src}@{v2}"), "--to", "production"],
+        NOW,
+    );
+    assert_eq!(out.status.code(), Some(1), "{h:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("never promoted to `staging`"));
+    // A re-run completes, and then production accepts v2.
+    w.ok(&["promote", &format!("{src}@{v2}"), "--to", "staging"], NOW);
+    assert_eq!(
+        skopeo_digest(&format!("{staging}:staging")).as_deref(),
+        Some(v2.as_str())
+    );
+    w.ok(
+        &["promote", &format!("{src}@{v2}"), "--to", "production"],
+        NOW,
+    );
 }

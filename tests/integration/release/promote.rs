@@ -174,6 +174,11 @@ fn a_release_promotes_each_image_to_the_first_environment_with_the_evidence_it_m
         run.output
     );
     assert!(run.output.contains("environment=staging"), "{}", run.output);
+    assert!(
+        run.output.contains(r#"environments=["staging"]"#),
+        "{}",
+        run.output
+    );
     assert!(run.output.contains(digest0), "{}", run.output);
     assert!(
         run.summary.contains("Promotion to `staging`: **promoted**"),

@@ -88,11 +88,13 @@ fn a_release_promotes_every_root_environment_and_lists_each() {
         "{}",
         run.output
     );
+    // Several root environments: a JSON array a workflow can parse, no joined `environment`.
     assert!(
-        run.output.contains("environment=qa, staging"),
+        run.output.contains(r#"environments=["qa","staging"]"#),
         "{}",
         run.output
     );
+    assert!(!run.output.contains("environment="), "{}", run.output);
 }
 
 #[test]
@@ -144,4 +146,5 @@ fn one_root_environment_refusing_tags_nothing_in_any() {
         run.output
     );
     assert!(!run.output.contains("environment="), "{}", run.output);
+    assert!(!run.output.contains("environments="), "{}", run.output);
 }
