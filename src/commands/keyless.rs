@@ -25,9 +25,12 @@ pub fn rekor_log(trust_config: Option<&std::path::Path>) -> Result<rekor::Log, E
     Ok(rekor::Log::new(&trust, http_client()?)?)
 }
 
-/// The trust config `CICD_TRUST_CONFIG` names, for commands without `--trust-config`.
+/// The trust config `CICD_TRUST_CONFIG` names, for commands without `--trust-config`. Set
+/// but empty means unset (Sigstore's public-good instance), as clap reads the flag's `env`.
 pub fn trust_config_from_env() -> Option<std::path::PathBuf> {
-    std::env::var_os("CICD_TRUST_CONFIG").map(std::path::PathBuf::from)
+    std::env::var_os("CICD_TRUST_CONFIG")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
 }
 
 /// A signing failure as the command's error (services: exit 2/3; the store: exit 3).

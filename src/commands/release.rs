@@ -310,9 +310,7 @@ fn signing(
                     "keyless release signing (Fulcio, Rekor)",
                 ));
             }
-            let config = std::env::var_os("CICD_TRUST_CONFIG")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from);
+            let config = super::keyless::trust_config_from_env();
             let trust = crate::sign::keyless::trust::load(config.as_deref())?;
             let services = trust.services()?;
             return Ok((

@@ -46,9 +46,7 @@ impl Verifiers {
 
     /// Trust from `CICD_TRUST_CONFIG`, else the embedded public-good root.
     pub fn from_env() -> Arc<Self> {
-        Arc::new(Self::new(
-            std::env::var_os("CICD_TRUST_CONFIG").map(PathBuf::from),
-        ))
+        Arc::new(Self::new(crate::commands::keyless::trust_config_from_env()))
     }
 
     /// The verifier of the trusted root, or why it cannot be had (a failed check, never a
