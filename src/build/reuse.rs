@@ -23,6 +23,8 @@ use crate::oci::store::Store;
 
 /// Entries kept; the least recently used go first.
 const KEEP: usize = 256;
+/// A cache file larger than this is not read (256 entries take well under 200 KiB).
+const MAX_BYTES: u64 = 4 << 20;
 /// Repositories remembered per layer (mount candidates).
 const REPOS: usize = 4;
 
@@ -68,6 +70,7 @@ impl Cache {
     pub fn load_from(path: Option<PathBuf>) -> Self {
         let file = path
             .as_deref()
+            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() <= MAX_BYTES))
             .and_then(|p| std::fs::read(p).ok())
             .and_then(|b| serde_json::from_slice::<File>(&b).ok())
             .filter(|f| f.version == 1)
@@ -265,6 +268,11 @@ mod tests {
         assert_eq!(again.get("k3"), cache.get("k3"));
         // A file that is not a cache is an empty cache.
         std::fs::write(&path, b"{not json").expect("w");
+        assert!(Cache::load_from(Some(path.clone())).file.layers.is_empty());
+        // Nor is one too large to be ours read at all.
+        let mut big = serde_json::to_vec(&again.file).expect("json");
+        big.resize(MAX_BYTES as usize + 1, b' ');
+        std::fs::write(&path, &big).expect("w");
         assert!(Cache::load_from(Some(path)).file.layers.is_empty());
     }
 }
