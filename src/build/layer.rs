@@ -1,6 +1,8 @@
 //! Reproducible layers: files from the build tree written as one tar stream with sorted
 //! entries, fixed mtime/uid/gid/modes, parent directories created 0755 and no host names,
-//! gzip-compressed as it is written, hashing both the tar (`diff_id`) and the gzip (digest).
+//! gzip-compressed as it is written, hashing the tar (`diff_id`) and counting the gzip bytes.
+//! The gzip's digest is not computed here: the store the bytes stream into hashes them (once)
+//! and names the blob by what they hashed to.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -28,7 +30,7 @@ pub struct Entry {
     pub gid: u64,
 }
 
-/// A layer as written: what the image config and manifest need of it.
+/// A layer as stored: what the image config and manifest need of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Built {
     pub digest: Digest,
@@ -36,6 +38,15 @@ pub struct Built {
     pub size: u64,
 }
 
+/// A layer as compressed: its `diff_id` and how many gzip bytes were written (the digest
+/// comes from whoever stored them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compressed {
+    pub diff_id: String,
+    pub size: u64,
+}
+
+/// Passes writes on, hashing and counting them.
 struct Hashing<W> {
     inner: W,
     hasher: Sha256,
@@ -59,6 +70,23 @@ fn hashing<W>(inner: W) -> Hashing<W> {
         inner,
         hasher: Sha256::new(),
         len: 0,
+    }
+}
+
+/// Passes writes on, counting them.
+struct Counting<W> {
+    inner: W,
+    len: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.len += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -109,10 +137,35 @@ pub fn build<W: Write>(
     level: u32,
     out: W,
     name: &Path,
-) -> Result<(Built, W), BuildError> {
+) -> Result<(Compressed, W), BuildError> {
+    let gz = GzEncoder::new(Counting { inner: out, len: 0 }, Compression::new(level));
+    let inner = write_tar(entries, mtime, hashing(gz), name)?;
+    let diff_id = hex_digest(inner.hasher);
+    let mut out = inner.inner.finish().map_err(BuildError::io(name))?;
+    out.flush().map_err(BuildError::io(name))?;
+    let built = Compressed {
+        diff_id,
+        size: out.len,
+    };
+    Ok((built, out.inner))
+}
+
+/// The `diff_id` the layer for `entries` would have: the tar hashed, nothing compressed.
+pub fn diff_id(entries: &[Entry], mtime: u64, name: &Path) -> Result<String, BuildError> {
+    let inner = write_tar(entries, mtime, hashing(io::sink()), name)?;
+    Ok(hex_digest(inner.hasher))
+}
+
+/// The tar stream for `entries` written into `out` (the same writes, in the same pieces,
+/// whatever `out` is: the gzip bytes depend on how its input is cut).
+fn write_tar<W: Write>(
+    entries: &[Entry],
+    mtime: u64,
+    out: W,
+    name: &Path,
+) -> Result<W, BuildError> {
     let tree = tree(entries)?;
-    let gz = GzEncoder::new(hashing(out), Compression::new(level));
-    let mut tar = tar::Builder::new(hashing(gz));
+    let mut tar = tar::Builder::new(out);
     tar.mode(tar::HeaderMode::Deterministic);
     for (path, entry) in &tree {
         let mut h = tar::Header::new_gnu();
@@ -142,16 +195,7 @@ pub fn build<W: Write>(
             }
         }
     }
-    let inner = tar.into_inner().map_err(BuildError::io(name))?;
-    let diff_id = hex_digest(inner.hasher);
-    let mut out = inner.inner.finish().map_err(BuildError::io(name))?;
-    out.flush().map_err(BuildError::io(name))?;
-    let built = Built {
-        digest: Digest::parse(&hex_digest(out.hasher))?,
-        diff_id,
-        size: out.len,
-    };
-    Ok((built, out.inner))
+    tar.into_inner().map_err(BuildError::io(name))
 }
 
 /// Opens a source file, refusing anything but a regular file (exit 2 with the reason).
@@ -191,9 +235,8 @@ mod tests {
         let b = dir.path().join("b");
         std::fs::write(&a, b"alpha").expect("a");
         std::fs::write(&b, b"beta").expect("b");
-        let build = |entries: &[Entry], mtime| {
-            build(entries, mtime, 1, Vec::new(), Path::new("layer")).map(|(b, _)| b)
-        };
+        let build =
+            |entries: &[Entry], mtime| build(entries, mtime, 1, Vec::new(), Path::new("layer"));
         let (one, bytes) = super::build(
             &[entry(&b, "/usr/bin/b"), entry(&a, "/etc/a")],
             7,
@@ -202,10 +245,22 @@ mod tests {
             Path::new("layer"),
         )
         .expect("build");
-        let two = build(&[entry(&a, "/etc/a"), entry(&b, "/usr/bin/b")], 7).expect("build");
+        let (two, same) = build(&[entry(&a, "/etc/a"), entry(&b, "/usr/bin/b")], 7).expect("build");
         assert_eq!(one, two);
+        assert_eq!(bytes, same);
         assert_eq!(bytes.len() as u64, one.size);
-        assert_eq!(Digest::of(&bytes), one.digest);
+        // diff_id is the uncompressed tar's digest, and the tar-only pass agrees with it.
+        let mut tar = Vec::new();
+        io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut tar)
+            .expect("gunzip");
+        assert_eq!(Digest::of(&tar).as_str(), one.diff_id);
+        let hashed_only = diff_id(
+            &[entry(&a, "/etc/a"), entry(&b, "/usr/bin/b")],
+            7,
+            Path::new("layer"),
+        )
+        .expect("diff_id");
+        assert_eq!(hashed_only, one.diff_id);
         let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
         let names: Vec<(String, u32, u64)> = archive
             .entries()
@@ -230,8 +285,8 @@ mod tests {
                 ("usr/bin/b".into(), 0o755, 7)
             ]
         );
-        let other = build(&[entry(&a, "/etc/a")], 8).expect("mtime");
-        assert_ne!(other.digest, one.digest);
+        let (other, _) = build(&[entry(&a, "/etc/a")], 8).expect("mtime");
+        assert_ne!(other.diff_id, one.diff_id);
         assert!(build(&[entry(&a, "/x"), entry(&b, "/x")], 0).is_err());
         assert!(build(&[entry(&a, "/x"), entry(&b, "/x/y")], 0).is_err());
         assert!(build(&[entry(dir.path(), "/d")], 0).is_err());

@@ -14,6 +14,7 @@ pub mod plan;
 pub mod platform;
 pub mod publish;
 pub mod record;
+pub mod reuse;
 pub mod source;
 pub mod stream;
 pub mod tool;

@@ -12,7 +12,7 @@ use super::layer::{self, Built, Entry, LAYER_MEDIA_TYPE};
 use super::platform::{expand, varies};
 use super::publish::read_small_blob;
 use super::source::{Source, label};
-use super::{BuildError, PlatformResult, stream};
+use super::{BuildError, PlatformResult, reuse, stream};
 use crate::config::images::{NativeSpec, parse_mode};
 use crate::oci::copy::Copier;
 use crate::oci::manifest::{Descriptor, Kind, OCI_INDEX, OCI_MANIFEST, Platform};
@@ -202,9 +202,9 @@ async fn put_manifest(
 
 type Layers = (Option<Built>, Vec<Option<Built>>);
 
-/// The shared layer and one layer per platform, all compressed at once (one thread each),
-/// each streamed into `dst` as it is compressed. The digest the compressor computed must be
-/// the one the store hashed and committed, else the build fails.
+/// The shared layer and one layer per platform, all at once (one thread each). A layer this
+/// machine built before from the same files is reused when the destination has it (or can
+/// mount it) — see [`reuse`]; every other one is compressed and streamed into `dst`.
 async fn push_layers(
     shared: &[Entry],
     per: &[Vec<Entry>],
@@ -212,48 +212,95 @@ async fn push_layers(
     level: u32,
     dst: &Store,
 ) -> Result<Layers, BuildError> {
+    let cache = std::sync::Mutex::new(reuse::Cache::load());
+    let cache = &cache;
     let one = |entries: &[Entry]| {
         let entries = entries.to_vec();
         async move {
             if entries.is_empty() {
-                return Ok(None);
+                return Ok::<_, BuildError>(None);
             }
-            let (tx, body) = stream::channel();
-            let name = std::path::PathBuf::from(dst.describe());
-            let compress = tokio::task::spawn_blocking(move || {
-                let (built, tx) = layer::build(&entries, mtime, level, tx, &name)?;
-                tx.finish().map_err(BuildError::io(&name))?;
-                Ok::<_, BuildError>(built)
-            });
-            let stored = dst.put_hashed_blob(LAYER_MEDIA_TYPE, body).await;
-            let built = compress
-                .await
-                .map_err(|_| BuildError::Usage("a layer build thread panicked".into()))?;
-            let built = match (built, stored) {
-                // The compressor's own failure says why the store's stream broke off.
-                (Err(e), _) if !closed(&e) => return Err(e),
-                (_, Err(e)) => return Err(e.into()),
-                (Err(e), Ok(_)) => return Err(e),
-                (Ok(built), Ok(desc)) => {
-                    if desc.digest != built.digest || desc.size != built.size {
-                        return Err(crate::oci::error::OciError::DigestMismatch {
-                            what: "layer".into(),
-                            place: dst.describe(),
-                            expected: built.digest.to_string(),
-                            actual: format!("{} ({} bytes)", desc.digest, desc.size),
-                        }
-                        .into());
-                    }
-                    built
+            let key = reuse::key(&entries, mtime, level);
+            let known = key
+                .as_ref()
+                .and_then(|k| cache.lock().ok()?.get(k).cloned());
+            let built = match known {
+                Some(known) if reusable(&entries, mtime, dst, &known).await? => {
+                    reuse::built(&known)
                 }
+                _ => compress_into(entries, mtime, level, dst).await?,
             };
+            if let (Some(k), Ok(mut c)) = (key, cache.lock()) {
+                c.record(k, &built, reuse::place(dst));
+            }
             Ok(Some(built))
         }
     };
     let shared_fut = one(shared);
     let per_futs = futures_util::future::try_join_all(per.iter().map(|e| one(e)));
     let (shared, layers) = tokio::try_join!(shared_fut, per_futs)?;
+    if let Ok(mut c) = cache.lock() {
+        c.save();
+    }
     Ok((shared, layers))
+}
+
+/// Whether `known` is this layer (the files tarred and hashed again give its `diff_id`) and
+/// `dst` has it, by digest and size (mounted from where it went before when it can be).
+async fn reusable(
+    entries: &[Entry],
+    mtime: u64,
+    dst: &Store,
+    known: &reuse::Known,
+) -> Result<bool, BuildError> {
+    let entries = entries.to_vec();
+    let name = std::path::PathBuf::from(dst.describe());
+    let diff_id = tokio::task::spawn_blocking(move || layer::diff_id(&entries, mtime, &name))
+        .await
+        .map_err(|_| BuildError::Usage("a layer hashing thread panicked".into()))??;
+    Ok(diff_id == known.diff_id && reuse::present(dst, known).await)
+}
+
+/// Compresses one layer on its own thread while `dst` stores the bytes as they come; the
+/// store names the blob by the digest the bytes hashed to, and must have received exactly
+/// as many bytes as the compressor wrote.
+async fn compress_into(
+    entries: Vec<Entry>,
+    mtime: u64,
+    level: u32,
+    dst: &Store,
+) -> Result<Built, BuildError> {
+    let (tx, body) = stream::channel();
+    let name = std::path::PathBuf::from(dst.describe());
+    let compress = tokio::task::spawn_blocking(move || {
+        let (made, tx) = layer::build(&entries, mtime, level, tx, &name)?;
+        tx.finish().map_err(BuildError::io(&name))?;
+        Ok::<_, BuildError>(made)
+    });
+    let stored = dst.put_hashed_blob(LAYER_MEDIA_TYPE, body).await;
+    let made = compress
+        .await
+        .map_err(|_| BuildError::Usage("a layer build thread panicked".into()))?;
+    match (made, stored) {
+        // The compressor's own failure says why the store's stream broke off.
+        (Err(e), _) if !closed(&e) => Err(e),
+        (_, Err(e)) => Err(e.into()),
+        (Err(e), Ok(_)) => Err(e),
+        (Ok(made), Ok(desc)) if desc.size != made.size => {
+            Err(crate::oci::error::OciError::DigestMismatch {
+                what: "layer".into(),
+                place: dst.describe(),
+                expected: format!("{} bytes", made.size),
+                actual: format!("{} ({} bytes)", desc.digest, desc.size),
+            }
+            .into())
+        }
+        (Ok(made), Ok(desc)) => Ok(Built {
+            digest: desc.digest,
+            diff_id: made.diff_id,
+            size: desc.size,
+        }),
+    }
 }
 
 /// Whether a layer build failed only because the store stopped reading.

@@ -202,3 +202,26 @@ impl Registry {
         self.finish_upload(repo, location, digest, 0, empty).await
     }
 }
+
+impl Registry {
+    /// Whether `repo` holds the blob `desc` names, by the registry's own account of it: a
+    /// `HEAD` answered 200 with that `Docker-Content-Digest` and `Content-Length` (an answer
+    /// without them, or with others, is "no").
+    pub async fn blob_matches(&self, repo: &str, desc: &Descriptor) -> Result<bool, OciError> {
+        let url_path = format!("/v2/{repo}/blobs/{}", desc.digest);
+        let resp = self
+            .send(
+                "HEAD blob",
+                repo,
+                &super::distribution::pull_scope(repo),
+                |c, base| Some(c.head(format!("{base}{url_path}"))),
+            )
+            .await?;
+        if !resp.status().is_success() {
+            return Ok(false);
+        }
+        let digest = header(resp.headers(), "docker-content-digest");
+        let size = header(resp.headers(), "content-length").and_then(|s| s.parse::<u64>().ok());
+        Ok(digest.as_deref() == Some(desc.digest.as_str()) && size == Some(desc.size))
+    }
+}

@@ -5,6 +5,7 @@
 mod buildah;
 mod fanout;
 mod native;
+mod reuse;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
