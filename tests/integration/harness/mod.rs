@@ -26,15 +26,22 @@ const ACTIONS_ENV: &[&str] = &[
 /// test can reach the internet by accident.
 pub const NOWHERE: &str = "http://127.0.0.1:9";
 
-/// The `cicd` binary, with a clean environment for Actions variables and GitHub pointed at
-/// [`NOWHERE`].
+/// The `cicd` binary, with a clean environment for Actions variables, GitHub pointed at
+/// [`NOWHERE`] and a cache directory of its own (empty: no test reuses layers another test
+/// built, and none writes to the user's `~/.cache`; a test that wants reuse sets
+/// `XDG_CACHE_HOME` itself).
 pub fn cicd() -> assert_cmd::Command {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_cicd"));
     for var in ACTIONS_ENV {
         cmd.env_remove(var);
     }
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cache-{}-{run}", std::process::id()));
     cmd.env("GITHUB_SERVER_URL", NOWHERE)
-        .env("GITHUB_API_URL", NOWHERE);
+        .env("GITHUB_API_URL", NOWHERE)
+        .env("XDG_CACHE_HOME", cache);
     cmd
 }
 
