@@ -75,6 +75,7 @@ fuzz_target!(|data: &[u8]| {
             gate: serde_json::Value::Null,
             now: "2026-01-31T12:00:00Z",
             parameters: Vec::new(),
+            builder: attest_vuln::CHECK_TRIVY,
         });
         assert!(attest_vuln::scan_finished_on(&p).is_some());
     }

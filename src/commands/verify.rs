@@ -10,8 +10,9 @@ use futures_util::StreamExt;
 use crate::cli::keyless::IdentityArgs;
 use crate::cli::sign::VerifyArgs;
 use crate::error::{Error, Exit};
+use crate::oci::digest::Digest;
 use crate::oci::error::OciError;
-use crate::oci::store::Context;
+use crate::oci::store::{Context, Store};
 use crate::oci::transport::Location;
 use crate::report::escape::{self, plain};
 use crate::sign::identity;
@@ -115,8 +116,24 @@ pub fn run(args: &VerifyArgs, offline: bool) -> Result<Exit, Error> {
 
 async fn one(ctx: &Context, loc: &Location, policy: &dyn Verifier) -> Result<Verdict, OciError> {
     let store = ctx.store(loc, false)?;
-    let image = super::sign::resolve(&store, loc).await?;
-    verify::verify(&store, &Subject::of(&image), policy).await
+    verify::verify(&store, &subject(&store, loc).await?, policy).await
+}
+
+/// The image a reference names. A registry `@sha256:` reference is taken as it is, without
+/// fetching its manifest, as cosign v3 does: signatures are found by the digest alone (the
+/// referrers list and the `sha256-<hex>` tags) and every one is checked against it, so the
+/// manifest's bytes would change nothing; an image that is not there has no signature. A tag
+/// is resolved, and a layout (local files) read as before.
+pub async fn subject(store: &Store, loc: &Location) -> Result<Subject, OciError> {
+    if let (Store::Registry { .. }, Some(digest)) = (store, loc.digest()) {
+        return Ok(Subject {
+            digest: Digest::parse(digest)?,
+            media_type: String::new(),
+            size: 0,
+        });
+    }
+    let image = super::sign::resolve(store, loc).await?;
+    Ok(Subject::of(&image))
 }
 
 fn render(verdict: &Verdict, key: bool, ignore_tlog: bool) -> String {

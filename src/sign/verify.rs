@@ -1,5 +1,5 @@
-//! The verification policy for signatures: bundle referrers first, then legacy `.sig`
-//! layers, as cosign v3 reads them. A signature counts only when the policy's `Verifier`
+//! The verification policy for signatures: bundle referrers first, then — only when no
+//! bundle holds — legacy `.sig` layers, as cosign v3 reads them. A signature counts only when the policy's `Verifier`
 //! accepts its signature (over the exact DSSE PAE or simple-signing payload) and evidence, and
 //! it names this image's digest. The key-based `Policy` is here; the keyless one
 //! (`keyless::verify::KeylessPolicy`) implements the same trait. Every signature that does not hold keeps its own
@@ -218,16 +218,16 @@ pub async fn verify(
     verifier: &dyn Verifier,
 ) -> Result<Verdict, OciError> {
     let mut signatures = Vec::new();
-    // Both places are read at once (independent lookups); bundles are still listed first.
-    let (found, legacy) = tokio::try_join!(
-        store::bundles_of(store, subject, Some(statement::SIGN_PREDICATE)),
-        store::legacy(store, subject),
-    )?;
-    for found in found {
+    for found in store::bundles_of(store, subject, Some(statement::SIGN_PREDICATE)).await? {
         signatures.push(check_bundle(&found, &subject.digest, verifier));
     }
-    for (i, found) in legacy.iter().enumerate() {
-        signatures.push(check_legacy(found, i, &subject.digest, verifier));
+    // As cosign v3: the legacy `.sig` layers are read only when no bundle holds (every
+    // bundle that holds is listed; a signer who signed only the legacy layout is still
+    // found when no bundle verifies).
+    if !signatures.iter().any(|c| c.verified) {
+        for (i, found) in store::legacy(store, subject).await?.iter().enumerate() {
+            signatures.push(check_legacy(found, i, &subject.digest, verifier));
+        }
     }
     Ok(Verdict {
         digest: subject.digest.clone(),

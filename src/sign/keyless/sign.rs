@@ -161,7 +161,7 @@ pub async fn sign_legacy(
     docker_reference: &str,
     req: &Request<'_>,
 ) -> Result<Vec<(Stored, Signed)>, SignError> {
-    let session = super::session::Session::start(req).await?;
+    let session = super::session::Session::start_legacy(req).await?;
     let mut done = Vec::new();
     for subject in subjects {
         let payload = crate::sign::legacy::payload(
@@ -198,7 +198,7 @@ pub async fn attest_legacy(
     predicate: &serde_json::Value,
     req: &Request<'_>,
 ) -> Result<Vec<(Stored, Signed)>, SignError> {
-    let session = super::session::Session::start(req).await?;
+    let session = super::session::Session::start_legacy(req).await?;
     let mut done = Vec::new();
     for subject in subjects {
         let payload = crate::sign::attest::statement_for(subject, predicate_type, predicate);

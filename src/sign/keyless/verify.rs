@@ -133,7 +133,12 @@ impl KeylessPolicy {
             identity: san,
             issuer: Some(issuer),
             log_index: super::sign::log_index(bundle),
-            integrated_time: result.integrated_time().map(|t| t.to_string()),
+            // A Rekor v1 SET's time, else (Rekor v2 entries carry none) the earliest TSA
+            // time the certificate was checked at.
+            integrated_time: result
+                .integrated_time()
+                .or_else(|| result.verified_timestamps().iter().min().copied())
+                .map(|t| t.to_string()),
         })
     }
 }

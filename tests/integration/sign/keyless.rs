@@ -53,6 +53,11 @@ impl Mock {
         self.dir.path().join("trust_config.json")
     }
 
+    /// The trust config whose signing config names the Rekor v2 log (and the TSA).
+    pub fn trust_v2(&self) -> PathBuf {
+        self.dir.path().join("trust_config_v2.json")
+    }
+
     pub fn untrusted_ca(&self) -> PathBuf {
         self.dir.path().join("untrusted_ca.json")
     }

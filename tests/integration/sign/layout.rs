@@ -179,8 +179,46 @@ fn resigning_is_idempotent_and_two_signers_both_verify() {
             .filter(|c| c["verified"] == true)
             .map(|c| c["format"].as_str().expect("format"))
             .collect();
-        assert_eq!(verified, ["bundle", "legacy"]);
+        // As cosign v3: the legacy `.sig` is read only when no bundle holds.
+        assert_eq!(verified, ["bundle"]);
     }
+    // A third signer in the legacy layout only: no bundle holds for that key, so the `.sig`
+    // is read and its layer verifies (the bundles' refusals listed too).
+    let (k3, p3) = keygen(tmp.path(), "three");
+    ok(&[
+        "sign",
+        "--key",
+        s(&k3),
+        "--tlog-upload=false",
+        "--format",
+        "legacy",
+        &reference,
+    ]);
+    let v: Value = serde_json::from_str(&ok(&[
+        "verify",
+        "--key",
+        s(&p3),
+        "--insecure-ignore-tlog",
+        "--json",
+        &reference,
+    ]))
+    .expect("json");
+    let listed: Vec<(&str, bool)> = v["signatures"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| (c["format"].as_str().expect("format"), c["verified"] == true))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("bundle", false),
+            ("bundle", false),
+            ("legacy", false),
+            ("legacy", false),
+            ("legacy", true)
+        ]
+    );
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod negative;
 mod recursive;
 mod registry;
 mod rekor_attest;
+mod rekor_v2;
 mod sbom_attach;
 mod vuln_attest;
 

@@ -55,7 +55,24 @@ fn both_formats_in_a_registry_without_the_referrers_api() {
     ]))
     .expect("json");
     assert_eq!(v["verified"], true);
-    assert_eq!(v["signatures"].as_array().map(Vec::len), Some(2));
+    // As cosign v3: the bundle holds, so the legacy `.sig` is not read (nor listed).
+    assert_eq!(v["signatures"].as_array().map(Vec::len), Some(1));
+    assert_eq!(v["signatures"][0]["format"], "bundle");
+    // A digest the repository does not have: its manifest is not fetched (as cosign v3), and
+    // nothing is signed for it.
+    let absent = format!("docker://{}/{repo}@sha256:{}", reg.addr, "0".repeat(64));
+    let out = cicd()
+        .args([
+            "verify",
+            "--key",
+            s(&public),
+            "--insecure-ignore-tlog",
+            &absent,
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no signature"));
 }
 
 #[test]

@@ -1,9 +1,10 @@
-// Fulcio, Rekor (v1) and a TSA from npm @sigstore/mock, plus a GitHub Actions OIDC token
-// endpoint, on one loopback port. Usage: node sigstore_mock.js OUTDIR
+// Fulcio, Rekor v1 and v2 and a TSA from npm @sigstore/mock, plus a GitHub Actions OIDC
+// token endpoint, on one loopback port. Usage: node sigstore_mock.js OUTDIR
 // (NODE_PATH = the node_modules holding @sigstore/mock). Writes OUTDIR/trust_config.json (a
-// sigstore client trust config naming these services), OUTDIR/untrusted_ca.json (the same
-// but with another Fulcio root) and OUTDIR/token (the JWT the endpoint hands out), then
-// prints `ready PORT` on stdout. Requests:
+// sigstore client trust config naming these services, Rekor v1), OUTDIR/trust_config_v2.json
+// (the same, but its signing config names the Rekor v2 log and its trusted root holds that
+// log's key too), OUTDIR/untrusted_ca.json (v1, another Fulcio root) and OUTDIR/token (the
+// JWT the endpoint hands out), then prints `ready PORT` on stdout. Requests:
 //   GET  /token?audience=sigstore   GitHub's ID-token endpoint (bearer = $REQUEST_TOKEN)
 //   GET  /hang…                     never answers (a hostile token endpoint or Rekor)
 //   POST /api/v2/signingCert        Fulcio: SAN = https://github.com/ + job_workflow_ref,
@@ -11,6 +12,7 @@
 //                                   one claim verbatim, so the claim is added here)
 //   POST /api/v1/log/entries        Rekor v1 (409 + Location for an entry logged before)
 //   GET  /api/v1/log/entries/UUID   Rekor v1: a logged entry
+//   POST /api/v2/log/entries        Rekor v2: a hashedrekord v0.0.2 entry (TransparencyLogEntry)
 //   POST /api/v1/timestamp          RFC 3161 TSA (DER request translated to the mock's JSON)
 'use strict';
 const http = require('http');
@@ -89,6 +91,44 @@ function rekorDsseBody(body) {
   });
 }
 
+// Rekor v2 logs a `hashedRekordRequestV002` as the entry body it specifies (rekor-tiles'
+// `Entry`: kind hashedrekord, apiVersion 0.0.2, spec.hashedRekordV002 {data, signature}) and
+// answers the bundle's TransparencyLogEntry: no integrated time, no SET, an inclusion proof
+// with a signed checkpoint. The mock's v2 log (`logV2`) logs what it is given under the
+// kind it guesses and names a leaf index beyond its one-leaf tree; the body is built here
+// and the entry is leaf 0 of that tree, as the mock's v1 proofs are.
+async function rekorV2Entry(tlog, body) {
+  const req = JSON.parse(body).hashedRekordRequestV002;
+  if (!req || !req.digest || !req.signature || !req.signature.verifier) {
+    return { statusCode: 400, response: 'expected a hashedRekordRequestV002 entry' };
+  }
+  const entry = {
+    apiVersion: '0.0.2',
+    kind: 'hashedrekord',
+    spec: {
+      hashedRekordV002: {
+        data: { algorithm: 'SHA2_256', digest: req.digest },
+        signature: { content: req.signature.content, verifier: req.signature.verifier },
+      },
+    },
+  };
+  const e = await tlog.logV2(entry);
+  const response = {
+    logIndex: '0',
+    logId: { keyId: Buffer.from(e.logId.keyId).toString('base64') },
+    kindVersion: { kind: 'hashedrekord', version: '0.0.2' },
+    canonicalizedBody: Buffer.from(e.canonicalizedBody).toString('base64'),
+    inclusionProof: {
+      logIndex: '0',
+      rootHash: Buffer.from(e.inclusionProof.rootHash).toString('base64'),
+      treeSize: e.inclusionProof.treeSize,
+      hashes: [],
+      checkpoint: { envelope: e.inclusionProof.checkpoint.envelope },
+    },
+  };
+  return { statusCode: 201, response: JSON.stringify(response) };
+}
+
 // Fulcio for GitHub: the SAN is the job_workflow_ref as a URL.
 function withSan(body) {
   const json = JSON.parse(body);
@@ -102,16 +142,18 @@ function withSan(body) {
 
 const pemBody = (der) => Buffer.from(der).toString('base64');
 
-function trustedRoot(caRoot, tlogKey, ctlog, tsa, start) {
+// The logs' keys: the log ID is SHA-256 of the DER key, which the mock's v2 checkpoints
+// also carry as their signature's key hint (its first four bytes).
+function trustedRoot(caRoot, tlogKeys, ctlog, tsa, start) {
   const keyId = (k) => crypto.createHash('sha256').update(k).digest('base64');
   const validFor = { start };
   return {
     mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-    tlogs: [{
+    tlogs: tlogKeys.map((tlogKey) => ({
       baseUrl: 'https://rekor.mock', hashAlgorithm: 'SHA2_256',
       publicKey: { rawBytes: pemBody(tlogKey), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor },
       logId: { keyId: keyId(tlogKey) },
-    }],
+    })),
     certificateAuthorities: [{
       subject: { organization: 'sigstore.mock', commonName: 'sigstore' },
       uri: 'https://fulcio.mock',
@@ -132,13 +174,13 @@ function trustedRoot(caRoot, tlogKey, ctlog, tsa, start) {
   };
 }
 
-function signingConfig(base, start) {
+function signingConfig(base, start, rekorVersion) {
   const svc = (url, v) => ({ url, majorApiVersion: v, validFor: { start }, operator: 'sigstore.mock' });
   return {
     mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json',
     caUrls: [svc(base, 1)],
     oidcUrls: [],
-    rekorTlogUrls: [svc(base, 1)],
+    rekorTlogUrls: [svc(base, rekorVersion)],
     tsaUrls: [svc(`${base}/api/v1/timestamp`, 1)],
     rekorTlogConfig: { selector: 'ANY' },
     tsaConfig: { selector: 'ANY' },
@@ -151,6 +193,7 @@ async function main() {
   const ca = await mock.initializeCA(key(), ctlog);
   const otherCa = await mock.initializeCA(key(), ctlog);
   const tlogKey = key();
+  const tlogV2Key = key();
   const tsa = await mock.initializeTSA(key());
   // Whole seconds: sigstore-tsa's DER decoder (the `der` crate) refuses a GeneralizedTime
   // with fractional seconds, which RFC 3161 allows and the mock writes.
@@ -165,6 +208,7 @@ async function main() {
   const fulcio = mock.fulcioHandler(ca, { subjectClaim: 'fulcio_san' });
   const token = githubToken();
   let rekor;
+  let tlogV2;
   // Rekor logs an entry once: the same body again is answered 409 with the entry's UUID in
   // `Location` and the message, and GET /api/v1/log/entries/UUID returns it.
   const logged = new Map(); // sha256(body) -> uuid
@@ -190,6 +234,7 @@ async function main() {
   const handlers = {
     '/api/v2/signingCert': (b) => fulcio.fn(withSan(b)),
     '/api/v1/log/entries': (b) => rekorOnce(rekorDsseBody(b)),
+    '/api/v2/log/entries': (b) => rekorV2Entry(tlogV2, b),
     '/api/v1/timestamp': (b) => mock.tsaHandler(tsa).fn(tsaJson(b)),
   };
   const server = http.createServer((req, res) => {
@@ -229,15 +274,17 @@ async function main() {
     const base = `http://127.0.0.1:${port}`;
     const tlog = await mock.initializeTLog(base, tlogKey);
     rekor = mock.rekorHandler(tlog);
-    const tlogDer = tlog.publicKey;
+    tlogV2 = await mock.initializeTLog(base, tlogV2Key);
     const start = new Date(Date.now() - 60 * 60 * 1000).toISOString();
-    const config = (caRoot) => ({
+    const config = (caRoot, tlogKeys, rekorVersion) => ({
       mediaType: 'application/vnd.dev.sigstore.clienttrustconfig.v0.1+json',
-      trustedRoot: trustedRoot(caRoot, tlogDer, ctlog, tsa, start),
-      signingConfig: signingConfig(base, start),
+      trustedRoot: trustedRoot(caRoot, tlogKeys, ctlog, tsa, start),
+      signingConfig: signingConfig(base, start, rekorVersion),
     });
-    fs.writeFileSync(path.join(out, 'trust_config.json'), JSON.stringify(config(ca.rootCertificate)));
-    fs.writeFileSync(path.join(out, 'untrusted_ca.json'), JSON.stringify(config(otherCa.rootCertificate)));
+    const write = (name, c) => fs.writeFileSync(path.join(out, name), JSON.stringify(c));
+    write('trust_config.json', config(ca.rootCertificate, [tlog.publicKey], 1));
+    write('trust_config_v2.json', config(ca.rootCertificate, [tlog.publicKey, tlogV2.publicKey], 2));
+    write('untrusted_ca.json', config(otherCa.rootCertificate, [tlog.publicKey], 1));
     fs.writeFileSync(path.join(out, 'token'), token);
     process.stdout.write(`ready ${port}\n`);
   });
