@@ -35,7 +35,9 @@ impl Record {
             path: path.to_path_buf(),
             reason,
         };
-        let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot be read: {e}")))?;
+        // A record is a few hundred bytes; an endless file is refused at the cap.
+        let bytes = crate::fs::read_bounded(path, 1 << 20)
+            .map_err(|e| bad(format!("cannot be read: {e}")))?;
         let r: Record = serde_json::from_slice(&bytes)
             .map_err(|e| bad(format!("not a cicd build record: {e}")))?;
         crate::oci::digest::sha256_hex(&r.digest).map_err(|e| bad(format!("digest: {e}")))?;

@@ -210,15 +210,8 @@ pub fn read_predicate(
         path: path.to_path_buf(),
         reason,
     };
-    let size = std::fs::metadata(path)
-        .map_err(|e| bad(e.to_string()))?
-        .len();
-    if size > MAX_PREDICATE {
-        return Err(bad(format!(
-            "{size} bytes, over the {MAX_PREDICATE} a predicate may have"
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    // Bounded as it is read: metadata says 0 bytes for `/dev/zero` or a pipe.
+    let bytes = crate::fs::read_bounded(path, MAX_PREDICATE).map_err(|e| bad(e.to_string()))?;
     match type_value {
         "custom" | "spdx" => {
             let text = String::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".into()))?;

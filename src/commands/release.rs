@@ -340,7 +340,7 @@ fn signing(
         label.push_str(", not logged (tlog-upload: false)");
         None
     };
-    let pem = std::fs::read_to_string(&path).map_err(|e| Error::BadInput {
+    let pem = crate::sign::keys::read_pem(&path).map_err(|e| Error::BadInput {
         path: path.clone(),
         reason: e.to_string(),
     })?;

@@ -104,7 +104,7 @@ pub fn format(f: SignatureFormat) -> Format {
 
 /// The cosign private key at `path`, decrypted with the password from the environment.
 pub fn signing_key(path: &Path) -> Result<SigningKey, Error> {
-    let pem = std::fs::read_to_string(path).map_err(|e| Error::BadInput {
+    let pem = keys::read_pem(path).map_err(|e| Error::BadInput {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;

@@ -200,7 +200,7 @@ pub fn key_policy_logged(
 
 /// The key-based policy: the cosign public key at `path`.
 pub fn key_policy(path: &Path, ignore_tlog: bool) -> Result<Policy, Error> {
-    let pem = std::fs::read_to_string(path).map_err(|e| Error::BadInput {
+    let pem = keys::read_pem(path).map_err(|e| Error::BadInput {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;

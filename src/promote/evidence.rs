@@ -78,7 +78,7 @@ impl Requirements {
                 Some(match req.policy().map_err(PromoteError::Input)? {
                     SignaturePolicy::Key(rel) => {
                         let path = base.join(&rel);
-                        let pem = std::fs::read_to_string(&path)
+                        let pem = keys::read_pem(&path)
                             .map_err(|e| PromoteError::Input(format!("{}: {e}", path.display())))?;
                         let key = keys::public_key(&pem)
                             .map_err(|e| PromoteError::Input(format!("{}: {e}", path.display())))?;

@@ -27,9 +27,12 @@ pub struct AssetFile {
 }
 
 impl AssetFile {
+    /// Hashes the file as it streams through (an asset can be gigabytes: never held whole).
     pub fn read(path: &Path) -> Result<Self, AssetError> {
-        let bytes =
-            std::fs::read(path).map_err(|e| AssetError(format!("{}: {e}", path.display())))?;
+        let fail = |e: std::io::Error| AssetError(format!("{}: {e}", path.display()));
+        let mut hasher = Sha256::new();
+        let size = std::io::copy(&mut std::fs::File::open(path).map_err(fail)?, &mut hasher)
+            .map_err(fail)?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -37,8 +40,8 @@ impl AssetFile {
         Ok(Self {
             name,
             path: path.to_path_buf(),
-            sha256: format!("{:x}", Sha256::digest(&bytes)),
-            size: bytes.len() as u64,
+            sha256: format!("{:x}", hasher.finalize()),
+            size,
         })
     }
 }

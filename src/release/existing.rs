@@ -57,11 +57,14 @@ pub async fn tags(
                     .get("link")
                     .and_then(|l| l.to_str().ok())
                     .and_then(next_link);
-                let bytes = resp.bytes().await.map_err(|e| OciError::Network {
-                    registry: r.registry.clone(),
-                    action: action.clone(),
-                    message: crate::http::network(&e).to_string().into(),
-                })?;
+                // A page of tag names: one that streams on is a failure, not memory.
+                let bytes = crate::http::read_capped(resp, 16 << 20)
+                    .await
+                    .map_err(|e| OciError::Network {
+                        registry: r.registry.clone(),
+                        action: action.clone(),
+                        message: e.to_string().into(),
+                    })?;
                 let body: TagList = serde_json::from_slice(&bytes).map_err(|e| {
                     OciError::Manifest(format!("{} answered {action} with {e}", r.registry))
                 })?;

@@ -23,6 +23,16 @@ pub enum PublishError {
     },
     #[error("{0}: {1}")]
     Read(String, std::io::Error),
+    /// The file changed after `SHA256SUMS` listed it (exit 2): uploading it would publish
+    /// bytes the checksums (and their signature) do not vouch for.
+    #[error(
+        "{path} changed after SHA256SUMS listed it (sha256 {listed}, now {now}); nothing more was uploaded: release again from unchanged files"
+    )]
+    Moved {
+        path: String,
+        listed: String,
+        now: String,
+    },
     #[error("GitHub: {0}")]
     Api(#[from] ApiError),
 }
@@ -80,6 +90,15 @@ pub async fn publish(
     for (file, old) in plan {
         let bytes = std::fs::read(&file.path)
             .map_err(|e| PublishError::Read(file.path.display().to_string(), e))?;
+        // The bytes sent are the bytes listed: checked after reading, before anything moves.
+        let now = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes));
+        if now != file.sha256 {
+            return Err(PublishError::Moved {
+                path: file.path.display().to_string(),
+                listed: file.sha256.clone(),
+                now,
+            });
+        }
         if let Some(id) = old {
             client.delete_asset(id).await?;
             out.replaced.push(file.name.clone());

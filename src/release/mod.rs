@@ -54,7 +54,9 @@ impl PipelineError {
     pub fn exit(&self) -> Exit {
         match self {
             PipelineError::Plan(_) | PipelineError::Asset(_) => Exit::BadInput,
-            PipelineError::Publish(github::PublishError::Changed { .. }) => Exit::BadInput,
+            PipelineError::Publish(
+                github::PublishError::Changed { .. } | github::PublishError::Moved { .. },
+            ) => Exit::BadInput,
             PipelineError::Oci(e) if e.is_bad_input() => Exit::BadInput,
             PipelineError::Build(e) => e.exit(),
             PipelineError::Keyless(e) => e.exit(),

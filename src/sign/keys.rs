@@ -23,6 +23,16 @@ const LOG_N: u8 = 15;
 /// The most memory scrypt may take for a key file (128·r·N bytes; cosign's own cost takes
 /// 32 MiB), so a hostile file cannot exhaust memory or stall us.
 const MAX_SCRYPT_BYTES: u64 = 256 << 20;
+/// A PEM key file is a few hundred bytes; a larger one is refused, not read on.
+const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
+
+/// The text of a PEM key file, read up to a cap (a symlink to `/dev/zero` is an error naming
+/// the cap, not memory exhaustion).
+pub fn read_pem(path: &std::path::Path) -> std::io::Result<String> {
+    let bytes = crate::fs::read_bounded(path, MAX_KEY_FILE_BYTES)?;
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not PEM text"))
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {

@@ -108,3 +108,56 @@ fn a_config_ignore_file_credentials_or_ca_bundle_that_never_ends_is_exit_2() {
         "ca.pem",
     );
 }
+
+#[test]
+fn a_key_predicate_or_build_record_that_never_ends_is_exit_2() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    endless(&dir.join("cosign.pub"));
+    endless(&dir.join("cosign.key"));
+    endless(&dir.join("predicate.json"));
+    endless(&dir.join("record.json"));
+    // Keys and predicates are read before any registry is asked: none is needed.
+    let image = "docker://127.0.0.1:9/app@sha256:0000000000000000000000000000000000000000000000000000000000000000";
+    let password = Path::new("");
+    refused(
+        dir,
+        &[],
+        &[
+            "verify",
+            "--key",
+            "cosign.pub",
+            "--insecure-ignore-tlog",
+            image,
+        ],
+        "cosign.pub",
+    );
+    refused(
+        dir,
+        &[("CICD_KEY_PASSWORD", password)],
+        &["sign", "--key", "cosign.key", "--tlog-upload=false", image],
+        "cosign.key",
+    );
+    refused(
+        dir,
+        &[("CICD_KEY_PASSWORD", password)],
+        &[
+            "attest",
+            "--key",
+            "cosign.key",
+            "--tlog-upload=false",
+            "--predicate",
+            "predicate.json",
+            "--type",
+            "custom",
+            image,
+        ],
+        "predicate.json",
+    );
+    refused(
+        dir,
+        &[],
+        &["build", "merge", "--to", "oci:./out", "record.json"],
+        "record.json",
+    );
+}

@@ -37,8 +37,8 @@ pub fn cicd() -> assert_cmd::Command {
         cmd.env_remove(var);
     }
     let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("cache-{}-{run}", std::process::id()));
+    let cache =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cache-{}-{run}", std::process::id()));
     cmd.env("GITHUB_SERVER_URL", NOWHERE)
         .env("GITHUB_API_URL", NOWHERE)
         .env("XDG_CACHE_HOME", cache);

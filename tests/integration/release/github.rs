@@ -174,3 +174,42 @@ fn a_prerelease_and_a_backport_are_never_githubs_latest() {
     );
     gh.assert_openapi_valid();
 }
+
+/// An asset that changes after `SHA256SUMS` listed it (here: while the GitHub release is
+/// being created) was uploaded as it then was, so the release published bytes its checksums
+/// (and their signature) do not vouch for. Now the bytes read for the upload are checked
+/// against the listed digest first: exit 2 naming the file, and that asset never reaches the
+/// release.
+#[test]
+fn an_asset_changed_after_sha256sums_listed_it_is_never_uploaded() {
+    let gh = GithubRest::start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    project(dir, [None, None], false, "v1.0.0");
+    let env = env(&gh);
+    let victim = dir.join("dist/sbom/bb.linux-amd64.cdx.json");
+    let swapped = victim.clone();
+    gh.route("POST", "/repos/{owner}/{repo}/releases", move |_| {
+        std::fs::write(&swapped, br#"{"swapped":true}"#).expect("swap the asset");
+        None
+    });
+    let out = release(dir, &env, &["--to", "oci:./out", "--json"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("changed after SHA256SUMS listed it")
+            && out.stderr.contains("bb.linux-amd64.cdx.json"),
+        "{}",
+        out.stderr
+    );
+    let uploaded: Vec<String> = gh
+        .assets_of("v1.0.0")
+        .iter()
+        .map(|a| a.json["name"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert!(
+        !uploaded.iter().any(|n| n == "bb.linux-amd64.cdx.json"),
+        "{uploaded:?}"
+    );
+    assert!(!out.output.contains("release-url="), "{}", out.output);
+    gh.assert_openapi_valid();
+}
