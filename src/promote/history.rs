@@ -306,41 +306,21 @@ pub async fn hold(
     )))
 }
 
-/// Enters a slot [`hold`] returned: moves the environment tag and tags the image with the
-/// slot's history tag (which makes the entry), both `PUT`s at once. When the environment tag
-/// fails to move but the history tag landed, the history tag is pointed at the slot's record
-/// instead of the image, so the entry reads as unsound (the record names another digest than
-/// its tag): it never satisfies `after:` and `history` shows the problem. Either way the
-/// promotion fails with the registry's error.
+/// Enters a slot [`hold`] returned: moves the environment tag, then tags the image with the
+/// slot's history tag (which makes the entry). In that order, so a history entry exists only
+/// for an environment tag that moved: a failure between the two leaves a promotion
+/// unrecorded (`after:` then refuses the digest: fail closed), never a recorded promotion
+/// that did not happen. Both `PUT`s at once would save one round trip, but when the
+/// environment's failed and marking the landed history tag unsound failed too, the history
+/// would vouch for a promotion that never took place.
 pub async fn enter(
     store: &Store,
     image: &Fetched,
     env_tag: &str,
     slot: &str,
 ) -> Result<(), OciError> {
-    let (moved, entered) = tokio::join!(
-        store.set_tag(image, Some(env_tag)),
-        store.set_tag(image, Some(slot))
-    );
-    match (moved, entered) {
-        (Ok(()), entered) => entered,
-        (Err(e), Err(_)) => Err(e),
-        (Err(e), Ok(())) => {
-            let record_tag = format!("{slot}{RECORD_SUFFIX}");
-            let unsound = match store.manifest(&record_tag).await {
-                Ok(Some(record)) => store.set_tag(&record, Some(slot)).await,
-                Ok(None) => Ok(()),
-                Err(u) => Err(u),
-            };
-            match unsound {
-                Ok(()) => Err(e),
-                Err(u) => Err(OciError::Unsupported(format!(
-                    "{e}; and the history tag {slot} in {} names a promotion that did not happen (marking it unsound failed: {u})",
-                    store.describe()
-                ))),
-            }
-        }
-    }
+    store.set_tag(image, Some(env_tag)).await?;
+    store.set_tag(image, Some(slot)).await
 }
 
 /// Suffix of the scratch tag that names who is claiming a slot (see `claim`).
