@@ -35,9 +35,9 @@ fn check_against(addr: &str, format: &str) -> Output {
         .expect("run")
 }
 
-/// An unreachable GitHub stays a note, as before, but the note must be there, name the host,
-/// and nothing may claim the online rules ran.
-fn assert_online_rules_said_unreachable(server: &StallServer, headers_came: bool) {
+/// `cicd check --format json` against `server`: exit 0 with a note that the online rules
+/// could not read from it, naming it. Returns the notes (as JSON text) and stderr.
+fn online_notes(server: &StallServer) -> (String, String) {
     let out = check_against(&server.addr, "json");
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
@@ -47,6 +47,13 @@ fn assert_online_rules_said_unreachable(server: &StallServer, headers_came: bool
         notes.contains("online rules could not read") && notes.contains(&server.addr),
         "{notes}"
     );
+    (notes, stderr)
+}
+
+/// An unreachable GitHub stays a note, as before, but the note must be there, name the host,
+/// and nothing may claim the online rules ran.
+fn assert_online_rules_said_unreachable(server: &StallServer, headers_came: bool) {
+    let (notes, stderr) = online_notes(server);
     assert!(notes.contains("did not answer in time"), "{notes}");
     // Waiting for headers is announced; a body that stops is the read timeout's to end.
     let waiting = format!("still waiting for {}", server.addr);
@@ -79,15 +86,7 @@ fn check_against_a_git_server_that_stalls_its_body_ends_with_a_note_naming_it() 
 #[test]
 fn check_against_a_git_server_whose_answer_never_ends_ends_with_a_note_naming_it() {
     let server = StallServer::endless_body("application/x-git-upload-pack-result");
-    let out = check_against(&server.addr, "json");
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    let json: serde_json::Value = serde_json::from_str(&stdout).expect("json");
-    let notes = json["summary"]["notes"].to_string();
-    assert!(
-        notes.contains("online rules could not read") && notes.contains(&server.addr),
-        "{notes}"
-    );
+    let (notes, _) = online_notes(&server);
     assert!(notes.contains("larger than the"), "{notes}");
 }
 
