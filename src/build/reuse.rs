@@ -70,8 +70,7 @@ impl Cache {
     pub fn load_from(path: Option<PathBuf>) -> Self {
         let file = path
             .as_deref()
-            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() <= MAX_BYTES))
-            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|p| crate::fs::read_found(p, MAX_BYTES).ok())
             .and_then(|b| serde_json::from_slice::<File>(&b).ok())
             .filter(|f| f.version == 1)
             .unwrap_or_default();
