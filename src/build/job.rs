@@ -37,7 +37,7 @@ pub struct Job<'a> {
 }
 
 pub async fn run(ctx: &Context, job: &Job<'_>) -> Result<Outcome, BuildError> {
-    let (root, platforms, shared_layers) = match job.backend {
+    let (root, platforms, shared_layers, local_layers) = match job.backend {
         Backend::Native => {
             let spec = job.image.native.as_ref().ok_or_else(|| {
                 BuildError::Usage(format!("image `{}` has no `native:` section", job.name))
@@ -55,7 +55,7 @@ pub async fn run(ctx: &Context, job: &Job<'_>) -> Result<Outcome, BuildError> {
             for tag in &job.tags {
                 s.dst.set_tag(&s.root, Some(tag)).await?;
             }
-            (s.root, s.platforms, s.shared_layers)
+            (s.root, s.platforms, s.shared_layers, s.local)
         }
         Backend::Buildah => {
             let staging = Staging::new()?;
@@ -68,7 +68,7 @@ pub async fn run(ctx: &Context, job: &Job<'_>) -> Result<Outcome, BuildError> {
                 &staging,
             )?;
             publish(ctx, &staging, &s.root, &job.to, &job.tags).await?;
-            (s.root, s.platforms, 0)
+            (s.root, s.platforms, 0, Vec::new())
         }
         Backend::Buildx => {
             let digest = buildx::build(
@@ -89,6 +89,7 @@ pub async fn run(ctx: &Context, job: &Job<'_>) -> Result<Outcome, BuildError> {
         platforms,
         tags: job.tags.clone(),
         shared_layers,
+        local_layers,
     })
 }
 
@@ -131,5 +132,6 @@ async fn pushed(ctx: &Context, job: &Job<'_>, digest: &str) -> Result<Outcome, B
         platforms,
         tags: job.tags.clone(),
         shared_layers: 0,
+        local_layers: Vec::new(),
     })
 }

@@ -38,6 +38,17 @@ pub struct Built {
     pub size: u64,
 }
 
+/// A layer this run made from files on this machine: enough to write its tar again, byte
+/// for byte, with [`write_tar`] (`cicd release` reads its SBOM from that instead of fetching
+/// the layer back; whoever reads it checks what it hashes to against `diff_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Local {
+    pub entries: Vec<Entry>,
+    pub mtime: u64,
+    /// `sha256:<hex>` of the tar, as in the image config's `rootfs.diff_ids`.
+    pub diff_id: String,
+}
+
 /// A layer as compressed: its `diff_id` and how many gzip bytes were written (the digest
 /// comes from whoever stored them).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +169,7 @@ pub fn diff_id(entries: &[Entry], mtime: u64, name: &Path) -> Result<String, Bui
 
 /// The tar stream for `entries` written into `out` (the same writes, in the same pieces,
 /// whatever `out` is: the gzip bytes depend on how its input is cut).
-fn write_tar<W: Write>(
+pub fn write_tar<W: Write>(
     entries: &[Entry],
     mtime: u64,
     out: W,

@@ -105,5 +105,6 @@ pub async fn merge(
         platforms,
         tags: tags.to_vec(),
         shared_layers: 0,
+        local_layers: Vec::new(),
     })
 }

@@ -99,4 +99,8 @@ pub struct Outcome {
     pub tags: Vec<String>,
     /// Layers written once and shared by several platforms.
     pub shared_layers: usize,
+    /// Per platform (in the order of `platforms`), the layers this run made from local files
+    /// (native builds; empty for the other backends and for merges).
+    #[serde(skip)]
+    pub local_layers: Vec<Vec<layer::Local>>,
 }

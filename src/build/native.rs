@@ -35,6 +35,8 @@ pub struct Written {
     pub root: Fetched,
     pub platforms: Vec<PlatformResult>,
     pub shared_layers: usize,
+    /// Per platform, the layers made here from local files (see [`layer::Local`]).
+    pub local: Vec<Vec<layer::Local>>,
 }
 
 /// A base image's manifest and config for one platform.
@@ -127,9 +129,22 @@ pub async fn build(ctx: &Context, req: &Request<'_>, to: &Location) -> Result<Wr
     let created = req.source.created();
     let mut children = Vec::new();
     let mut results = Vec::new();
+    let mut local = Vec::new();
     for (i, platform) in req.platforms.iter().enumerate() {
         let mut ours: Vec<&Built> = shared_layer.iter().collect();
         ours.extend(layers[i].iter());
+        let sources = std::iter::once(&shared).chain(std::iter::once(&per[i]));
+        local.push(
+            sources
+                .filter(|entries| !entries.is_empty())
+                .zip(&ours)
+                .map(|(entries, built)| layer::Local {
+                    entries: entries.clone(),
+                    mtime,
+                    diff_id: built.diff_id.clone(),
+                })
+                .collect(),
+        );
         let base = bases.as_ref().map(|b| &b.platforms[i]);
         let mut descs: Vec<Descriptor> = base.map(|b| b.layers.clone()).unwrap_or_default();
         let mut added = Vec::new();
@@ -186,6 +201,7 @@ pub async fn build(ctx: &Context, req: &Request<'_>, to: &Location) -> Result<Wr
         root,
         platforms: results,
         shared_layers: usize::from(shared_layer.is_some() && req.platforms.len() > 1),
+        local,
     })
 }
 
