@@ -110,6 +110,12 @@ fn hex_digest(h: Sha256) -> String {
     s
 }
 
+/// Refuses `entries` that could not go in one layer: a path given twice, or both as a file
+/// and as a directory (checked on all of a kind's files before they are cut into layers).
+pub fn check(entries: &[Entry]) -> Result<(), BuildError> {
+    tree(entries).map(|_| ())
+}
+
 /// The tar paths of `entries` and of every parent directory, sorted; a path given twice,
 /// or both as a file and as a directory, is refused.
 fn tree(entries: &[Entry]) -> Result<BTreeMap<String, Option<&Entry>>, BuildError> {

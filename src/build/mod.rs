@@ -16,6 +16,7 @@ pub mod publish;
 pub mod record;
 pub mod reuse;
 pub mod source;
+pub mod split;
 pub mod stream;
 pub mod tool;
 

@@ -1,18 +1,22 @@
 //! The `native` backend: per platform, the base image's manifest and config (no RUN, no
 //! QEMU, no daemon), our reproducible layers on top, a config and manifest, then an index —
 //! written straight into the destination through `oci::Store`, each layer streamed there as
-//! it is compressed (all layers at once). Files shared by every platform go in one layer.
+//! it is compressed (as many at a time as there are cores). Files shared by every platform
+//! go in layers of their own, stored once; big payloads are cut into several layers
+//! ([`split`]).
 
 use std::path::{Path, PathBuf};
 
+use futures_util::future::try_join_all;
 use serde_json::Value;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::config::{Added, CONFIG_MEDIA_TYPE, image_config, index, manifest};
 use super::layer::{self, Built, Entry, LAYER_MEDIA_TYPE};
 use super::platform::{expand, varies};
 use super::publish::read_small_blob;
 use super::source::{Source, label};
-use super::{BuildError, PlatformResult, reuse, stream};
+use super::{BuildError, PlatformResult, reuse, split, stream};
 use crate::config::images::{NativeSpec, parse_mode};
 use crate::oci::copy::Copier;
 use crate::oci::manifest::{Descriptor, Kind, OCI_INDEX, OCI_MANIFEST, Platform};
@@ -106,6 +110,8 @@ pub fn plan_files(
 /// checked before the destination is touched: a bad input leaves nothing behind.
 pub async fn build(ctx: &Context, req: &Request<'_>, to: &Location) -> Result<Written, BuildError> {
     let (shared, per) = plan_files(req.spec, &req.tree, &req.platforms)?;
+    let shared = cut(shared)?;
+    let per = per.into_iter().map(cut).collect::<Result<Vec<_>, _>>()?;
     let bases = resolve_base(ctx, req).await?;
     let dst = ctx.store(to, true)?;
     let level = req.spec.compression_level.unwrap_or(1);
@@ -117,7 +123,7 @@ pub async fn build(ctx: &Context, req: &Request<'_>, to: &Location) -> Result<Wr
         }
     };
     let push_layers = push_layers(&shared, &per, mtime, level, &dst);
-    let ((), (shared_layer, layers)) = tokio::try_join!(copy_base, push_layers)?;
+    let ((), (shared_layers, layers)) = tokio::try_join!(copy_base, push_layers)?;
     let mut labels = req.source.labels();
     let mut annotations = labels.clone();
     if let Some(b) = &bases {
@@ -131,12 +137,11 @@ pub async fn build(ctx: &Context, req: &Request<'_>, to: &Location) -> Result<Wr
     let mut results = Vec::new();
     let mut local = Vec::new();
     for (i, platform) in req.platforms.iter().enumerate() {
-        let mut ours: Vec<&Built> = shared_layer.iter().collect();
-        ours.extend(layers[i].iter());
-        let sources = std::iter::once(&shared).chain(std::iter::once(&per[i]));
+        let ours: Vec<&Built> = shared_layers.iter().chain(&layers[i]).collect();
         local.push(
-            sources
-                .filter(|entries| !entries.is_empty())
+            shared
+                .iter()
+                .chain(&per[i])
                 .zip(&ours)
                 .map(|(entries, built)| layer::Local {
                     entries: entries.clone(),
@@ -155,7 +160,7 @@ pub async fn build(ctx: &Context, req: &Request<'_>, to: &Location) -> Result<Wr
                 size: l.size,
                 ..Descriptor::default()
             });
-            let shared_or_not = if n == 0 && shared_layer.is_some() {
+            let shared_or_not = if n < shared_layers.len() {
                 "files shared by every platform"
             } else {
                 "files for this platform"
@@ -200,7 +205,11 @@ pub async fn build(ctx: &Context, req: &Request<'_>, to: &Location) -> Result<Wr
         dst,
         root,
         platforms: results,
-        shared_layers: usize::from(shared_layer.is_some() && req.platforms.len() > 1),
+        shared_layers: if req.platforms.len() > 1 {
+            shared_layers.len()
+        } else {
+            0
+        },
         local,
     })
 }
@@ -216,49 +225,72 @@ async fn put_manifest(
     Ok(m)
 }
 
-type Layers = (Option<Built>, Vec<Option<Built>>);
+type Layers = (Vec<Built>, Vec<Vec<Built>>);
 
-/// The shared layer and one layer per platform, all at once (one thread each). A layer this
+/// `entries` cut into layers ([`split`]), after checking they could all go in one.
+fn cut(entries: Vec<Entry>) -> Result<Vec<Vec<Entry>>, BuildError> {
+    layer::check(&entries)?;
+    let mut sized = Vec::with_capacity(entries.len());
+    for e in entries {
+        let size = std::fs::metadata(&e.src)
+            .map_err(BuildError::io(&e.src))?
+            .len();
+        sized.push((e, size));
+    }
+    Ok(split::groups(&sized))
+}
+
+/// The shared layers and each platform's layers. Every layer is started at once, but only
+/// as many are tarred, hashed or compressed at a time as the machine has cores (in the
+/// order given: the shared layers, then each platform's); a layer whose bytes are all
+/// written gives its core to the next while the store still commits it. A layer this
 /// machine built before from the same files is reused when the destination has it (or can
 /// mount it) — see [`reuse`]; every other one is compressed and streamed into `dst`.
 async fn push_layers(
-    shared: &[Entry],
-    per: &[Vec<Entry>],
+    shared: &[Vec<Entry>],
+    per: &[Vec<Vec<Entry>>],
     mtime: u64,
     level: u32,
     dst: &Store,
 ) -> Result<Layers, BuildError> {
     let cache = std::sync::Mutex::new(reuse::Cache::load());
     let cache = &cache;
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let cores = &std::sync::Arc::new(tokio::sync::Semaphore::new(cores));
     let one = |entries: &[Entry]| {
         let entries = entries.to_vec();
         async move {
-            if entries.is_empty() {
-                return Ok::<_, BuildError>(None);
-            }
             let key = reuse::key(&entries, mtime, level);
             let known = key
                 .as_ref()
                 .and_then(|k| cache.lock().ok()?.get(k).cloned());
             let built = match known {
-                Some(known) if reusable(&entries, mtime, dst, &known).await? => {
+                Some(known) if reusable(&entries, mtime, dst, &known, cores).await? => {
                     reuse::built(&known)
                 }
-                _ => compress_into(entries, mtime, level, dst).await?,
+                _ => compress_into(entries, mtime, level, dst, cores).await?,
             };
             if let (Some(k), Ok(mut c)) = (key, cache.lock()) {
                 c.record(k, &built, reuse::place(dst));
             }
-            Ok(Some(built))
+            Ok::<_, BuildError>(built)
         }
     };
-    let shared_fut = one(shared);
-    let per_futs = futures_util::future::try_join_all(per.iter().map(|e| one(e)));
-    let (shared, layers) = tokio::try_join!(shared_fut, per_futs)?;
+    let all = |groups: &[Vec<Entry>]| try_join_all(groups.iter().map(|g| one(g)));
+    let (shared, layers) = tokio::try_join!(all(shared), try_join_all(per.iter().map(|p| all(p))))?;
     if let Ok(mut c) = cache.lock() {
         c.save();
     }
     Ok((shared, layers))
+}
+
+/// A core for a layer's thread: held until the thread ends.
+async fn core(cores: &std::sync::Arc<Semaphore>) -> Result<OwnedSemaphorePermit, BuildError> {
+    cores
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| BuildError::Usage("the layer threads' semaphore closed".into()))
 }
 
 /// Whether `known` is this layer (the files tarred and hashed again give its `diff_id`) and
@@ -268,12 +300,17 @@ async fn reusable(
     mtime: u64,
     dst: &Store,
     known: &reuse::Known,
+    cores: &std::sync::Arc<Semaphore>,
 ) -> Result<bool, BuildError> {
     let entries = entries.to_vec();
     let name = std::path::PathBuf::from(dst.describe());
-    let diff_id = tokio::task::spawn_blocking(move || layer::diff_id(&entries, mtime, &name))
-        .await
-        .map_err(|_| BuildError::Usage("a layer hashing thread panicked".into()))??;
+    let permit = core(cores).await?;
+    let diff_id = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        layer::diff_id(&entries, mtime, &name)
+    })
+    .await
+    .map_err(|_| BuildError::Usage("a layer hashing thread panicked".into()))??;
     Ok(diff_id == known.diff_id && reuse::present(dst, known).await)
 }
 
@@ -285,10 +322,13 @@ async fn compress_into(
     mtime: u64,
     level: u32,
     dst: &Store,
+    cores: &std::sync::Arc<Semaphore>,
 ) -> Result<Built, BuildError> {
+    let permit = core(cores).await?;
     let (tx, body) = stream::channel();
     let name = std::path::PathBuf::from(dst.describe());
     let compress = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let (made, tx) = layer::build(&entries, mtime, level, tx, &name)?;
         tx.finish().map_err(BuildError::io(&name))?;
         Ok::<_, BuildError>(made)

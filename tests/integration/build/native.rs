@@ -324,3 +324,101 @@ fn native_source_labels_come_from_git() {
     );
     assert_eq!(config["created"], "2023-11-14T22:13:20Z");
 }
+
+/// A project whose per-platform files (5 × 20 MiB, each starting with its own byte) are more
+/// than one layer holds, plus a small shared file.
+fn big_project(dir: &std::path::Path) {
+    let mut files = String::new();
+    for arch in ["amd64", "arm64"] {
+        let d = dir.join("dist").join(arch);
+        std::fs::create_dir_all(&d).expect("dist");
+        for n in 0..5u8 {
+            let first = n + if arch == "amd64" { 1 } else { 101 };
+            let mut f = std::fs::File::create(d.join(format!("part{n}"))).expect("part");
+            std::io::Write::write_all(&mut f, &[first]).expect("first byte");
+            f.set_len(20 << 20).expect("size");
+        }
+    }
+    for n in 0..5 {
+        files.push_str(&format!(
+            "        - {{ src: \"dist/{{arch}}/part{n}\", dst: /data/part{n} }}\n"
+        ));
+    }
+    std::fs::write(dir.join("motd"), "built by cicd\n").expect("motd");
+    std::fs::write(
+        dir.join("cicd.yaml"),
+        format!(
+            "images:\n  - name: big\n    platforms: [linux/amd64, linux/arm64]\n    native:\n      files:\n        - {{ src: motd, dst: /etc/motd }}\n{files}"
+        ),
+    )
+    .expect("cicd.yaml");
+}
+
+#[test]
+fn native_big_payloads_are_cut_into_layers_that_unpack_to_every_file() {
+    let a = tempfile::tempdir().expect("a");
+    let b = tempfile::tempdir().expect("b");
+    big_project(a.path());
+    big_project(b.path());
+    let build = |dir: &std::path::Path| {
+        let out = dir.join("out");
+        let v = json(
+            dir,
+            &[
+                "build",
+                "big",
+                "--to",
+                &format!("oci:{}", out.display()),
+                "--json",
+            ],
+        );
+        (v, out)
+    };
+    let (first, out) = build(a.path());
+    let (second, _) = build(b.path());
+    // The cut depends only on the files' order and sizes: another tree, the same image.
+    assert_eq!(first["digest"], second["digest"]);
+    assert_eq!(first["shared_layers"], 1);
+    // 100 MiB per platform: a layer closes at 64 MiB or more (4 files), the 5th is its own.
+    let read = |d: &str| {
+        std::fs::read(
+            out.join("blobs/sha256")
+                .join(d.trim_start_matches("sha256:")),
+        )
+        .expect("blob")
+    };
+    let manifest: Value =
+        serde_json::from_slice(&read(&digest_of(&first, "linux/amd64"))).expect("manifest");
+    let layers = manifest["layers"].as_array().expect("layers");
+    assert_eq!(layers.len(), 3, "{manifest}");
+    let config: Value = serde_json::from_slice(&read(
+        manifest["config"]["digest"].as_str().expect("config"),
+    ))
+    .expect("config");
+    assert_eq!(
+        config["rootfs"]["diff_ids"].as_array().map(Vec::len),
+        Some(3)
+    );
+    assert_eq!(config["history"].as_array().map(Vec::len), Some(3));
+    // skopeo reads it, and the layers, unpacked in order, give back every file.
+    let copy = a.path().join("copy");
+    skopeo(&[
+        "copy",
+        "--override-arch",
+        "amd64",
+        &format!("oci:{}", out.display()),
+        &format!("oci:{}", copy.display()),
+    ]);
+    let root = a.path().join("root");
+    unpack(&copy, &root);
+    assert_eq!(
+        std::fs::read_to_string(root.join("etc/motd")).expect("motd"),
+        "built by cicd\n"
+    );
+    for n in 0..5u8 {
+        let bytes = std::fs::read(root.join(format!("data/part{n}"))).expect("part");
+        assert_eq!(bytes.len(), 20 << 20);
+        assert_eq!(bytes[0], n + 1, "part{n} is amd64's");
+        assert!(bytes[1..].iter().all(|b| *b == 0));
+    }
+}
