@@ -138,27 +138,45 @@ impl Client {
     }
 }
 
+/// Why [`collect_capped`] stopped before the end of a body.
+#[derive(Debug)]
+pub enum Capped {
+    /// More than the `max` bytes the caller expected.
+    TooLarge,
+    /// The body broke off.
+    Body(reqwest::Error),
+}
+
 /// Reads a whole response body of a kind that is small (JSON, a token, a ref list, a small
-/// pack), refusing it past `max` bytes even when no `Content-Length` said so: a server that
-/// streams without end fails the request (exit 3) instead of filling memory.
-pub async fn read_capped(mut response: Response, max: usize) -> Result<Vec<u8>, HttpError> {
-    let url = without_query(response.url().as_str());
+/// pack, a manifest, a tag list page), refusing it past `max` bytes even when no
+/// `Content-Length` said so: a server that streams without end fails the request instead of
+/// filling memory. Callers name the failure in their own error type.
+pub async fn collect_capped(response: &mut Response, max: usize) -> Result<Vec<u8>, Capped> {
     let mut out = Vec::new();
-    // Body errors carry no URL of their own: name the one the answer came from.
-    let failed = |e: reqwest::Error| HttpError::Network {
-        url: url.clone(),
-        cause: chain(&e),
-    };
-    while let Some(chunk) = response.chunk().await.map_err(failed)? {
+    while let Some(chunk) = response.chunk().await.map_err(Capped::Body)? {
         if out.len() + chunk.len() > max {
-            return Err(HttpError::Network {
-                url,
-                cause: format!("the answer is larger than the {max} bytes expected").into(),
-            });
+            return Err(Capped::TooLarge);
         }
         out.extend_from_slice(&chunk);
     }
     Ok(out)
+}
+
+/// [`collect_capped`] with the failure as an [`HttpError`] naming the URL (exit 3).
+pub async fn read_capped(mut response: Response, max: usize) -> Result<Vec<u8>, HttpError> {
+    let url = without_query(response.url().as_str());
+    collect_capped(&mut response, max)
+        .await
+        .map_err(|e| HttpError::Network {
+            // Body errors carry no URL of their own: name the one the answer came from.
+            cause: match e {
+                Capped::TooLarge => {
+                    format!("the answer is larger than the {max} bytes expected").into()
+                }
+                Capped::Body(e) => chain(&e),
+            },
+            url,
+        })
 }
 
 /// A failed request as an [`HttpError`] naming its URL.

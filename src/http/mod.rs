@@ -13,7 +13,7 @@ mod watch;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-pub use client::{Client, SendError, network, read_capped, send};
+pub use client::{Capped, Client, SendError, collect_capped, network, read_capped, send};
 pub use error::{Cause, Failure, HttpError, chain};
 pub use retry::{Retry, parse_retry_after, retry_after, retryable_status};
 pub use watch::TimedOut;

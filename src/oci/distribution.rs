@@ -9,6 +9,7 @@ use super::digest::{Digest, sha256};
 use super::error::OciError;
 use super::manifest::ACCEPT as MANIFEST_ACCEPT;
 use super::registry::{Registry, header};
+use crate::http::Capped;
 
 /// Manifests larger than this are refused (the distribution spec suggests 4 MiB).
 const MANIFEST_MAX: usize = 4 << 20;
@@ -389,14 +390,12 @@ impl Registry {
         action: &str,
         what: &str,
     ) -> Result<Vec<u8>, OciError> {
-        let mut out = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.network(action, &e))? {
-            if out.len() + chunk.len() > MANIFEST_MAX {
-                return Err(OciError::Manifest(format!("{what} is larger than 4 MiB")));
-            }
-            out.extend_from_slice(&chunk);
-        }
-        Ok(out)
+        crate::http::collect_capped(&mut resp, MANIFEST_MAX)
+            .await
+            .map_err(|e| match e {
+                Capped::TooLarge => OciError::Manifest(format!("{what} is larger than 4 MiB")),
+                Capped::Body(e) => self.network(action, &e),
+            })
     }
 
     pub(super) async fn absolute(&self, location: &str) -> Result<String, OciError> {

@@ -4,6 +4,7 @@
 
 use reqwest::StatusCode;
 
+use crate::http::Capped;
 use crate::oci::error::OciError;
 use crate::oci::layout::ref_name;
 use crate::oci::store::Store;
@@ -68,27 +69,18 @@ async fn read_capped(
     host: &str,
     repo: &str,
 ) -> Result<Vec<u8>, OciError> {
-    let mut body = Vec::new();
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                body.extend_from_slice(&chunk);
-                if body.len() > PAGE_MAX {
-                    return Err(OciError::Manifest(format!(
-                        "{host}/{repo}: a tag list page larger than 8 MiB"
-                    )));
-                }
+    crate::http::collect_capped(&mut resp, PAGE_MAX)
+        .await
+        .map_err(|e| match e {
+            Capped::TooLarge => {
+                OciError::Manifest(format!("{host}/{repo}: a tag list page larger than 8 MiB"))
             }
-            Ok(None) => return Ok(body),
-            Err(e) => {
-                return Err(OciError::Network {
-                    registry: host.to_owned(),
-                    action: "reading the tag list".into(),
-                    message: crate::http::chain(&e),
-                });
-            }
-        }
-    }
+            Capped::Body(e) => OciError::Network {
+                registry: host.to_owned(),
+                action: "reading the tag list".into(),
+                message: crate::http::chain(&e),
+            },
+        })
 }
 
 /// The path of `Link: </v2/…>; rel="next"`, if any.
