@@ -128,6 +128,12 @@ impl Loaded {
                         Ok(rel) => rel.join(name),
                         Err(_) => pathdiff(start, &candidate),
                     };
+                    leaves_its_tree(&candidate, d).map_or(Ok(()), |source| {
+                        Err(ConfigError::Read {
+                            path: shown.clone(),
+                            source,
+                        })
+                    })?;
                     return Self::load_as(&candidate, &shown);
                 }
             }
@@ -142,6 +148,7 @@ impl Loaded {
         })
     }
 
+    /// A config the user named is read wherever it is.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         Self::load_as(path, path)
     }
@@ -231,6 +238,22 @@ impl Loaded {
             step(node, last).map(|n| n.span().start)
         }
     }
+}
+
+/// Why a config found in `dir` (not named by the user) is not read: it is a symlink to a file
+/// outside `dir`, the tree it configures — a checked-out pull request must not make cicd read
+/// `~/.docker/config.json` as its config. A dangling one is left to the read to report.
+fn leaves_its_tree(candidate: &Path, dir: &Path) -> Option<std::io::Error> {
+    let (Ok(real), Ok(root)) = (candidate.canonicalize(), dir.canonicalize()) else {
+        return None;
+    };
+    (!real.starts_with(&root)).then(|| {
+        std::io::Error::other(format!(
+            "a symlink to {}, outside {}: name it with --config to use it",
+            real.display(),
+            root.display()
+        ))
+    })
 }
 
 /// `target` relative to `from` when `target` is in an ancestor of `from` (`../../cicd.yaml`).

@@ -439,3 +439,52 @@ fn symlinked_or_special_workflows_are_counted_not_silently_dropped() {
         "{stdout}"
     );
 }
+
+/// A `cicd.yaml` that a checked-out pull request made a symbolic link to a file outside the
+/// repository (a registry credential file here) is refused before it is read: exit 2, the
+/// credential never printed, `--json` not reporting a pass. Inside the tree a link is followed,
+/// and a file the user names with `--config` is read wherever it is.
+#[test]
+fn a_cicd_yaml_symlinked_out_of_the_repository_is_refused_unread() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let repo = tmp.path().join("repo");
+    write(&repo.join(".github/workflows/ci.yml"), UNPINNED);
+    std::fs::create_dir_all(repo.join(".git")).expect(".git");
+    let secret = "c2VjcmV0LXJlZ2lzdHJ5LXRva2Vu";
+    write(
+        &tmp.path().join("docker/config.json"),
+        &format!("policy:\n  rules:\n    unpinned-action:\n      severity: {secret}\n"),
+    );
+    std::os::unix::fs::symlink("../docker/config.json", repo.join("cicd.yaml")).expect("link");
+    for args in [&["check"][..], &["check", "--format", "json"]] {
+        let (code, stdout, stderr) = run(&repo, args);
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert!(
+            stderr.contains("cicd.yaml could not be read: a symlink to"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("name it with --config"), "{stderr}");
+        assert!(
+            !format!("{stdout}{stderr}").contains(secret),
+            "{stdout}{stderr}"
+        );
+        assert!(
+            !stdout.contains("\"passed\":true") && !stdout.contains("\"ok\":true"),
+            "{stdout}"
+        );
+    }
+    // Named by the user: read, and its bad value reported like any config error.
+    let named = tmp.path().join("docker/config.json");
+    let (code, _, stderr) = run(
+        &repo,
+        &["check", "--config", named.to_str().expect("utf-8")],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("severity"), "{stderr}");
+    // A link inside the tree is followed.
+    write(&repo.join("ci/cicd.yaml"), "policy: {}\n");
+    std::fs::remove_file(repo.join("cicd.yaml")).expect("rm");
+    std::os::unix::fs::symlink("ci/cicd.yaml", repo.join("cicd.yaml")).expect("link");
+    let (code, stdout, stderr) = run(&repo, &["check"]);
+    assert_eq!(code, 1, "unpinned action found: {stdout}{stderr}");
+}
