@@ -252,3 +252,73 @@ fn build_tool_backends_missing_tool_exit_2_failing_tool_exit_3() {
         );
     }
 }
+
+/// A fan-out record is written by another job and may be tampered with: a repository or
+/// platform carrying a newline and a workflow command is refused (exit 2, the reason named),
+/// no line of output starts a workflow command, and `$GITHUB_OUTPUT` and the step summary get
+/// nothing.
+#[test]
+fn build_merge_of_a_record_carrying_workflow_commands_is_refused_and_escaped() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let digest = format!("sha256:{}", "a".repeat(64));
+    let record = |repository: &str, platform: &str| {
+        serde_json::json!({
+            "repository": repository,
+            "platform": platform,
+            "digest": digest,
+            "size": 1,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        })
+        .to_string()
+    };
+    let cases = [
+        (
+            record(
+                "docker://127.0.0.1:1/app\n::set-output name=digest::sha256:evil",
+                "linux/amd64",
+            ),
+            "invalid image reference",
+        ),
+        (
+            record("docker://127.0.0.1:1/app", "linux/amd64\n::warning::pwned"),
+            "unknown platform",
+        ),
+    ];
+    for (n, (text, reason)) in cases.iter().enumerate() {
+        let path = tmp.path().join(format!("record-{n}.json"));
+        std::fs::write(&path, text).expect("record");
+        let output = tmp.path().join(format!("output-{n}"));
+        let summary = tmp.path().join(format!("summary-{n}"));
+        let out = crate::harness::cicd()
+            .current_dir(tmp.path())
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_OUTPUT", &output)
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .args(["build", "merge", "--to"])
+            .arg(format!("oci:{}", tmp.path().join("out").display()))
+            .arg(&path)
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(reason), "{stderr}");
+        assert!(
+            stderr.contains("%3A%3A"),
+            "the newline's `::` is escaped: {stderr}"
+        );
+        for line in stdout.lines().chain(stderr.lines()) {
+            assert!(
+                !line.starts_with("::"),
+                "a workflow command got through: {line}"
+            );
+        }
+        for file in [&output, &summary] {
+            assert!(
+                std::fs::read_to_string(file).unwrap_or_default().is_empty(),
+                "{} was written",
+                file.display()
+            );
+        }
+    }
+}
