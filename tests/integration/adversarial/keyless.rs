@@ -72,13 +72,19 @@ fn tokens_with_a_newline_or_workflow_command_are_refused_unseen() {
     }
 }
 
-/// The mock's trust config with its Rekor moved to a path that accepts and never answers.
-fn hanging_rekor(mock: &Mock, dir: &std::path::Path) -> std::path::PathBuf {
+/// The mock's trust config `given` (Rekor v1 or v2) with its Rekor moved to a path that
+/// accepts and never answers.
+fn hanging_rekor(
+    mock: &Mock,
+    given: &std::path::Path,
+    dir: &std::path::Path,
+) -> std::path::PathBuf {
     let mut trust: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(mock.trust()).expect("trust")).expect("json");
+        serde_json::from_slice(&std::fs::read(given).expect("trust")).expect("json");
     trust["signingConfig"]["rekorTlogUrls"][0]["url"] =
         serde_json::json!(format!("http://127.0.0.1:{}/hang", mock.port));
-    let path = dir.join("hanging_rekor.json");
+    let name = given.file_name().expect("name").to_string_lossy();
+    let path = dir.join(format!("hanging_rekor-{name}"));
     std::fs::write(&path, trust.to_string()).expect("write");
     path
 }
@@ -89,33 +95,45 @@ fn a_rekor_that_never_answers_ends_with_exit_3_naming_it() {
     let mock = Mock::start();
     let (tmp, reference) = layout();
     let (key, _) = crate::sign::keygen(tmp.path(), "cosign");
-    let trust = hanging_rekor(&mock, tmp.path());
-    let predicate = tmp.path().join("p.json");
+    // Key-based signatures log to Rekor v1 only (a v2-only config is exit 2, README): the
+    // v2 log is tried keylessly.
+    for (given, keyed) in [(mock.trust(), true), (mock.trust_v2(), false)] {
+        let trust = hanging_rekor(&mock, &given, tmp.path());
+        never_answering_rekor_runs(&mock, tmp.path(), &reference, keyed.then_some(&key), &trust);
+    }
+}
+
+/// Keyed and keyless `sign` and `attest` against the never-answering Rekor of `trust`.
+fn never_answering_rekor_runs(
+    mock: &Mock,
+    dir: &std::path::Path,
+    reference: &str,
+    key: Option<&std::path::PathBuf>,
+    trust: &std::path::Path,
+) {
+    let tmp = dir;
+    let predicate = tmp.join("p.json");
     std::fs::write(&predicate, "{}").expect("write");
-    let keyed = ["--key", s(&key)];
-    let runs: [(&str, &[&str]); 4] = [
-        ("sign", &keyed),
-        ("attest", &keyed),
-        ("sign", &[]),
-        ("attest", &[]),
-    ];
+    let keyed = key.map(|k| ["--key", s(k)]);
+    let mut runs: Vec<(&str, &[&str])> = vec![("sign", &[]), ("attest", &[])];
+    if let Some(keyed) = &keyed {
+        runs.extend([("sign", &keyed[..]), ("attest", &keyed[..])]);
+    }
     for (command, key_args) in runs {
-        let output = tmp
-            .path()
-            .join(format!("output-{command}-{}", key_args.len()));
+        let output = tmp.join(format!("output-{command}-{}", key_args.len()));
         std::fs::write(&output, "").expect("write");
         let mut cmd = mock.cicd();
         cmd.env("CICD_HTTP_TIMEOUT", "1")
             .env("CICD_KEY_PASSWORD", crate::sign::PASSWORD)
             .env("GITHUB_OUTPUT", &output)
-            .args([command, "--json", "--trust-config", s(&trust)])
+            .args([command, "--json", "--trust-config", s(trust)])
             .args(key_args);
         if command == "attest" {
             cmd.args(["--predicate", s(&predicate)]);
         }
-        let out = cmd.arg(&reference).output().expect("run");
+        let out = cmd.arg(reference).output().expect("run");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let what = format!("{command} {key_args:?}");
+        let what = format!("{command} {key_args:?} with {}", trust.display());
         assert_eq!(out.status.code(), Some(3), "{what}: {stderr}");
         assert!(stderr.contains("Rekor"), "{what}: {stderr}");
         assert!(out.stdout.is_empty(), "{what}: no JSON claims anything");
