@@ -384,9 +384,10 @@ fn a_version_with_a_newline_and_workflow_command_from_a_record_stays_inert() {
     }
 }
 
-/// An empty and a truncated `cicd.yaml`: exit 2 naming the file, nothing tagged in the
-/// source repository, no `environment:` repository created, and no `digest` (no pass) in
-/// `$GITHUB_OUTPUT`. See: issue 15.
+/// An empty and a truncated `cicd.yaml`, and one whose `require.signature` key never ends
+/// (`/dev/zero`): exit 2 naming the file, nothing tagged in the source repository, no
+/// `environment:` repository created, and no `digest` (no pass) in `$GITHUB_OUTPUT`.
+/// See: issue 15.
 #[test]
 fn an_empty_or_truncated_config_is_bad_input_and_tags_nothing() {
     let reg = plain();
@@ -399,7 +400,12 @@ fn an_empty_or_truncated_config_is_bad_input_and_tags_nothing() {
     // Cut inside the flow mapping of the first `require.signature`.
     let cut = full.find("insecure-ignore").expect("signature line");
     let tags_before = skopeo_tags(&src);
-    for (what, text) in [("empty", ""), ("truncated", &full[..cut])] {
+    let endless = full.replace("key: cosign.pub", "key: /dev/zero");
+    for (what, text, named) in [
+        ("empty", "", "cicd.yaml"),
+        ("truncated", &full[..cut], "cicd.yaml"),
+        ("endless key", &endless, "/dev/zero"),
+    ] {
         let dir = w.tmp.path();
         std::fs::write(dir.join("cicd.yaml"), text).expect("config");
         let output = dir.join(format!("output-{what}"));
@@ -420,10 +426,7 @@ fn an_empty_or_truncated_config_is_bad_input_and_tags_nothing() {
             .expect("run cicd");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
-        assert!(
-            stderr.contains("cicd.yaml"),
-            "{what}: names the file: {stderr}"
-        );
+        assert!(stderr.contains(named), "{what}: names {named}: {stderr}");
         assert!(out.stdout.is_empty(), "{what}: no JSON: {stderr}");
         let written = std::fs::read_to_string(&output).unwrap_or_default();
         assert!(
