@@ -37,10 +37,14 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
 /// it) is an error naming the cap, not memory exhaustion. Pipes are read as files are
 /// (`<(…)` works), so only their size is bounded.
 pub fn read_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    read_capped(std::fs::File::open(path)?, max)
+}
+
+/// All of `reader` (a file already opened, confined or not), but never more than `max`
+/// bytes: more is an error of kind [`io::ErrorKind::FileTooLarge`] naming the cap.
+pub fn read_capped(reader: impl Read, max: u64) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(max.saturating_add(1))
-        .read_to_end(&mut bytes)?;
+    reader.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {
         return Err(io::Error::new(
             io::ErrorKind::FileTooLarge,

@@ -3,7 +3,7 @@
 //! renamed into place only after their digest checked out.
 
 use std::fs;
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
@@ -118,16 +118,7 @@ impl Layout {
     fn read_file(&self, name: &str) -> Result<Vec<u8>, String> {
         let path = self.root.join(name);
         let file = self.confined.open(&path).map_err(|r| r.to_string())?;
-        let mut out = Vec::new();
-        file.take(MAX_LAYOUT_FILE + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| e.to_string())?;
-        if out.len() as u64 > MAX_LAYOUT_FILE {
-            return Err(format!(
-                "larger than the {MAX_LAYOUT_FILE} bytes it may have"
-            ));
-        }
-        Ok(out)
+        crate::fs::read_capped(file, MAX_LAYOUT_FILE).map_err(|e| e.to_string())
     }
 
     /// Opens a blob for reading (the reader must verify it).
@@ -157,16 +148,16 @@ impl Layout {
     pub fn read_verified(&self, digest: &Digest) -> Result<Vec<u8>, OciError> {
         let path = self.blob_path(digest);
         let file = self.open_blob(digest)?;
-        let mut bytes = Vec::new();
-        file.take(SMALL_BLOB_MAX + 1)
-            .read_to_end(&mut bytes)
-            .map_err(OciError::io(&path))?;
-        if bytes.len() as u64 > SMALL_BLOB_MAX {
-            return Err(self.layout_error(
-                &path,
-                format!("{digest} is larger than 4 MiB: not a manifest or config"),
-            ));
-        }
+        let bytes = crate::fs::read_capped(file, SMALL_BLOB_MAX).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::FileTooLarge {
+                self.layout_error(
+                    &path,
+                    format!("{digest} is larger than 4 MiB: not a manifest or config"),
+                )
+            } else {
+                OciError::io(&path)(e)
+            }
+        })?;
         let mut v = Verifier::new(digest);
         v.update(&bytes);
         v.check(None).map_err(|m| self.corrupt(digest, m))?;

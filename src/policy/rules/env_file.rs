@@ -5,7 +5,6 @@
 //! followed. Lines are read as Compose reads them: `KEY=VALUE`, an optional `export `, quoted
 //! values, `#` comments.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::inputs::document::Document;
@@ -86,12 +85,7 @@ fn tree_for(shown_dir: &Path) -> Option<Confined> {
 
 fn read_confined(tree: &Confined, path: &Path) -> Option<String> {
     let file = tree.open(path).ok()?;
-    let mut bytes = Vec::new();
-    file.take(MAX_BYTES + 1).read_to_end(&mut bytes).ok()?;
-    if bytes.len() as u64 > MAX_BYTES {
-        return None;
-    }
-    String::from_utf8(bytes).ok()
+    String::from_utf8(crate::fs::read_capped(file, MAX_BYTES).ok()?).ok()
 }
 
 /// `(1-based line, name, value)` for each assignment line.

@@ -45,25 +45,7 @@ pub fn load(path: Option<&Path>) -> Result<Trust, KeylessError> {
     };
     // The file the user named, through any symlink; but a device or FIFO (`/dev/zero`)
     // would never end, and a size can change between the check and the read.
-    let meta = std::fs::metadata(path).map_err(|e| file_error(path, e))?;
-    if !meta.is_file() {
-        return Err(file_error(path, "not a regular file"));
-    }
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(
-            std::fs::File::open(path).map_err(|e| file_error(path, e))?,
-            MAX_BYTES + 1,
-        ),
-        &mut bytes,
-    )
-    .map_err(|e| file_error(path, e))?;
-    if bytes.len() as u64 > MAX_BYTES {
-        return Err(file_error(
-            path,
-            format!("more than the {MAX_BYTES} bytes a trust file has"),
-        ));
-    }
+    let bytes = crate::fs::read_found(path, MAX_BYTES).map_err(|e| file_error(path, e))?;
     if bytes.is_empty() {
         return Err(file_error(path, "empty (expected a trust config's JSON)"));
     }

@@ -49,9 +49,26 @@ fn a_config_ignore_file_credentials_or_ca_bundle_that_never_ends_is_exit_2() {
         dir
     };
 
+    // Named with --config, a config that never ends is cut at the cap; found by the search,
+    // a link out of the tree is not even opened.
     let dir = &case("config");
     endless(&dir.join("cicd.yaml"));
-    refused(dir, &[], &["plan", "matrix"], "cicd.yaml");
+    refused(
+        dir,
+        &[],
+        &["plan", "matrix", "--config", "cicd.yaml"],
+        "cicd.yaml",
+    );
+    let out = cicd()
+        .current_dir(dir)
+        .args(["plan", "matrix"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("a symlink to /dev/zero"),
+        "{out:?}"
+    );
     // A dangling `cicd.yaml` is an error too, never the defaults.
     let dir = &case("dangling");
     std::os::unix::fs::symlink("missing.yaml", dir.join("cicd.yaml")).expect("symlink");
