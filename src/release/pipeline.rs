@@ -368,7 +368,8 @@ async fn image(
         tags: Vec::new(),
         signatures: Vec::new(),
     };
-    let manifests = sboms(req, signer, plan, &store, &root, &mut rec, log).await?;
+    let local: Vec<_> = outcome.local_layers.into_iter().flatten().collect();
+    let manifests = sboms(req, signer, plan, &store, &root, &local, &mut rec, log).await?;
     if let Some(signer) = signer {
         // The platforms' manifests are the ones the SBOM step read (digests checked there).
         let subjects: Vec<Subject> = std::iter::once(Subject::of(&root))
@@ -434,11 +435,12 @@ async fn sboms(
     plan: &ImagePlan,
     store: &Store,
     root: &Fetched,
+    local: &[crate::build::layer::Local],
     rec: &mut ImageRecord,
     log: &mut Vec<String>,
 ) -> Result<Vec<Fetched>, PipelineError> {
     let at = at_digest(&plan.destination, root.digest.as_str())?;
-    let outcome = crate::sbom::image_in(&req.ctx, &at, root.clone()).await?;
+    let outcome = crate::sbom::image_in(&req.ctx, &at, root.clone(), local).await?;
     let mut written = Vec::new();
     for doc in &outcome.documents {
         let platform = doc
