@@ -10,10 +10,13 @@
 
 use std::collections::BTreeMap;
 
+use bytes::Bytes;
+use futures_util::future::try_join_all;
 use p256::ecdsa::SigningKey;
 
 use super::PipelineError;
-use crate::oci::store::Store;
+use crate::oci::referrers::EMPTY_MEDIA_TYPE;
+use crate::oci::store::{Fetched, Store};
 use crate::sign::keyless::rekor::Log;
 use crate::sign::keyless::sign::{self as keyless_sign, SignError};
 use crate::sign::signer::{self, Format};
@@ -116,4 +119,53 @@ fn keyless(e: SignError) -> PipelineError {
         SignError::Keyless(k) => PipelineError::Keyless(k),
         SignError::Oci(o) => PipelineError::Oci(o),
     }
+}
+
+/// What [`attach`] stored for one image.
+pub struct Attached {
+    /// Each platform's SBOM attestation (its referrer manifest), in the order given.
+    pub sboms: Vec<String>,
+    /// The index's signature, then each platform's, in the order given.
+    pub signatures: Vec<String>,
+}
+
+/// One image's evidence in one wave: the empty config blob every referrer shares is stored
+/// first, alone (a blob uploaded twice at once while a manifest naming it is `PUT` is what
+/// docker-registry refuses: see `oci::copy`'s `in_flight`); then every subject's evidence at
+/// once. A subject's own pieces go one after the other (a platform's SBOM attestation, then
+/// its signature; the index's signature, then the gate's `vuln` attestation): each appends
+/// to that subject's referrers fallback index (read, add, `PUT`), which two at once would
+/// lose. `platforms` pairs each platform's manifest with its SBOM (the predicate).
+pub async fn attach(
+    store: &Store,
+    signer: &Signer<'_>,
+    root: &Fetched,
+    platforms: &[(&Fetched, &[u8])],
+    vuln: Option<&serde_json::Value>,
+    created: &str,
+) -> Result<Attached, PipelineError> {
+    store
+        .put_blob_bytes(EMPTY_MEDIA_TYPE, Bytes::from_static(b"{}"))
+        .await?;
+    let index = async {
+        let subject = Subject::of(root);
+        let signed = sign(store, &subject, signer, created).await?;
+        if let Some(predicate) = vuln {
+            attest(store, &subject, signer, VULN_PREDICATE, predicate, created).await?;
+        }
+        Ok::<_, PipelineError>(signed.manifest.to_string())
+    };
+    let each = try_join_all(platforms.iter().map(|(manifest, sbom)| async move {
+        let subject = Subject::of(manifest);
+        let predicate: serde_json::Value =
+            serde_json::from_slice(sbom).map_err(|e| PipelineError::Plan(e.to_string()))?;
+        let attested = attest(store, &subject, signer, SBOM_PREDICATE, &predicate, created);
+        let attested = attested.await?.manifest.to_string();
+        let signed = sign(store, &subject, signer, created).await?;
+        Ok::<_, PipelineError>((attested, signed.manifest.to_string()))
+    }));
+    let (index, each) = tokio::try_join!(index, each)?;
+    let (sboms, mut signatures): (Vec<_>, Vec<_>) = each.into_iter().unzip();
+    signatures.insert(0, index);
+    Ok(Attached { sboms, signatures })
 }
