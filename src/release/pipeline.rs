@@ -383,6 +383,20 @@ async fn image(
             Some(evidence::attach(&store, signer, &root, &platforms, vuln, &req.created).await?)
         }
     };
+    record_evidence(req, &root, written, attached, &mut rec, log);
+    Ok((rec, root, store))
+}
+
+/// `written`'s platforms and `attached`'s signatures into `rec`, each said in `log` (the
+/// SBOMs in platform order, then the signatures, then the gate's attestation).
+fn record_evidence(
+    req: &Request<'_>,
+    root: &Fetched,
+    written: Vec<Written>,
+    attached: Option<evidence::Attached>,
+    rec: &mut ImageRecord,
+    log: &mut Vec<String>,
+) {
     let mut attestations = attached.as_ref().map(|a| a.sboms.clone().into_iter());
     for w in written {
         let attestation = attestations.as_mut().and_then(Iterator::next);
@@ -419,7 +433,6 @@ async fn image(
             ));
         }
     }
-    Ok((rec, root, store))
 }
 
 /// One platform's SBOM as written to `dist/sbom`.
