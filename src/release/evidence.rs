@@ -131,11 +131,11 @@ pub struct Attached {
 
 /// One image's evidence in one wave: the empty config blob every referrer shares is stored
 /// first, alone (a blob uploaded twice at once while a manifest naming it is `PUT` is what
-/// docker-registry refuses: see `oci::copy`'s `in_flight`); then every subject's evidence at
-/// once. A subject's own pieces go one after the other (a platform's SBOM attestation, then
-/// its signature; the index's signature, then the gate's `vuln` attestation): each appends
-/// to that subject's referrers fallback index (read, add, `PUT`), which two at once would
-/// lose. `platforms` pairs each platform's manifest with its SBOM (the predicate).
+/// docker-registry refuses: see `oci::copy`'s `in_flight`); then every piece at once — the
+/// index's signature and the gate's `vuln` attestation, each platform's SBOM attestation and
+/// signature (two pieces of one subject append to its referrers fallback index one at a
+/// time: `oci::referrers`). `platforms` pairs each platform's manifest with its SBOM (the
+/// predicate).
 pub async fn attach(
     store: &Store,
     signer: &Signer<'_>,
@@ -147,12 +147,24 @@ pub async fn attach(
     store
         .put_blob_bytes(EMPTY_MEDIA_TYPE, Bytes::from_static(b"{}"))
         .await?;
+    let root_subject = Subject::of(root);
     let index = async {
-        let subject = Subject::of(root);
-        let signed = sign(store, &subject, signer, created).await?;
-        if let Some(predicate) = vuln {
-            attest(store, &subject, signer, VULN_PREDICATE, predicate, created).await?;
-        }
+        let signed = sign(store, &root_subject, signer, created);
+        let attested = async {
+            if let Some(predicate) = vuln {
+                attest(
+                    store,
+                    &root_subject,
+                    signer,
+                    VULN_PREDICATE,
+                    predicate,
+                    created,
+                )
+                .await?;
+            }
+            Ok::<_, PipelineError>(())
+        };
+        let (signed, ()) = tokio::try_join!(signed, attested)?;
         Ok::<_, PipelineError>(signed.manifest.to_string())
     };
     let each = try_join_all(platforms.iter().map(|(manifest, sbom)| async move {
@@ -160,9 +172,9 @@ pub async fn attach(
         let predicate: serde_json::Value =
             serde_json::from_slice(sbom).map_err(|e| PipelineError::Plan(e.to_string()))?;
         let attested = attest(store, &subject, signer, SBOM_PREDICATE, &predicate, created);
-        let attested = attested.await?.manifest.to_string();
-        let signed = sign(store, &subject, signer, created).await?;
-        Ok::<_, PipelineError>((attested, signed.manifest.to_string()))
+        let signed = sign(store, &subject, signer, created);
+        let (attested, signed) = tokio::try_join!(attested, signed)?;
+        Ok::<_, PipelineError>((attested.manifest.to_string(), signed.manifest.to_string()))
     }));
     let (index, each) = tokio::try_join!(index, each)?;
     let (sboms, mut signatures): (Vec<_>, Vec<_>) = each.into_iter().unzip();
