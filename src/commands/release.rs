@@ -53,21 +53,38 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
     } else {
         cwd.join(&args.dist)
     };
+    // git is read (the changelog, the source labels) on its own thread while the registry
+    // and GitHub are asked what they hold; joined only when the release goes ahead.
+    let git = {
+        let (base, rcfg, v) = (loaded.base.clone(), rcfg.clone(), version.version.clone());
+        let to = match version.source {
+            plan::VersionSource::Flag => "HEAD".to_owned(),
+            _ => version.git_tag.clone(),
+        };
+        std::thread::spawn(move || read_git(&base, &rcfg, &v, &to))
+    };
     let ctx = super::registry::context(&args.registry)?;
     let rt = runtime()?;
     if let Some(gh) = &github {
         released.extend(github_versions(&rt, gh, &prefix)?);
     }
+    // Every destination's tags at once (what the plan shows, and what the tags are set from).
+    let listed = rt.block_on(futures_util::future::try_join_all(destinations.iter().map(
+        |destination| {
+            let ctx = &ctx;
+            async move {
+                if cli.offline && !destination.starts_with("oci:") {
+                    return Ok(Vec::new());
+                }
+                let loc = pipeline::location(destination).map_err(pipe)?;
+                Ok::<_, Error>(existing::tags(ctx, &loc).await?)
+            }
+        },
+    )))?;
     let mut images = Vec::new();
-    for (spec, destination) in loaded.config.images.iter().zip(&destinations) {
-        let existing = if cli.offline && !destination.starts_with("oci:") {
-            Vec::new()
-        } else {
-            rt.block_on(existing::tags(
-                &ctx,
-                &pipeline::location(destination).map_err(pipe)?,
-            ))?
-        };
+    for ((spec, destination), existing) in
+        loaded.config.images.iter().zip(&destinations).zip(listed)
+    {
         images.push(ImagePlan {
             name: spec.name.clone(),
             destination: destination.clone(),
@@ -78,6 +95,7 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
                 &rcfg.tags,
                 &tags::Context::default(),
             ),
+            existing,
         });
     }
     let mut asset_names: Vec<String> = images
@@ -116,20 +134,11 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
         return super::release_render::dry_run(&plan, args.json);
     }
     say_notes(&plan);
-    let to = match version.source {
-        plan::VersionSource::Flag => "HEAD".to_owned(),
-        _ => version.git_tag.clone(),
-    };
-    let repo =
-        crate::release::git::Repo::open(&loaded.base).map_err(|e| Error::Usage(e.to_string()))?;
-    let links = crate::release::changelog::Links::from_env();
-    let changelog =
-        crate::release::changelog::for_version(&repo, rcfg, &version.version, &to, links.as_ref())
-            .map_err(|e| match e.exit() {
-                Exit::External => Error::External(e.to_string()),
-                _ => Error::Usage(e.to_string()),
-            })?;
-    let source = crate::build::source::Source::detect(&loaded.base)?;
+    let (changelog, source) = git
+        .join()
+        .map_err(|_| Error::Runtime("reading git panicked".into()))??;
+    let records = read_records(&args.records)?;
+    let signing = signing.wait()?;
     let req = pipeline::Request {
         specs: loaded.config.images.iter().collect(),
         tree: loaded.base.clone(),
@@ -143,13 +152,34 @@ pub fn run(cli: &Cli, args: &ReleaseArgs) -> Result<Exit, Error> {
         changelog,
         created: created()?,
         source,
-        records: read_records(&args.records)?,
+        records,
         promotion,
         stamp: crate::release::promote::stamp().map_err(Error::Usage)?,
         plan,
     };
     let record = rt.block_on(pipeline::run(req)).map_err(pipe)?;
     super::release_render::report(&record, args.json)
+}
+
+/// The release's changelog (commits up to `to`) and the build's source labels, from git in
+/// `base`.
+fn read_git(
+    base: &Path,
+    rcfg: &crate::config::release::ReleaseConfig,
+    version: &semver::Version,
+    to: &str,
+) -> Result<(String, crate::build::source::Source), Error> {
+    let repo = crate::release::git::Repo::open(base).map_err(|e| Error::Usage(e.to_string()))?;
+    let links = crate::release::changelog::Links::from_env();
+    let changelog =
+        crate::release::changelog::for_version(&repo, rcfg, version, to, links.as_ref()).map_err(
+            |e| match e.exit() {
+                Exit::External => Error::External(e.to_string()),
+                _ => Error::Usage(e.to_string()),
+            },
+        )?;
+    let source = crate::build::source::Source::detect(base)?;
+    Ok((changelog, source))
 }
 
 /// Each image's destination: `--to oci:PATH` → `oci:PATH/NAME` for every image; `--to
@@ -284,13 +314,14 @@ fn github_versions(
 /// (not read for a dry run) with the Rekor `CICD_TRUST_CONFIG` names (public-good's without
 /// one) unless `tlog-upload: false`, or keyless with the trust config `CICD_TRUST_CONFIG` names
 /// (Sigstore's public-good instance without one); none configured → a note, and the
-/// release goes on unsigned. Returns what the plan says, and the signing to use.
+/// release goes on unsigned. Returns what the plan says, and the signing to use (the key
+/// decrypted on its own thread: [`Pending::wait`]).
 fn signing(
     loaded: &Loaded,
     dry_run: bool,
     offline: bool,
     notes: &mut Vec<String>,
-) -> Result<(String, Option<Signing>), Error> {
+) -> Result<(String, Pending), Error> {
     let Some(mode) = loaded
         .config
         .release
@@ -301,7 +332,7 @@ fn signing(
         notes.push(
             "release.signing is not set in cicd.yaml: the images are released unsigned".into(),
         );
-        return Ok(("unsigned".into(), None));
+        return Ok(("unsigned".into(), Pending::Ready(None)));
     };
     let path = match mode {
         ConfigSigning::Keyless => {
@@ -315,7 +346,7 @@ fn signing(
             let services = trust.services()?;
             return Ok((
                 format!("keyless ({})", trust.source),
-                Some(Signing::Keyless(services)),
+                Pending::Ready(Some(Signing::Keyless(services))),
             ));
         }
         ConfigSigning::Key(k) => resolve(&loaded.base, k),
@@ -346,13 +377,40 @@ fn signing(
     })?;
     if dry_run {
         // The plan names the key; a dry run needs no password.
-        return Ok((label, None));
+        return Ok((label, Pending::Ready(None)));
     }
     let password = crate::sign::keys::password_from_env()
         .ok_or_else(|| super::keygen::key_error(&path, crate::sign::keys::KeyError::NoPassword))?;
-    let key = crate::sign::keys::decrypt(&pem, &password)
-        .map_err(|e| super::keygen::key_error(&path, e))?;
-    Ok((label, Some(Signing::Key(key, log))))
+    let key = std::thread::spawn(move || crate::sign::keys::decrypt(&pem, &password));
+    Ok((label, Pending::Key { path, log, key }))
+}
+
+/// The release's signing, its key perhaps still being decrypted on its own thread (scrypt
+/// takes a tenth of a second or more: it runs while the tags are listed and git is read).
+enum Pending {
+    Ready(Option<Signing>),
+    Key {
+        path: PathBuf,
+        log: Option<crate::sign::keyless::rekor::Log>,
+        key: std::thread::JoinHandle<Result<p256::ecdsa::SigningKey, crate::sign::keys::KeyError>>,
+    },
+}
+
+impl Pending {
+    /// The signing to use, once the key is decrypted: a wrong password is said here, before
+    /// anything is built or pushed (exit 2).
+    fn wait(self) -> Result<Option<Signing>, Error> {
+        match self {
+            Pending::Ready(signing) => Ok(signing),
+            Pending::Key { path, log, key } => {
+                let key = key
+                    .join()
+                    .map_err(|_| Error::Runtime("decrypting the signing key panicked".into()))?
+                    .map_err(|e| super::keygen::key_error(&path, e))?;
+                Ok(Some(Signing::Key(key, log)))
+            }
+        }
+    }
 }
 
 fn resolve(base: &Path, p: &str) -> PathBuf {

@@ -4,7 +4,8 @@
 //! without one (and in layouts), in the `sha256-<hex>` tag-schema index, which is appended to
 //! and never replaced.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use bytes::Bytes;
 use serde_json::json;
@@ -99,12 +100,30 @@ async fn api(store: &Store, subject: &Descriptor) -> Result<Option<Vec<u8>>, Oci
 }
 
 /// Adds `entry` to the `sha256-<hex>` index, keeping every entry already listed.
+/// The lock of one fallback index (`store` and `tag`) in this process: appending is a read,
+/// an append and a `PUT`, and two appends at once (a signature and an attestation of the same
+/// subject) would lose one of them.
+fn fallback_lock(store: &Store, tag: &str) -> Arc<tokio::sync::Mutex<()>> {
+    type Locks = Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>;
+    static LOCKS: OnceLock<Locks> = OnceLock::new();
+    let mut locks = LOCKS
+        .get_or_init(Locks::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    locks
+        .entry(format!("{}:{tag}", store.describe()))
+        .or_default()
+        .clone()
+}
+
 async fn append_fallback(
     store: &Store,
     subject: &Descriptor,
     entry: Descriptor,
 ) -> Result<(), OciError> {
     let tag = referrers_tag(&subject.digest);
+    let lock = fallback_lock(store, &tag);
+    let _one_at_a_time = lock.lock().await;
     let mut entries = match store.manifest(&tag).await? {
         Some(existing) => match existing.parse()?.kind {
             Kind::Index(list) => list,

@@ -406,6 +406,31 @@ impl Registry {
             message,
         })
     }
+
+    /// Stores a small blob held in memory in two round trips (`POST` opening the session,
+    /// then one `PUT ?digest=` carrying the bytes: the distribution spec's monolithic upload)
+    /// instead of the streamed `POST` + `PATCH` + `PUT`; the digest the registry answers is
+    /// checked, and a failed session is cancelled. The caller has checked the blob is not
+    /// there yet and that `digest` is what `bytes` hash to.
+    pub async fn put_small_blob(
+        &self,
+        repo: &str,
+        digest: &super::digest::Digest,
+        bytes: bytes::Bytes,
+    ) -> Result<(), OciError> {
+        let location = self
+            .start_upload(repo, None)
+            .await?
+            .ok_or_else(|| OciError::Unsupported("registry mounted an unasked blob".into()))?;
+        let size = bytes.len() as u64;
+        let put = self
+            .finish_upload(repo, &location, digest, size, reqwest::Body::from(bytes))
+            .await;
+        if put.is_err() {
+            self.cancel_upload(repo, &location).await;
+        }
+        put
+    }
 }
 
 pub(super) fn header(headers: &HeaderMap, name: &str) -> Option<String> {

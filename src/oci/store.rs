@@ -20,6 +20,10 @@ use super::registry::{Options, Registry, http_client};
 use super::transport::Location;
 use super::upload::Upload;
 
+/// Blobs in memory up to this size go to a registry in one `PUT` (signatures, attestations,
+/// configs, SBOMs); larger ones are streamed.
+pub const SMALL_BLOB: u64 = 1 << 20;
+
 pub struct Context {
     opts: Options,
     sources: Sources,
@@ -327,7 +331,8 @@ impl Store {
         })
     }
 
-    /// [`Store::put_blob`] for bytes in memory; returns their descriptor.
+    /// [`Store::put_blob`] for bytes in memory; returns their descriptor. Up to
+    /// [`SMALL_BLOB`] they go to a registry in one `PUT` (`Registry::put_small_blob`).
     pub async fn put_blob_bytes(
         &self,
         media_type: &str,
@@ -339,6 +344,14 @@ impl Store {
             size: bytes.len() as u64,
             ..Descriptor::default()
         };
+        if let Store::Registry { registry, repo } = self
+            && desc.size <= SMALL_BLOB
+        {
+            if !self.has_blob(&desc).await? {
+                registry.put_small_blob(repo, &desc.digest, bytes).await?;
+            }
+            return Ok(desc);
+        }
         self.put_blob(&desc, blob::from_bytes(bytes)).await?;
         Ok(desc)
     }

@@ -10,10 +10,13 @@
 
 use std::collections::BTreeMap;
 
+use bytes::Bytes;
+use futures_util::future::try_join_all;
 use p256::ecdsa::SigningKey;
 
 use super::PipelineError;
-use crate::oci::store::Store;
+use crate::oci::referrers::EMPTY_MEDIA_TYPE;
+use crate::oci::store::{Fetched, Store};
 use crate::sign::keyless::rekor::Log;
 use crate::sign::keyless::sign::{self as keyless_sign, SignError};
 use crate::sign::signer::{self, Format};
@@ -116,4 +119,65 @@ fn keyless(e: SignError) -> PipelineError {
         SignError::Keyless(k) => PipelineError::Keyless(k),
         SignError::Oci(o) => PipelineError::Oci(o),
     }
+}
+
+/// What [`attach`] stored for one image.
+pub struct Attached {
+    /// Each platform's SBOM attestation (its referrer manifest), in the order given.
+    pub sboms: Vec<String>,
+    /// The index's signature, then each platform's, in the order given.
+    pub signatures: Vec<String>,
+}
+
+/// One image's evidence in one wave: the empty config blob every referrer shares is stored
+/// first, alone (a blob uploaded twice at once while a manifest naming it is `PUT` is what
+/// docker-registry refuses: see `oci::copy`'s `in_flight`); then every piece at once — the
+/// index's signature and the gate's `vuln` attestation, each platform's SBOM attestation and
+/// signature (two pieces of one subject append to its referrers fallback index one at a
+/// time: `oci::referrers`). `platforms` pairs each platform's manifest with its SBOM (the
+/// predicate).
+pub async fn attach(
+    store: &Store,
+    signer: &Signer<'_>,
+    root: &Fetched,
+    platforms: &[(&Fetched, &[u8])],
+    vuln: Option<&serde_json::Value>,
+    created: &str,
+) -> Result<Attached, PipelineError> {
+    store
+        .put_blob_bytes(EMPTY_MEDIA_TYPE, Bytes::from_static(b"{}"))
+        .await?;
+    let root_subject = Subject::of(root);
+    let index = async {
+        let signed = sign(store, &root_subject, signer, created);
+        let attested = async {
+            if let Some(predicate) = vuln {
+                attest(
+                    store,
+                    &root_subject,
+                    signer,
+                    VULN_PREDICATE,
+                    predicate,
+                    created,
+                )
+                .await?;
+            }
+            Ok::<_, PipelineError>(())
+        };
+        let (signed, ()) = tokio::try_join!(signed, attested)?;
+        Ok::<_, PipelineError>(signed.manifest.to_string())
+    };
+    let each = try_join_all(platforms.iter().map(|(manifest, sbom)| async move {
+        let subject = Subject::of(manifest);
+        let predicate: serde_json::Value =
+            serde_json::from_slice(sbom).map_err(|e| PipelineError::Plan(e.to_string()))?;
+        let attested = attest(store, &subject, signer, SBOM_PREDICATE, &predicate, created);
+        let signed = sign(store, &subject, signer, created);
+        let (attested, signed) = tokio::try_join!(attested, signed)?;
+        Ok::<_, PipelineError>((attested.manifest.to_string(), signed.manifest.to_string()))
+    }));
+    let (index, each) = tokio::try_join!(index, each)?;
+    let (sboms, mut signatures): (Vec<_>, Vec<_>) = each.into_iter().unzip();
+    signatures.insert(0, index);
+    Ok(Attached { sboms, signatures })
 }

@@ -1,6 +1,9 @@
 //! `cicd release` end to end, in the order the design fixes: for each image (up to four at
 //! once, reported in `cicd.yaml` order) build (by digest) → SBOM per platform (written to
-//! `dist`, attested) → sign index and platforms → vulnerability gate result attested; then, only when every image passed the gate, the tags
+//! `dist`; the layers the build made here are read from their files again, not fetched back)
+//! → the SBOM attestations, the signatures of index and platforms and the vulnerability gate
+//! result's attestation, in one wave (`evidence::attach`); then, only when every image passed
+//! the gate, the tags
 //! the scheme decides (a manifest PUT of the same bytes) → notes, assets and `SHA256SUMS` in
 //! `dist` → the GitHub release. A failed gate stops before any tag moves or any release is
 //! made. Every step says what it did on stderr; the [`Record`] says it all at the end.
@@ -16,14 +19,13 @@ use super::assets::{self, AssetFile};
 use super::evidence;
 use super::github::{Published, publish};
 use super::plan::{ImagePlan, Plan};
-use super::{PipelineError, existing, notes};
+use super::{PipelineError, notes};
 use crate::build::job::{Backend, Job};
 use crate::build::source::Source as BuildSource;
 use crate::config::images::ImageSpec;
 use crate::github::releases::{ReleaseFields, Releases};
 use crate::oci::store::{Context, Fetched, Store};
 use crate::oci::transport::Location;
-use crate::sign::store::Subject;
 
 /// Images released at once.
 const PARALLEL_IMAGES: usize = 4;
@@ -230,21 +232,21 @@ pub async fn run(req: Request<'_>) -> Result<Record, PipelineError> {
 }
 
 /// The tags the scheme decides for every image, set by digest. Every image's decision
-/// (`latest`, `X`, `X.Y`: from the tags already in its registry, listed for all images at
-/// once) is made before any tag is `PUT`; then every tag of every image is `PUT` at once (a
-/// manifest `PUT` of the same bytes per tag). Returns each image's tags, in plan order.
+/// (`latest`, `X`, `X.Y`: from the tags already at its destination, listed while planning,
+/// before the build) is made before any tag is `PUT`; then every tag of every image is `PUT`
+/// at once (a manifest `PUT` of the same bytes per tag). Returns each image's tags, in plan
+/// order.
 async fn set_tags(
     req: &Request<'_>,
     built: &[(Fetched, Store)],
 ) -> Result<Vec<Vec<String>>, PipelineError> {
     let version = semver_of(&req.plan.version)?;
-    let existing = try_join_all(req.plan.images.iter().map(|image_plan| async move {
-        Ok::<_, PipelineError>(existing::tags(&req.ctx, &location(&image_plan.destination)?).await?)
-    }))
-    .await?;
-    let plans: Vec<Vec<String>> = existing
+    let plans: Vec<Vec<String>> = req
+        .plan
+        .images
         .iter()
-        .map(|existing| {
+        .map(|image_plan| {
+            let existing = &image_plan.existing;
             let plan = super::tags::plan(
                 &version,
                 existing,
@@ -368,77 +370,95 @@ async fn image(
         tags: Vec::new(),
         signatures: Vec::new(),
     };
-    let manifests = sboms(req, signer, plan, &store, &root, &mut rec, log).await?;
-    if let Some(signer) = signer {
-        // The platforms' manifests are the ones the SBOM step read (digests checked there).
-        let subjects: Vec<Subject> = std::iter::once(Subject::of(&root))
-            .chain(manifests.iter().map(Subject::of))
-            .collect();
-        let stored = first_then_rest(&subjects, |s| {
-            evidence::sign(&store, s, signer, &req.created)
-        })
-        .await?;
-        for stored in stored {
-            rec.signatures.push(stored.manifest.to_string());
+    let local: Vec<_> = outcome.local_layers.into_iter().flatten().collect();
+    let written = sboms(req, plan, &root, &local, &rec.name).await?;
+    let attached = match signer {
+        None => None,
+        Some(signer) => {
+            let platforms: Vec<(&Fetched, &[u8])> = written
+                .iter()
+                .map(|w| (&w.manifest, w.bytes.as_slice()))
+                .collect();
+            let vuln = req.gate.predicate.as_ref();
+            Some(evidence::attach(&store, signer, &root, &platforms, vuln, &req.created).await?)
         }
+    };
+    record_evidence(req, &root, written, attached, &mut rec, log);
+    Ok((rec, root, store))
+}
+
+/// `written`'s platforms and `attached`'s signatures into `rec`, each said in `log` (the
+/// SBOMs in platform order, then the signatures, then the gate's attestation).
+fn record_evidence(
+    req: &Request<'_>,
+    root: &Fetched,
+    written: Vec<Written>,
+    attached: Option<evidence::Attached>,
+    rec: &mut ImageRecord,
+    log: &mut Vec<String>,
+) {
+    let mut attestations = attached.as_ref().map(|a| a.sboms.clone().into_iter());
+    for w in written {
+        let attestation = attestations.as_mut().and_then(Iterator::next);
+        log.push(format!(
+            "SBOM {} {}: {} components -> {}{}",
+            rec.name,
+            w.platform,
+            w.components,
+            w.path.display(),
+            if attestation.is_some() {
+                " (attested)"
+            } else {
+                ""
+            }
+        ));
+        rec.platforms.push(PlatformRecord {
+            platform: w.platform,
+            digest: w.digest,
+            sbom: w.path,
+            sbom_attestation: attestation,
+        });
+    }
+    if let Some(attached) = attached {
+        rec.signatures = attached.signatures;
         log.push(format!(
             "signed {} and its {} platform(s)",
             root.digest,
             rec.platforms.len()
         ));
-        if let Some(predicate) = &req.gate.predicate {
-            let subject = Subject::of(&root);
-            evidence::attest(
-                &store,
-                &subject,
-                signer,
-                evidence::VULN_PREDICATE,
-                predicate,
-                &req.created,
-            )
-            .await?;
+        if req.gate.predicate.is_some() {
             log.push(format!(
                 "attested the gate result ({}) on {}",
                 req.gate.result, root.digest
             ));
         }
     }
-    Ok((rec, root, store))
 }
 
-/// `items` made one by one with `f`: the first alone, then the rest at once; results in the
-/// order of `items`. The first stores the blobs every later one shares (an attestation's or
-/// a signature's empty config), so the rest, made at once after it, only add their own — a
-/// blob uploaded twice at once while a manifest naming it is `PUT` is what docker-registry
-/// refuses (see `oci::copy`'s `in_flight`).
-async fn first_then_rest<'i, T, R, F, Fut>(items: &'i [T], f: F) -> Result<Vec<R>, PipelineError>
-where
-    F: Fn(&'i T) -> Fut,
-    Fut: std::future::Future<Output = Result<R, PipelineError>>,
-{
-    let Some((first, rest)) = items.split_first() else {
-        return Ok(Vec::new());
-    };
-    let mut done = vec![f(first).await?];
-    done.extend(try_join_all(rest.iter().map(&f)).await?);
-    Ok(done)
+/// One platform's SBOM as written to `dist/sbom`.
+struct Written {
+    platform: String,
+    /// The platform manifest's digest.
+    digest: String,
+    path: PathBuf,
+    bytes: Vec<u8>,
+    components: usize,
+    manifest: Fetched,
 }
 
-/// One CycloneDX SBOM per platform into `dist/sbom`, attested when the release signs (the
-/// first platform alone, the others at once after it: [`first_then_rest`]). The SBOMs are
-/// read from `root` (the index the build just pushed, already resolved) through the run's
-/// own registry context, the platforms at once. Returns each platform's manifest.
+/// One CycloneDX SBOM per platform into `dist/sbom`. The SBOMs are read from `root` (the
+/// index the build just pushed, already resolved) through the run's own registry context,
+/// the platforms at once; the layers the build made from local files (`local`) are read
+/// from those files again, not fetched back (`sbom::local`).
 async fn sboms(
     req: &Request<'_>,
-    signer: Option<&evidence::Signer<'_>>,
     plan: &ImagePlan,
-    store: &Store,
     root: &Fetched,
-    rec: &mut ImageRecord,
-    log: &mut Vec<String>,
-) -> Result<Vec<Fetched>, PipelineError> {
+    local: &[crate::build::layer::Local],
+    name: &str,
+) -> Result<Vec<Written>, PipelineError> {
     let at = at_digest(&plan.destination, root.digest.as_str())?;
-    let outcome = crate::sbom::image_in(&req.ctx, &at, root.clone()).await?;
+    let outcome = crate::sbom::image_in(&req.ctx, &at, root.clone(), local).await?;
     let mut written = Vec::new();
     for doc in &outcome.documents {
         let platform = doc
@@ -449,70 +469,24 @@ async fn sboms(
         let bytes = crate::sbom::cyclonedx::render(doc, crate::sbom::Spec::V1_6)?;
         let path = req.plan.dist.join("sbom").join(format!(
             "{}.{}.cdx.json",
-            rec.name,
+            name,
             platform.replace('/', "-")
         ));
         crate::fs::write_atomically(&path, &bytes).map_err(|e| io(&path, e))?;
-        let pdigest = doc.subject.digest.clone().unwrap_or_default();
-        let manifest = doc.manifest.clone().ok_or_else(|| {
-            PipelineError::Plan(format!("SBOM of {} names no manifest", rec.name))
-        })?;
-        written.push((platform, pdigest, path, bytes, doc.packages.len(), manifest));
-    }
-    let attestations = first_then_rest(&written, |(_, _, _, bytes, _, manifest)| {
-        attest_sbom(store, signer, manifest, bytes, &req.created)
-    })
-    .await?;
-    let mut manifests = Vec::new();
-    for ((platform, pdigest, path, _, components, manifest), attestation) in
-        written.into_iter().zip(attestations)
-    {
-        manifests.push(manifest);
-        log.push(format!(
-            "SBOM {} {}: {} components -> {}{}",
-            rec.name,
+        let manifest = doc
+            .manifest
+            .clone()
+            .ok_or_else(|| PipelineError::Plan(format!("SBOM of {name} names no manifest")))?;
+        written.push(Written {
             platform,
-            components,
-            path.display(),
-            if attestation.is_some() {
-                " (attested)"
-            } else {
-                ""
-            }
-        ));
-        rec.platforms.push(PlatformRecord {
-            platform,
-            digest: pdigest,
-            sbom: path,
-            sbom_attestation: attestation,
+            digest: doc.subject.digest.clone().unwrap_or_default(),
+            path,
+            bytes,
+            components: doc.packages.len(),
+            manifest,
         });
     }
-    Ok(manifests)
-}
-
-/// The SBOM attestation of one platform's `manifest` (none when the release does not sign).
-async fn attest_sbom(
-    store: &Store,
-    signer: Option<&evidence::Signer<'_>>,
-    manifest: &Fetched,
-    sbom: &[u8],
-    created: &str,
-) -> Result<Option<String>, PipelineError> {
-    let Some(signer) = signer else {
-        return Ok(None);
-    };
-    let predicate: serde_json::Value =
-        serde_json::from_slice(sbom).map_err(|e| PipelineError::Plan(e.to_string()))?;
-    let stored = evidence::attest(
-        store,
-        &Subject::of(manifest),
-        signer,
-        evidence::SBOM_PREDICATE,
-        &predicate,
-        created,
-    )
-    .await?;
-    Ok(Some(stored.manifest.to_string()))
+    Ok(written)
 }
 
 fn collect_assets(

@@ -164,6 +164,10 @@ pub struct ImagePlan {
     pub platforms: Vec<String>,
     /// Which tags move and why (from the registry's current tags).
     pub tags: TagPlan,
+    /// The tags already at the destination, listed once while planning (before anything is
+    /// built); the pipeline decides the tags it sets from these.
+    #[serde(skip)]
+    pub existing: Vec<String>,
 }
 
 #[cfg(test)]

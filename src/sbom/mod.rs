@@ -8,6 +8,7 @@ pub mod catalogers;
 pub mod changeset;
 pub mod cyclonedx;
 pub mod error;
+pub mod local;
 pub mod package;
 pub mod source;
 pub mod spdx;
@@ -107,32 +108,50 @@ async fn image(req: &Request, loc: &Location) -> Result<Outcome, SbomError> {
     let ctx = Context::new(req.opts.clone(), req.sources.clone())?;
     let store = source::store(&ctx, loc)?;
     let (digest, images) = source::resolve(&store, loc, req.platform.as_ref()).await?;
-    documents(&store, loc, digest, images)
+    documents(&store, loc, digest, images, &[])
 }
 
 /// Every platform's document of the image `root` (already resolved from `loc`, its digest
 /// checked) in `ctx`'s registries — what `cicd release` uses right after its build, sharing
-/// the build's connections and credentials.
-pub async fn image_in(ctx: &Context, loc: &Location, root: Fetched) -> Result<Outcome, SbomError> {
+/// the build's connections and credentials. A layer whose `diff_id` is one of `local`'s (the
+/// layers the build just made from files here) is read from its tar written again, not
+/// fetched back ([`local`]); the others are fetched.
+pub async fn image_in(
+    ctx: &Context,
+    loc: &Location,
+    root: Fetched,
+    local: &[crate::build::layer::Local],
+) -> Result<Outcome, SbomError> {
     let store = source::store(ctx, loc)?;
     let (digest, images) = source::resolve_root(&store, loc, root, None).await?;
-    documents(&store, loc, digest, images)
+    let matched = futures_util::future::try_join_all(
+        images.iter().map(|img| local::matching(&store, img, local)),
+    )
+    .await?;
+    documents(&store, loc, digest, images, &matched)
 }
 
 /// Squashes each platform's layers (the platforms at once, each on its own threads) and
 /// writes their documents, in the order of `images`; the first failure is the result.
+/// `local[i][j]`, when there, is the local layer to read for layer `j` of image `i`.
 fn documents(
     store: &Store,
     loc: &Location,
     digest: String,
     images: Vec<Image>,
+    local: &[Vec<Option<&crate::build::layer::Local>>],
 ) -> Result<Outcome, SbomError> {
     let handle = tokio::runtime::Handle::current();
     let trees: Vec<Result<Tree, SbomError>> = tokio::task::block_in_place(|| {
         std::thread::scope(|scope| {
             let running: Vec<_> = images
                 .iter()
-                .map(|img| scope.spawn(|| squash(&handle, store, img)))
+                .enumerate()
+                .map(|(i, img)| {
+                    let local = local.get(i).map_or(&[][..], Vec::as_slice);
+                    let handle = &handle;
+                    scope.spawn(move || squash(handle, store, img, local))
+                })
                 .collect();
             running
                 .into_iter()
@@ -160,10 +179,16 @@ fn documents(
     })
 }
 
-/// Applies every layer of `img`, bottom first. Layers are fetched, decompressed and read on
+/// Applies every layer of `img`, bottom first. Layers are fetched, decompressed and read (or,
+/// when `local` has one at their index, written again from local files: [`local::read`]) on
 /// their own threads, up to [`LAYERS_AT_ONCE`] at a time, and applied in order as each one
 /// below is done; the first failure stops the others.
-fn squash(handle: &tokio::runtime::Handle, store: &Store, img: &Image) -> Result<Tree, SbomError> {
+fn squash(
+    handle: &tokio::runtime::Handle,
+    store: &Store,
+    img: &Image,
+    local: &[Option<&crate::build::layer::Local>],
+) -> Result<Tree, SbomError> {
     let place = store.describe();
     let shared = std::sync::Arc::new(changeset::Shared::default());
     let at_once = std::thread::available_parallelism()
@@ -179,14 +204,18 @@ fn squash(handle: &tokio::runtime::Handle, store: &Store, img: &Image) -> Result
                     break;
                 };
                 let (place, shared) = (&place, shared.clone());
+                let mine = local.get(index).copied().flatten();
                 pending.push_back(scope.spawn(move || {
-                    let raw = source::open_layer(handle, store, desc)?;
                     let layer = walk::Layer {
                         index,
                         digest: &desc.digest,
                         size: desc.size,
                         image: place,
                     };
+                    if let Some(mine) = mine {
+                        return local::read(&layer, mine, catalogers::WANTS, shared);
+                    }
+                    let raw = source::open_layer(handle, store, desc)?;
                     walk::read_layer(&layer, raw, catalogers::WANTS, shared)
                 }));
             }

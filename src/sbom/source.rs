@@ -55,6 +55,8 @@ pub struct Image {
     pub digest: String,
     pub platform: Option<Platform>,
     pub layers: Vec<Descriptor>,
+    /// Its config blob (read only when its `diff_ids` are needed: [`super::local`]).
+    pub config: Descriptor,
     /// The manifest itself (its digest checked), for callers that attest or sign it.
     pub manifest: Fetched,
 }
@@ -87,6 +89,7 @@ pub async fn resolve_root(
                 digest: root.digest.to_string(),
                 platform,
                 layers,
+                config: *config,
                 manifest: root.clone(),
             });
         }
@@ -108,13 +111,14 @@ pub async fn resolve_root(
             }))
             .await?;
             for (fetched, p) in fetched {
-                let Kind::Image { layers, .. } = fetched.parse()?.kind else {
+                let Kind::Image { layers, config } = fetched.parse()?.kind else {
                     continue;
                 };
                 images.push(Image {
                     digest: fetched.digest.to_string(),
                     platform: Some(p.clone()),
                     layers,
+                    config: *config,
                     manifest: fetched,
                 });
             }
@@ -142,6 +146,29 @@ const MAX_CONFIG: u64 = 4 << 20;
 
 /// The platform an image's config declares, read through `Store::open_blob` (verified).
 async fn read_config(store: &Store, config: &Descriptor) -> Result<Option<Platform>, SbomError> {
+    let bytes = config_bytes(store, config).await?;
+    let c: ImageConfig = serde_json::from_slice(&bytes).map_err(|e| not_json(store, config, &e))?;
+    Ok((!c.os.is_empty()).then_some(Platform {
+        architecture: c.architecture,
+        os: c.os,
+        variant: c.variant,
+        os_version: None,
+    }))
+}
+
+/// The error for an image config that is not the JSON expected.
+pub(super) fn not_json(store: &Store, config: &Descriptor, e: &serde_json::Error) -> SbomError {
+    SbomError::Layer {
+        image: store.describe(),
+        digest: config.digest.to_string(),
+        message: format!("the image config is not JSON: {e}"),
+        external: false,
+    }
+}
+
+/// An image config's bytes (at most [`MAX_CONFIG`]), read through `Store::open_blob`
+/// (verified).
+pub(super) async fn config_bytes(store: &Store, config: &Descriptor) -> Result<Vec<u8>, SbomError> {
     if config.size > MAX_CONFIG {
         return Err(SbomError::Layer {
             image: store.describe(),
@@ -158,18 +185,7 @@ async fn read_config(store: &Store, config: &Descriptor) -> Result<Option<Platfo
     while let Some(chunk) = stream.next().await {
         bytes.extend_from_slice(&chunk?);
     }
-    let c: ImageConfig = serde_json::from_slice(&bytes).map_err(|e| SbomError::Layer {
-        image: store.describe(),
-        digest: config.digest.to_string(),
-        message: format!("the image config is not JSON: {e}"),
-        external: false,
-    })?;
-    Ok((!c.os.is_empty()).then_some(Platform {
-        architecture: c.architecture,
-        os: c.os,
-        variant: c.variant,
-        os_version: None,
-    }))
+    Ok(bytes)
 }
 
 /// A layer's raw (compressed) bytes as a blocking reader; the walker verifies them. Call from

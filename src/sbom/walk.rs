@@ -7,7 +7,7 @@ use std::io::{self, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::oci::digest::{Digest, Verifier};
+use crate::oci::digest::{Digest, Hasher, Verifier};
 
 use super::changeset::{Changeset, Shared};
 use super::error::SbomError;
@@ -119,12 +119,7 @@ pub fn read_layer(
     wants: Wants,
     shared: Arc<Shared>,
 ) -> Result<Changeset, SbomError> {
-    let fail = |e: io::Error| SbomError::Layer {
-        image: layer.image.to_owned(),
-        digest: layer.digest.to_string(),
-        external: e.get_ref().is_some_and(|i| i.is::<Remote>()),
-        message: e.to_string(),
-    };
+    let fail = |e: io::Error| layer_error(layer, e);
     let verifier = Verifier::new(layer.digest);
     let mut hashing = Hashing {
         inner: raw,
@@ -154,6 +149,51 @@ pub fn read_layer(
         .ok_or_else(|| SbomError::Render("layer verifier used twice".into()))?;
     verifier.finish(Some(layer.size), "layer", layer.image)?;
     Ok(changes)
+}
+
+/// Reads one uncompressed layer tar (written again from the build's own files: see
+/// [`super::local`]) into its [`Changeset`], hashing every byte of it; returns what the tar
+/// hashed to, for the caller to check against the config's `diff_id`.
+pub fn read_plain_layer(
+    layer: &Layer<'_>,
+    tar: impl Read,
+    wants: Wants,
+    shared: Arc<Shared>,
+) -> Result<(Changeset, Digest), SbomError> {
+    let fail = |e: io::Error| layer_error(layer, e);
+    let mut hashing = Hashed {
+        inner: tar,
+        hasher: Hasher::default(),
+    };
+    let digest = layer.digest.to_string();
+    let mut changes = Changeset::new(layer.index, layer.image, &digest, shared);
+    read_tar(&mut changes, &mut hashing, wants).map_err(fail)?;
+    // The tar's end-of-archive blocks count too: the diff_id covers every byte.
+    io::copy(&mut hashing, &mut io::sink()).map_err(fail)?;
+    Ok((changes, hashing.hasher.finish().0))
+}
+
+/// Passes reads on, hashing them (the digest is learned at the end).
+struct Hashed<R> {
+    inner: R,
+    hasher: Hasher,
+}
+
+impl<R: Read> Read for Hashed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn layer_error(layer: &Layer<'_>, e: io::Error) -> SbomError {
+    SbomError::Layer {
+        image: layer.image.to_owned(),
+        digest: layer.digest.to_string(),
+        external: e.get_ref().is_some_and(|i| i.is::<Remote>()),
+        message: e.to_string(),
+    }
 }
 
 fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {

@@ -242,3 +242,52 @@ async fn hashed_blobs_commit_under_their_own_digest_and_never_when_cut_short() {
         assert_eq!(back.concat(), bytes, "{place}");
     }
 }
+
+/// A small blob in memory goes up as `POST` + one `PUT` carrying it (no `PATCH`), and the
+/// registry then holds exactly those bytes; a blob over `SMALL_BLOB` is still streamed (one
+/// `PATCH`). See: issue 14.
+#[tokio::test(flavor = "multi_thread")]
+async fn small_blobs_go_up_in_one_put_and_large_ones_are_streamed() {
+    use std::sync::atomic::Ordering;
+    let reg = plain();
+    let proxy = crate::harness::proxy::Proxy::start(&reg.addr);
+    let ctx = Context::new(Options::default(), Sources::default()).expect("context");
+    let loc = Location::parse(&format!("docker://{}/store/small", proxy.addr)).expect("loc");
+    let store = ctx.store(&loc, false).expect("store");
+    let small = Bytes::from(images::tar_layer("small.bin", 200_000, 907));
+    let desc = store
+        .put_blob_bytes("application/vnd.oci.image.layer.v1.tar", small.clone())
+        .await
+        .expect("small blob");
+    assert_eq!(desc.digest, Digest::of(&small));
+    assert_eq!(
+        proxy.patches.load(Ordering::Relaxed),
+        0,
+        "a small blob was PATCHed"
+    );
+    let back: Vec<Bytes> = store
+        .open_blob(&desc)
+        .await
+        .expect("open")
+        .try_collect()
+        .await
+        .expect("read back");
+    assert_eq!(back.concat(), small.to_vec());
+    // Stored once: a second put finds it and sends nothing.
+    store
+        .put_blob_bytes("application/vnd.oci.image.layer.v1.tar", small)
+        .await
+        .expect("again");
+    assert_eq!(proxy.patches.load(Ordering::Relaxed), 0);
+    let large = Bytes::from(images::tar_layer("large.bin", 1_500_000, 908));
+    assert!(large.len() as u64 > cicd::oci::store::SMALL_BLOB);
+    store
+        .put_blob_bytes("application/vnd.oci.image.layer.v1.tar", large)
+        .await
+        .expect("large blob");
+    assert_eq!(
+        proxy.patches.load(Ordering::Relaxed),
+        1,
+        "a large blob is streamed"
+    );
+}

@@ -7,6 +7,7 @@ mod github;
 mod github_pages;
 mod keyless;
 mod layout;
+mod local_sbom;
 mod promote;
 mod promote_roots;
 mod registry;

@@ -219,3 +219,38 @@ fn one_failing_image_of_two_run_at_once_fails_the_release_and_tags_nothing() {
     assert!(tags(&bb).is_empty());
     assert!(tags(&motd).is_empty());
 }
+
+// See: issue 14. The key is decrypted while the release reads the registry and git; a wrong
+// password is still exit 2 naming the key, before anything is built or pushed.
+#[test]
+fn a_wrong_key_password_is_exit_2_and_nothing_is_pushed() {
+    let reg = plain();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let (bb, motd) = (
+        format!("{}/wrong-pw/bb", reg.addr),
+        format!("{}/wrong-pw/motd", reg.addr),
+    );
+    project(dir, [Some(&bb), Some(&motd)], true, "v1.0.0");
+    let wrong = "Wrong-pw-7c1a-never-print-me";
+    let run = release(dir, &[("CICD_KEY_PASSWORD", wrong)], &["--json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("cosign.key"), "{}", run.stderr);
+    for text in [&run.stdout, &run.stderr, &run.output, &run.summary] {
+        assert!(!text.contains(wrong), "the password leaked: {text}");
+    }
+    assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
+    assert!(!run.output.contains("digest"), "{}", run.output);
+    let repos = reg
+        .dir
+        .path()
+        .join("store/docker/registry/v2/repositories/wrong-pw");
+    assert!(
+        !repos.exists(),
+        "a release with a wrong password pushed to the registry"
+    );
+    assert!(
+        !dir.join("dist/sbom").exists(),
+        "a wrong password wrote SBOMs"
+    );
+}
