@@ -99,7 +99,6 @@ async fn api(store: &Store, subject: &Descriptor) -> Result<Option<Vec<u8>>, Oci
     }
 }
 
-/// Adds `entry` to the `sha256-<hex>` index, keeping every entry already listed.
 /// The lock of one fallback index (`store` and `tag`) in this process: appending is a read,
 /// an append and a `PUT`, and two appends at once (a signature and an attestation of the same
 /// subject) would lose one of them.
@@ -116,6 +115,8 @@ fn fallback_lock(store: &Store, tag: &str) -> Arc<tokio::sync::Mutex<()>> {
         .clone()
 }
 
+/// Adds `entry` to the `sha256-<hex>` index, keeping every entry already listed (one
+/// append at a time per index in this process: [`fallback_lock`]).
 async fn append_fallback(
     store: &Store,
     subject: &Descriptor,
