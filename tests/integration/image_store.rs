@@ -22,6 +22,18 @@ fn skopeo(args: &[&str]) -> (bool, String) {
 }
 
 /// A one-layer image written through `store`, tagged `v1`; returns the manifest.
+/// A blob of `store` read whole through its verifying reader.
+async fn read_back(store: &Store, desc: &Descriptor) -> Vec<u8> {
+    let chunks: Vec<Bytes> = store
+        .open_blob(desc)
+        .await
+        .expect("open")
+        .try_collect()
+        .await
+        .expect("verified");
+    chunks.concat()
+}
+
 async fn write_image(store: &Store, seed: u64) -> Fetched {
     let layer = images::tar_layer("hello.txt", 300_000, seed);
     let layer = store
@@ -98,14 +110,7 @@ async fn writes_through_the_store_read_back_by_skopeo() {
         assert_eq!(back.digest, m.digest);
         let parsed = back.parse().expect("parse");
         for d in parsed.blobs() {
-            let chunks: Vec<Bytes> = store
-                .open_blob(d)
-                .await
-                .expect("open")
-                .try_collect()
-                .await
-                .expect("verified");
-            assert_eq!(Digest::of(&chunks.concat()), d.digest);
+            assert_eq!(Digest::of(&read_back(&store, d).await), d.digest);
         }
         refuses_wrong_bytes(&store).await;
     }
@@ -232,14 +237,7 @@ async fn hashed_blobs_commit_under_their_own_digest_and_never_when_cut_short() {
             .await
             .expect("whole");
         assert_eq!((&desc.digest, desc.size), (&want, bytes.len() as u64));
-        let back: Vec<Bytes> = store
-            .open_blob(&desc)
-            .await
-            .expect("open")
-            .try_collect()
-            .await
-            .expect("verified");
-        assert_eq!(back.concat(), bytes, "{place}");
+        assert_eq!(read_back(&store, &desc).await, bytes, "{place}");
     }
 }
 
@@ -265,14 +263,7 @@ async fn small_blobs_go_up_in_one_put_and_large_ones_are_streamed() {
         0,
         "a small blob was PATCHed"
     );
-    let back: Vec<Bytes> = store
-        .open_blob(&desc)
-        .await
-        .expect("open")
-        .try_collect()
-        .await
-        .expect("read back");
-    assert_eq!(back.concat(), small.to_vec());
+    assert_eq!(read_back(&store, &desc).await, small.to_vec());
     // Stored once: a second put finds it and sends nothing.
     store
         .put_blob_bytes("application/vnd.oci.image.layer.v1.tar", small)

@@ -59,12 +59,16 @@ fn a_config_ignore_file_credentials_or_ca_bundle_that_never_ends_is_exit_2() {
         &["plan", "matrix", "--config", "cicd.yaml"],
         "cicd.yaml",
     );
-    let out = cicd()
-        .current_dir(dir)
-        .args(["plan", "matrix"])
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let plan_matrix = |dir: &Path| {
+        let out = cicd()
+            .current_dir(dir)
+            .args(["plan", "matrix"])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        out
+    };
+    let out = plan_matrix(dir);
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("a symlink to /dev/zero"),
         "{out:?}"
@@ -72,12 +76,7 @@ fn a_config_ignore_file_credentials_or_ca_bundle_that_never_ends_is_exit_2() {
     // A dangling `cicd.yaml` is an error too, never the defaults.
     let dir = &case("dangling");
     std::os::unix::fs::symlink("missing.yaml", dir.join("cicd.yaml")).expect("symlink");
-    let out = cicd()
-        .current_dir(dir)
-        .args(["plan", "matrix"])
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let out = plan_matrix(dir);
     assert!(out.stdout.is_empty(), "{out:?}");
 
     let dir = &case("ignore");
