@@ -16,6 +16,26 @@ use super::manifest::{Descriptor, Kind, Manifest, OCI_INDEX, OCI_MANIFEST};
 use super::store::{Fetched, Store};
 
 pub const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
+/// The OCI empty blob's bytes.
+const EMPTY_BYTES: &[u8] = b"{}";
+
+/// The OCI empty descriptor (`{}`, image-spec 1.1's empty JSON): the config of every
+/// referrer, and the config and layer of annotation-only artifacts (promotion records).
+pub fn empty_descriptor() -> Descriptor {
+    Descriptor {
+        media_type: EMPTY_MEDIA_TYPE.to_owned(),
+        digest: super::digest::Digest::of(EMPTY_BYTES),
+        size: EMPTY_BYTES.len() as u64,
+        ..Descriptor::default()
+    }
+}
+
+/// Stores the OCI empty blob in `store` (one `HEAD` when it is there already).
+pub async fn put_empty(store: &Store) -> Result<Descriptor, OciError> {
+    store
+        .put_blob_bytes(EMPTY_MEDIA_TYPE, Bytes::from_static(EMPTY_BYTES))
+        .await
+}
 
 /// What an artifact holds: its type, one layer and its annotations.
 pub struct Artifact<'a> {
@@ -32,9 +52,7 @@ pub async fn put(
     subject: &Descriptor,
     artifact: &Artifact<'_>,
 ) -> Result<Fetched, OciError> {
-    let config = store
-        .put_blob_bytes(EMPTY_MEDIA_TYPE, Bytes::from_static(b"{}"))
-        .await?;
+    let config = put_empty(store).await?;
     let layer = store
         .put_blob_bytes(
             artifact.layer_media_type,

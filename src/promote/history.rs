@@ -23,8 +23,6 @@ use crate::oci::manifest::{Kind, OCI_MANIFEST};
 use crate::oci::store::{Fetched, Store};
 
 pub const ARTIFACT_TYPE: &str = "application/vnd.cicd.promotion.v1+json";
-const EMPTY: &str = "application/vnd.oci.empty.v1+json";
-const EMPTY_BYTES: &str = "{}";
 const RECORD_SUFFIX: &str = ".promotion";
 const PREFIX: &str = "dev.cicd.promotion.";
 /// Same-second promotions tried before giving up.
@@ -258,7 +256,7 @@ pub struct Prepared {
 /// (a door closes, never reopens; the splitter reads the door again after naming itself).
 pub async fn prepare(store: &Store, env: &str, now: i64) -> Result<Prepared, OciError> {
     let first = format!("{}{RECORD_SUFFIX}", tag_name(env, &stamp(now), 1));
-    let empty = empty_descriptor();
+    let empty = crate::oci::referrers::empty_descriptor();
     let (empty_blob, first_door) =
         tokio::try_join!(store.has_blob(&empty), store.manifest(&first))?;
     Ok(Prepared {
@@ -378,9 +376,9 @@ async fn record_manifest(
     // the OCI empty descriptor, as image-spec 1.1 advises for annotation-only artifacts, so
     // recording costs one `HEAD` for a blob that is usually there (none when `prepare` saw
     // it), not an upload.
-    let empty = empty_descriptor();
+    let empty = crate::oci::referrers::empty_descriptor();
     if empty_present != Some(true) {
-        store.put_blob_bytes(EMPTY, EMPTY_BYTES.into()).await?;
+        crate::oci::referrers::put_empty(store).await?;
     }
     let manifest = json!({
         "schemaVersion": 2,
@@ -400,16 +398,6 @@ async fn record_manifest(
         ));
     }
     Ok(m)
-}
-
-/// The OCI empty descriptor (`{}`) the record uses as config and layer.
-fn empty_descriptor() -> crate::oci::manifest::Descriptor {
-    crate::oci::manifest::Descriptor {
-        media_type: EMPTY.to_owned(),
-        digest: Digest::of(EMPTY_BYTES.as_bytes()),
-        size: EMPTY_BYTES.len() as u64,
-        ..Default::default()
-    }
 }
 
 /// Whether `digest` was ever promoted to the environment whose history is `entries` (an entry

@@ -10,12 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use bytes::Bytes;
 use futures_util::future::try_join_all;
 use p256::ecdsa::SigningKey;
 
 use super::PipelineError;
-use crate::oci::referrers::EMPTY_MEDIA_TYPE;
 use crate::oci::store::{Fetched, Store};
 use crate::sign::keyless::rekor::Log;
 use crate::sign::keyless::sign::{self as keyless_sign, SignError};
@@ -144,9 +142,7 @@ pub async fn attach(
     vuln: Option<&serde_json::Value>,
     created: &str,
 ) -> Result<Attached, PipelineError> {
-    store
-        .put_blob_bytes(EMPTY_MEDIA_TYPE, Bytes::from_static(b"{}"))
-        .await?;
+    crate::oci::referrers::put_empty(store).await?;
     let root_subject = Subject::of(root);
     let index = async {
         let signed = sign(store, &root_subject, signer, created);
