@@ -157,45 +157,80 @@ fn relay(mut client: TcpStream, upstream: &str, trip: &[u8], armed: &AtomicBool)
     }
 }
 
+/// A promotion world whose registry is reached through a [`tripwire`] on `trip`: v1 pushed,
+/// signed and promoted to staging, v2 pushed and signed, the trap not armed yet.
+struct Trapped {
+    armed: Arc<AtomicBool>,
+    addr: String,
+    w: World,
+    src: String,
+    v1: String,
+    v2: String,
+    staging: String,
+}
+
+impl Trapped {
+    fn new(name: &str, trip: &'static [u8], (seed1, seed2): (u64, u64)) -> Self {
+        let reg = plain();
+        let armed = Arc::new(AtomicBool::new(false));
+        let addr = tripwire(&reg.addr, trip, armed.clone());
+        let w = World::new(&addr, name);
+        w.config("");
+        let src = w.repo("src");
+        let v1 = w.push(&src, "v1", seed1);
+        w.sign(&format!("docker://{src}:v1"), &w.key);
+        w.ok(&["promote", &format!("{src}@{v1}"), "--to", "staging"], NOW);
+        let v2 = w.push(&src, "v2", seed2);
+        w.sign(&format!("docker://{src}:v2"), &w.key);
+        let staging = format!("{}/promote/{name}/staging", reg.addr);
+        Self {
+            armed,
+            addr,
+            w,
+            src,
+            v1,
+            v2,
+            staging,
+        }
+    }
+
+    /// `cicd promote SRC@v2 --to staging ARGS` with the trap armed (2 s HTTP timeout,
+    /// `$GITHUB_OUTPUT` and the summary in the world's directory), disarmed after.
+    fn promote_v2(&self, args: &[&str]) -> std::process::Output {
+        let dir = self.w.tmp.path();
+        self.armed.store(true, Ordering::SeqCst);
+        let out = cicd()
+            .current_dir(dir)
+            .env("CICD_NOW", "2026-01-31T12:30:00Z")
+            .env("CICD_HTTP_TIMEOUT", "2")
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_OUTPUT", dir.join("output"))
+            .env("GITHUB_STEP_SUMMARY", dir.join("summary"))
+            .args([
+                "promote",
+                &format!("{}@{}", self.src, self.v2),
+                "--to",
+                "staging",
+            ])
+            .args(args)
+            .timeout(Duration::from_secs(120))
+            .output()
+            .expect("run cicd");
+        self.armed.store(false, Ordering::SeqCst);
+        out
+    }
+}
+
 #[test]
 fn a_registry_silent_during_the_history_claim_exits_3_and_leaves_the_tag() {
-    let reg = plain();
-    let armed = Arc::new(AtomicBool::new(false));
-    let addr = tripwire(&reg.addr, b".claim HTTP/1.1", armed.clone());
-    let w = World::new(&addr, "adv-claim");
-    w.config("");
-    let src = w.repo("src");
-    let v1 = w.push(&src, "v1", 3301);
-    w.sign(&format!("docker://{src}:v1"), &w.key);
-    w.ok(&["promote", &format!("{src}@{v1}"), "--to", "staging"], NOW);
-    let v2 = w.push(&src, "v2", 3302);
-    w.sign(&format!("docker://{src}:v2"), &w.key);
-    let staging = format!("{}/promote/adv-claim/staging", reg.addr);
-    let tags_before = skopeo_tags(&staging);
-
-    armed.store(true, Ordering::SeqCst);
+    let t = Trapped::new("adv-claim", b".claim HTTP/1.1", (3301, 3302));
+    let (w, src, v1, v2, staging, addr) = (&t.w, &t.src, &t.v1, &t.v2, &t.staging, t.addr.as_str());
+    let tags_before = skopeo_tags(staging);
     let dir = w.tmp.path();
-    let out = cicd()
-        .current_dir(dir)
-        .env("CICD_NOW", "2026-01-31T12:30:00Z")
-        .env("CICD_HTTP_TIMEOUT", "2")
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_OUTPUT", dir.join("output"))
-        .env("GITHUB_STEP_SUMMARY", dir.join("summary"))
-        .args([
-            "promote",
-            &format!("{src}@{v2}"),
-            "--to",
-            "staging",
-            "--json",
-        ])
-        .timeout(Duration::from_secs(120))
-        .output()
-        .expect("run cicd");
-    armed.store(false, Ordering::SeqCst);
+    let out = t.promote_v2(&["--json"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains(&addr), "must name {addr}: {stderr}");
+    assert!(stderr.contains(addr), "must name {addr}: {stderr}");
     assert!(out.stdout.is_empty(), "no JSON after a failure: {stderr}");
     let output = std::fs::read_to_string(dir.join("output")).unwrap_or_default();
     assert!(
@@ -209,7 +244,7 @@ fn a_registry_silent_during_the_history_claim_exits_3_and_leaves_the_tag() {
         Some(v1.as_str()),
         "the environment tag moved although the history claim failed"
     );
-    let new_tags: Vec<String> = skopeo_tags(&staging)
+    let new_tags: Vec<String> = skopeo_tags(staging)
         .into_iter()
         .filter(|t| !tags_before.contains(t))
         .collect();
@@ -445,39 +480,17 @@ fn an_empty_or_truncated_config_is_bad_input_and_tags_nothing() {
 fn an_environment_tag_put_that_never_answers_leaves_no_sound_history_entry() {
     // The environment tag is `PUT` before the history tag: when its `PUT` fails, no history
     // entry names the promotion that did not happen, so it never satisfies `after:`.
-    let reg = plain();
-    let armed = Arc::new(AtomicBool::new(false));
-    let addr = tripwire(
-        &reg.addr,
+    let t = Trapped::new(
+        "adv-envput",
         b"PUT /v2/promote/adv-envput/staging/manifests/staging HTTP/1.1",
-        armed.clone(),
+        (3401, 3402),
     );
-    let w = World::new(&addr, "adv-envput");
-    w.config("");
-    let src = w.repo("src");
-    let v1 = w.push(&src, "v1", 3401);
-    w.sign(&format!("docker://{src}:v1"), &w.key);
-    w.ok(&["promote", &format!("{src}@{v1}"), "--to", "staging"], NOW);
-    let v2 = w.push(&src, "v2", 3402);
-    w.sign(&format!("docker://{src}:v2"), &w.key);
-    let staging = format!("{}/promote/adv-envput/staging", reg.addr);
-
-    armed.store(true, Ordering::SeqCst);
+    let (w, src, v1, v2, staging, addr) = (&t.w, &t.src, &t.v1, &t.v2, &t.staging, t.addr.as_str());
     let dir = w.tmp.path();
-    let out = cicd()
-        .current_dir(dir)
-        .env("CICD_NOW", "2026-01-31T12:30:00Z")
-        .env("CICD_HTTP_TIMEOUT", "2")
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_OUTPUT", dir.join("output"))
-        .args(["promote", &format!("{src}@{v2}"), "--to", "staging"])
-        .timeout(Duration::from_secs(120))
-        .output()
-        .expect("run cicd");
-    armed.store(false, Ordering::SeqCst);
+    let out = t.promote_v2(&[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains(&addr), "must name {addr}: {stderr}");
+    assert!(stderr.contains(addr), "must name {addr}: {stderr}");
     let output = std::fs::read_to_string(dir.join("output")).unwrap_or_default();
     assert!(
         output.is_empty(),
