@@ -6,6 +6,7 @@
 //! ([`split`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use futures_util::future::try_join_all;
 use serde_json::Value;
@@ -256,7 +257,7 @@ async fn push_layers(
     let cache = std::sync::Mutex::new(reuse::Cache::load());
     let cache = &cache;
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    let cores = &std::sync::Arc::new(tokio::sync::Semaphore::new(cores));
+    let cores = &Arc::new(Semaphore::new(cores));
     let one = |entries: &[Entry]| {
         let entries = entries.to_vec();
         async move {
@@ -285,7 +286,7 @@ async fn push_layers(
 }
 
 /// A core for a layer's thread: held until the thread ends.
-async fn core(cores: &std::sync::Arc<Semaphore>) -> Result<OwnedSemaphorePermit, BuildError> {
+async fn core(cores: &Arc<Semaphore>) -> Result<OwnedSemaphorePermit, BuildError> {
     cores
         .clone()
         .acquire_owned()
@@ -300,7 +301,7 @@ async fn reusable(
     mtime: u64,
     dst: &Store,
     known: &reuse::Known,
-    cores: &std::sync::Arc<Semaphore>,
+    cores: &Arc<Semaphore>,
 ) -> Result<bool, BuildError> {
     let entries = entries.to_vec();
     let name = std::path::PathBuf::from(dst.describe());
@@ -322,7 +323,7 @@ async fn compress_into(
     mtime: u64,
     level: u32,
     dst: &Store,
-    cores: &std::sync::Arc<Semaphore>,
+    cores: &Arc<Semaphore>,
 ) -> Result<Built, BuildError> {
     let permit = core(cores).await?;
     let (tx, body) = stream::channel();
